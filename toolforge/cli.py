@@ -1,0 +1,22 @@
+"""The `toolforge` command: a thin typer app that mounts one sub-app per command group."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="toolforge",
+    help="Generate agentic tool-use training data and fine-tune on it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+# Command groups register here, one line each: app.add_typer(<module>.app, name="<group>").
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

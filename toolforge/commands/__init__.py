@@ -1,0 +1,1 @@
+"""One module per command group of the `toolforge` CLI; each exports `app: typer.Typer`."""
