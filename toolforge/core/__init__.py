@@ -1,0 +1,1 @@
+"""toolforge.core: types, ids, store, LLM client. Imports nothing else of ours."""

@@ -1,0 +1,34 @@
+"""Persistence: sqlmodel tables over SQLite or PostgreSQL, idempotent upserts, a batching writer."""
+
+from toolforge.core.store.convert import TABLE_OF, to_row
+from toolforge.core.store.store import Store, default_url, failure_row
+from toolforge.core.store.tables import (
+    AgentRow,
+    FailureRow,
+    LLMCacheRow,
+    LLMCallRow,
+    RunRow,
+    TaskRow,
+    ToolRow,
+    TrajectoryRow,
+    VerdictRow,
+)
+from toolforge.core.store.writer import BatchWriter
+
+__all__ = [
+    "TABLE_OF",
+    "AgentRow",
+    "BatchWriter",
+    "FailureRow",
+    "LLMCacheRow",
+    "LLMCallRow",
+    "RunRow",
+    "Store",
+    "TaskRow",
+    "ToolRow",
+    "TrajectoryRow",
+    "VerdictRow",
+    "default_url",
+    "failure_row",
+    "to_row",
+]

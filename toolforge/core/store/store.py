@@ -1,0 +1,211 @@
+"""The store: sqlmodel over SQLite (default, WAL) or PostgreSQL (a `postgresql://` URL).
+
+Writes are idempotent upserts by id, so a stage re-run after a crash finds what exists and
+duplicates nothing. Secrets never reach it: LLM configs hold the *name* of a key's environment
+variable, and the cache keeps responses, not requests.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import event, func, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from toolforge.core.errors import StoreError
+from toolforge.core.ids import content_id
+from toolforge.core.store.convert import TABLE_OF, from_row, to_row
+from toolforge.core.store.tables import (
+    FailureRow,
+    LLMCacheRow,
+    LLMCallRow,
+    RunRow,
+    ToolRow,
+    utcnow,
+)
+from toolforge.core.types import Record
+
+R = TypeVar("R", bound=Record)
+
+DEFAULT_URL_ENV = "TOOLFORGE_DB"
+DEFAULT_PATH = Path("toolforge-data") / "toolforge.db"
+
+
+def default_url() -> str:
+    return os.environ.get(DEFAULT_URL_ENV) or f"sqlite:///{DEFAULT_PATH}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept what users write (`postgresql://…`, a bare path) and name the driver we ship."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class Store:
+    def __init__(self, url: str | None = None) -> None:
+        self.url = normalise_url(url or default_url())
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite and ":memory:" not in self.url:
+            Path(self.url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {"check_same_thread": False, "timeout": 30} if self.is_sqlite else {}
+        self.engine: Engine = create_engine(self.url, connect_args=connect_args, pool_pre_ping=True)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            SQLModel.metadata.create_all(self.engine)
+        except OperationalError as exc:
+            raise StoreError(
+                f"cannot open the store at {self.display_url}: {exc.orig}. "
+                "Check the path or URL (set TOOLFORGE_DB or pass --db) and that the server is running."
+            ) from exc
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password masked, for messages and logs."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- writes -------------------------------------------------------------------------------
+
+    def upsert_rows(self, rows: Sequence[SQLModel]) -> None:
+        """Insert or replace rows by primary key, all in one transaction."""
+        by_table: dict[type[SQLModel], dict[Any, dict[str, Any]]] = {}
+        for row in rows:
+            table = type(row)
+            key = getattr(row, _primary_key(table))
+            by_table.setdefault(table, {})[key] = row.model_dump()  # last write of an id wins
+        dialect = postgresql if not self.is_sqlite else sqlite
+        with self.engine.begin() as conn:
+            for table, values_by_key in by_table.items():
+                values = list(values_by_key.values())
+                sa_table = table.__table__  # type: ignore[attr-defined]
+                pk = _primary_key(table)
+                for chunk in _chunks(values, 200):
+                    stmt = dialect.insert(sa_table).values(chunk)
+                    update = {c.name: stmt.excluded[c.name] for c in sa_table.columns if c.name != pk}
+                    conn.execute(stmt.on_conflict_do_update(index_elements=[pk], set_=update))
+
+    def put(self, records: Iterable[Record], **columns: Any) -> None:
+        self.upsert_rows([to_row(r, **columns) for r in records])
+
+    def record_failure(
+        self, stage: str, item_id: str, reason: str, raw: str | None = None, run_id: str = ""
+    ) -> str:
+        row = failure_row(stage, item_id, reason, raw, run_id)
+        self.upsert_rows([row])
+        return row.id
+
+    # ---- reads --------------------------------------------------------------------------------
+
+    def get(self, kind: type[R], item_id: str) -> R | None:
+        with Session(self.engine) as session:
+            row = session.get(TABLE_OF[kind], item_id)
+            return from_row(kind, row) if row is not None else None
+
+    def list(self, kind: type[R], limit: int | None = None, **where: Any) -> list[R]:
+        table = TABLE_OF[kind]
+        stmt = select(table).where(*[getattr(table, k) == v for k, v in where.items()]).order_by(table.id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with Session(self.engine) as session:
+            return [from_row(kind, row) for row in session.exec(stmt)]
+
+    def ids(self, kind: type[R], **where: Any) -> set[str]:
+        table = TABLE_OF[kind]
+        stmt = select(table.id).where(*[getattr(table, k) == v for k, v in where.items()])
+        with Session(self.engine) as session:
+            return set(session.exec(stmt))
+
+    def rows(self, table: type[SQLModel], **where: Any) -> list[Any]:
+        stmt = select(table).where(*[getattr(table, k) == v for k, v in where.items()])
+        with Session(self.engine) as session:
+            return list(session.exec(stmt))
+
+    def count(self, table: type[SQLModel], **where: Any) -> int:
+        stmt = (
+            select(func.count()).select_from(table).where(*[getattr(table, k) == v for k, v in where.items()])
+        )
+        with Session(self.engine) as session:
+            return int(session.exec(stmt).one())
+
+    def table_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {
+                name: int(conn.execute(text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one())
+                for name in SQLModel.metadata.tables
+            }
+
+    # ---- tools --------------------------------------------------------------------------------
+
+    def tool_rows(self, **where: Any) -> list[ToolRow]:
+        return self.rows(ToolRow, **where)
+
+    # ---- runs ---------------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> RunRow | None:
+        with Session(self.engine) as session:
+            return session.get(RunRow, run_id)
+
+    def save_run(self, run: RunRow) -> None:
+        run.updated_at = utcnow()
+        self.upsert_rows([run])
+
+    # ---- LLM cache and accounting -------------------------------------------------------------
+
+    def cache_get(self, key: str) -> dict[str, Any] | None:
+        with Session(self.engine) as session:
+            row = session.get(LLMCacheRow, key)
+            return row.response if row is not None else None
+
+    def llm_totals(self, run_id: str) -> dict[str, float]:
+        stmt = select(
+            func.count(),
+            func.coalesce(func.sum(LLMCallRow.prompt_tokens), 0),
+            func.coalesce(func.sum(LLMCallRow.completion_tokens), 0),
+            func.coalesce(func.sum(LLMCallRow.cost_usd), 0.0),
+        ).where(LLMCallRow.run_id == run_id)
+        with Session(self.engine) as session:
+            calls, prompt, completion, cost = session.exec(stmt).one()
+        return {"calls": calls, "prompt_tokens": prompt, "completion_tokens": completion, "cost_usd": cost}
+
+
+def failure_row(
+    stage: str, item_id: str, reason: str, raw: str | None = None, run_id: str = ""
+) -> FailureRow:
+    return FailureRow(
+        id=content_id("fail", run_id, stage, item_id, uuid.uuid4().hex),
+        run_id=run_id,
+        stage=stage,
+        item_id=item_id,
+        reason=reason,
+        raw=raw,
+    )
+
+
+def _primary_key(table: type[SQLModel]) -> str:
+    return table.__table__.primary_key.columns.keys()[0]  # type: ignore[attr-defined]
+
+
+def _chunks(values: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

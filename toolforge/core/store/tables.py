@@ -1,0 +1,129 @@
+"""The store's tables. Each row keeps a few indexed columns for queries and the whole record as
+JSON in `data`, so the schema of a record can grow without a migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ToolRow(SQLModel, table=True):
+    __tablename__ = "tools"
+    id: str = Field(primary_key=True)
+    name: str = Field(index=True)
+    source: str = Field(index=True)
+    origin: str = Field(index=True)
+    category: str | None = Field(default=None, index=True)
+    domain: str | None = Field(default=None, index=True)
+    fingerprint: str = Field(index=True)
+    # "ok", "rejected" (invalid: `reason` says why) or "duplicate" (of `duplicate_of`).
+    status: str = Field(default="ok", index=True)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    duplicate_of: str | None = Field(default=None, index=True)
+    content_hash: str = ""
+    data: dict[str, Any] = Field(sa_column=Column(JSON))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AgentRow(SQLModel, table=True):
+    __tablename__ = "agents"
+    id: str = Field(primary_key=True)
+    domain: str = Field(default="", index=True)
+    data: dict[str, Any] = Field(sa_column=Column(JSON))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TaskRow(SQLModel, table=True):
+    __tablename__ = "tasks"
+    id: str = Field(primary_key=True)
+    agent_id: str = Field(index=True)
+    difficulty: str = Field(index=True)
+    domain: str = Field(default="", index=True)
+    source: str = Field(default="", index=True)
+    data: dict[str, Any] = Field(sa_column=Column(JSON))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TrajectoryRow(SQLModel, table=True):
+    __tablename__ = "trajectories"
+    id: str = Field(primary_key=True)
+    task_id: str = Field(index=True)
+    attempt: int
+    run_key: str = Field(default="", index=True)
+    end_reason: str = Field(index=True)
+    data: dict[str, Any] = Field(sa_column=Column(JSON))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class VerdictRow(SQLModel, table=True):
+    __tablename__ = "verdicts"
+    id: str = Field(primary_key=True)
+    trajectory_id: str = Field(index=True)
+    judge_key: str = Field(default="", index=True)
+    accepted: bool = Field(index=True)
+    score: float
+    data: dict[str, Any] = Field(sa_column=Column(JSON))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RunRow(SQLModel, table=True):
+    """One run of a stage or pipeline: its config, its fingerprint and its running totals."""
+
+    __tablename__ = "runs"
+    id: str = Field(primary_key=True)
+    kind: str = Field(index=True)
+    config_fingerprint: str = Field(index=True)
+    config: dict[str, Any] = Field(sa_column=Column(JSON))
+    status: str = "running"
+    stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    started_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LLMCacheRow(SQLModel, table=True):
+    """A model response keyed by the hash of its request, so a resumed run pays nothing twice."""
+
+    __tablename__ = "llm_cache"
+    key: str = Field(primary_key=True)
+    model: str = Field(index=True)
+    response: dict[str, Any] = Field(sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LLMCallRow(SQLModel, table=True):
+    """Accounting for one model call (or cache hit): tokens, cost, latency, outcome."""
+
+    __tablename__ = "llm_calls"
+    id: str = Field(primary_key=True)
+    run_id: str = Field(default="", index=True)
+    role: str = Field(default="", index=True)
+    model: str = Field(index=True)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    retries: int = 0
+    cached: bool = False
+    ok: bool = True
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FailureRow(SQLModel, table=True):
+    """Anything that failed is a row too: the stage, the item, the reason and the raw output."""
+
+    __tablename__ = "failures"
+    id: str = Field(primary_key=True)
+    run_id: str = Field(default="", index=True)
+    stage: str = Field(index=True)
+    item_id: str = Field(default="", index=True)
+    reason: str = Field(sa_column=Column(Text))
+    raw: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,18 @@
+"""The base of every stored type: strict fields and exact JSON round-trips."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Record(BaseModel):
+    """A value that crosses a boundary (store, export, wire). Unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_none=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes):  # type: ignore[no-untyped-def]
+        return cls.model_validate_json(text)

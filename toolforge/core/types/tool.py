@@ -1,0 +1,69 @@
+"""ToolSpec: one tool as the library holds it — the wire form it came in plus our fields."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from toolforge.core.ids import content_id, digest
+from toolforge.core.types.base import Record
+
+ToolSource = Literal["mcp", "synthetic", "catalog", "python"]
+
+
+class ToolAnnotations(Record):
+    """MCP's behaviour hints (readOnlyHint, destructiveHint, idempotentHint, openWorldHint)."""
+
+    title: str | None = None
+    read_only: bool | None = None
+    destructive: bool | None = None
+    idempotent: bool | None = None
+    open_world: bool | None = None
+
+
+class ToolSemantics(Record):
+    """What a synthetic tool does to the world: the entity kinds it reads and writes."""
+
+    effect: Literal["read", "create", "update", "delete", "action"] = "read"
+    reads: list[str] = Field(default_factory=list)
+    writes: list[str] = Field(default_factory=list)
+    notes: str = ""
+
+
+class ToolSpec(Record):
+    name: str
+    title: str | None = None
+    description: str = ""
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None = None
+    annotations: ToolAnnotations = Field(default_factory=ToolAnnotations)
+    source: ToolSource
+    # Where it came from: an MCP server id, a catalog file, or "category/domain" for synthetic tools.
+    origin: str = ""
+    category: str | None = None
+    domain: str | None = None
+    semantics: ToolSemantics | None = None
+    # The object exactly as the MCP server (or catalog) sent it, for lossless export.
+    raw: dict[str, Any] | None = None
+    provenance: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of the canonical interface: equal name and schemas give an equal fingerprint."""
+        return digest({"name": self.name, "input": self.input_schema, "output": self.output_schema})
+
+    @property
+    def id(self) -> str:
+        return content_id("tool", self.source, self.origin, self.name)
+
+    def openai_function(self) -> dict[str, Any]:
+        """The OpenAI function-calling form: {"type": "function", "function": {...}}."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.input_schema,
+            },
+        }
