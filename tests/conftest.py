@@ -1,0 +1,82 @@
+"""Fixtures shared by the whole suite: stores on SQLite and on PostgreSQL, both for real."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from toolforge.core.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+POSTGRES_URL_ENV = "TOOLFORGE_TEST_POSTGRES_URL"
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _set_torch_threads() -> None:
+    # Two threads on a busy 2-core box run many times slower than one.
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
+
+
+_set_torch_threads()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The server's URL from the environment, or a local server started by our script."""
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        done = subprocess.run(
+            ["bash", str(REPO / "scripts" / "start_postgres.sh")], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            pytest.fail(
+                f"PostgreSQL is needed: set {POSTGRES_URL_ENV} or let scripts/start_postgres.sh start one "
+                f"(it failed: {done.stderr.strip()[-500:]})"
+            )
+        url = done.stdout.strip().splitlines()[-1]
+        os.environ[POSTGRES_URL_ENV] = url
+    return url
+
+
+@pytest.fixture
+def postgres_store(postgres_url: str) -> Iterator[Store]:
+    """A store in a fresh PostgreSQL database, dropped afterwards."""
+    name = f"tf_{uuid.uuid4().hex[:12]}"
+    admin = postgres_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    store = Store(postgres_url.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        yield store
+    finally:
+        store.close()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    store = Store(f"sqlite:///{tmp_path / 'toolforge.db'}")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest) -> Store:
+    """The same test against both backends."""
+    return request.getfixturevalue(f"{request.param}_store")

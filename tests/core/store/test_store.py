@@ -1,0 +1,110 @@
+"""The store, run against SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from toolforge.core.errors import StoreError
+from toolforge.core.store import BatchWriter, FailureRow, Store, ToolRow, TrajectoryRow, to_row
+from toolforge.core.types import Message, ToolSpec, Trajectory
+
+
+def tool(name: str, description: str = "d") -> ToolSpec:
+    return ToolSpec(
+        name=name, description=description, input_schema={"type": "object"}, source="mcp", origin="srv"
+    )
+
+
+def trajectory(task: str, attempt: int) -> Trajectory:
+    return Trajectory(
+        task_id=task,
+        agent_id="a",
+        attempt=attempt,
+        messages=[Message(role="user", content=f"{task}/{attempt}")],
+        end_reason="agent_stop",
+    )
+
+
+def test_upsert_is_idempotent_and_updates(store: Store) -> None:
+    store.put([tool("a"), tool("b")])
+    store.put([tool("a"), tool("b")])
+    assert store.count(ToolRow) == 2
+    store.put([tool("a", description="new")])
+    assert store.get(ToolSpec, tool("a").id).description == "new"
+    assert store.count(ToolRow) == 2
+
+
+def test_status_columns_and_filters(store: Store) -> None:
+    store.put([tool("good")])
+    store.put([tool("bad")], status="rejected", reason="root type is not object")
+    rejected = store.tool_rows(status="rejected")
+    assert [r.name for r in rejected] == ["bad"]
+    assert rejected[0].reason == "root type is not object"
+    assert [t.name for t in store.list(ToolSpec, status="ok")] == ["good"]
+
+
+def test_same_id_twice_in_one_batch_keeps_the_last(store: Store) -> None:
+    store.upsert_rows([to_row(tool("a", "first")), to_row(tool("a", "second"))])
+    assert store.get(ToolSpec, tool("a").id).description == "second"
+
+
+def test_batch_writer_commits_before_returning(store: Store) -> None:
+    async def main() -> None:
+        async with BatchWriter(store, max_batch=16) as writer:
+            await asyncio.gather(*(writer.write([to_row(trajectory("t", i))]) for i in range(100)))
+            # Returned means committed: a separate connection sees every row.
+            assert store.count(TrajectoryRow) == 100
+
+    asyncio.run(main())
+    assert {t.attempt for t in store.list(Trajectory, task_id="t")} == set(range(100))
+
+
+def test_batch_writer_reports_a_failed_batch_to_its_writers(store: Store) -> None:
+    bad = ToolRow(id="x", name="x", source="mcp", origin="o", fingerprint="f", data=None)
+    bad.data = {"not": {1, 2}}  # a set is not JSON: the commit fails
+
+    async def main() -> None:
+        async with BatchWriter(store) as writer:
+            with pytest.raises(Exception, match="set"):
+                await writer.write([bad])
+
+    asyncio.run(main())
+    assert store.count(ToolRow) == 0
+
+
+def test_failures_are_rows(store: Store) -> None:
+    store.record_failure("synthesize", "tool_x", "reply was not JSON", raw="{oops", run_id="r1")
+    (row,) = store.rows(FailureRow, run_id="r1")
+    assert (row.stage, row.reason, row.raw) == ("synthesize", "reply was not JSON", "{oops")
+
+
+def test_table_counts_name_every_table(store: Store) -> None:
+    store.put([tool("a")])
+    counts = store.table_counts()
+    assert counts["tools"] == 1
+    assert {
+        "agents",
+        "tasks",
+        "trajectories",
+        "verdicts",
+        "runs",
+        "llm_cache",
+        "llm_calls",
+        "failures",
+    } <= set(counts)
+
+
+def test_bad_url_names_the_fix() -> None:
+    with pytest.raises(StoreError, match="TOOLFORGE_DB"):
+        Store("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_password_is_masked_in_display_url(postgres_url: str) -> None:
+    url = postgres_url.replace("postgres@", "postgres:s3cret-pw@")
+    store = Store(url)
+    try:
+        assert "s3cret-pw" not in store.display_url
+    finally:
+        store.close()
