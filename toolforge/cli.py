@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from toolforge.commands import doctor, stats
+
 app = typer.Typer(
     name="toolforge",
     help="Generate agentic tool-use training data and fine-tune on it.",
@@ -12,6 +14,8 @@ app = typer.Typer(
 )
 
 # Command groups register here, one line each: app.add_typer(<module>.app, name="<group>").
+app.command()(doctor.doctor)
+app.command()(stats.stats)
 
 
 def main() -> None:

