@@ -1,0 +1,36 @@
+"""judges: verdicts on a trajectory, cheapest check first, and the rejection sampler (DESIGN §7).
+
+Checks — each returns a `CheckResult {check, passed, score, reason}`:
+
+- `rules`  (`judges.rules`): calls name offered tools with schema-valid arguments, no empty turns,
+  a proper end, tool errors not ignored, the rubric's required tools used, and K2-style budget
+  control (needless length is penalised, padding fails);
+- `state`  (`judges.state`): the blueprint replayed on a fresh schema simulator, end states compared;
+- `tests`  (`judges.tests_check`): code tasks graded by the sandbox;
+- `rubric` (`judges.rubric`): an LLM judge, one structured verdict per rubric item plus K2's core
+  criteria; prompts live in `judges/prompts/`.
+
+`Judge` (`judges.judge`) runs them in order and combines them as `JudgeConfig` says;
+`judges.sampling` holds the rejection-sampling bookkeeping and its statistics.
+"""
+
+from judges.config import JudgeConfig, RubricConfig, RulesConfig, StateConfig, TestsConfig
+from judges.judge import Judge
+from judges.rules import check_rules
+from judges.sampling import AttemptOutcome, SamplingConfig, SamplingStats, sampling_stats
+from judges.state import check_state
+
+__all__ = [
+    "AttemptOutcome",
+    "Judge",
+    "JudgeConfig",
+    "RubricConfig",
+    "RulesConfig",
+    "SamplingConfig",
+    "SamplingStats",
+    "StateConfig",
+    "TestsConfig",
+    "check_rules",
+    "check_state",
+    "sampling_stats",
+]

@@ -1,0 +1,102 @@
+"""The judge: checks in order, cheapest first, combined into one verdict.
+
+A check that cannot run (the judge model failed, the sandbox died) is stored as a failure and
+leaves a verdict with `error` set and `accepted = False`: never an exception out of `judge`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from judges.config import CHECK_ORDER, CheckName, JudgeConfig
+from judges.rubric import StructuredLLM, check_rubric
+from judges.rules import check_rules
+from judges.state import Replay, check_state
+from toolforge.core.errors import LLMError, ToolforgeError
+from toolforge.core.store import Store
+from toolforge.core.types import CheckResult, Task, Trajectory, Verdict
+
+logger = logging.getLogger(__name__)
+
+# Grades a code task's attempt (the sandbox runs FAIL_TO_PASS and PASS_TO_PASS); None when the
+# task is not a code task.
+TestsGrader = Callable[[Trajectory, Task], Awaitable[CheckResult | None]]
+
+
+class Judge:
+    def __init__(
+        self,
+        cfg: JudgeConfig,
+        *,
+        replay: Replay | None = None,
+        grader: TestsGrader | None = None,
+        llm: StructuredLLM | None = None,
+        llm_cfg: Any = None,
+        judge_model: str = "",
+        store: Store | None = None,
+        run_id: str = "",
+    ) -> None:
+        if cfg.rubric.enabled and llm is None:
+            raise ValueError(
+                "the rubric check needs an LLM client: pass llm= and llm_cfg=, or disable judges.rubric"
+            )
+        self.cfg = cfg
+        self.replay = replay
+        self.grader = grader
+        self.llm = llm
+        self.llm_cfg = llm_cfg
+        self.key = cfg.key(judge_model if cfg.rubric.enabled else "")
+        self.store = store
+        self.run_id = run_id
+
+    async def judge(self, traj: Trajectory, task: Task) -> Verdict:
+        results: list[CheckResult] = []
+        error: str | None = None
+        for name in CHECK_ORDER:
+            if not self.cfg.enabled(name):
+                continue
+            try:
+                result = await self._run(name, traj, task)
+            except (LLMError, ToolforgeError, OSError, TimeoutError) as exc:
+                error = f"{name}: {type(exc).__name__}: {exc}"
+                raw = getattr(exc, "raw", None)
+                logger.warning("judge failed on %s: %s", traj.id, error)
+                if self.store is not None:
+                    self.store.record_failure("judge", traj.id, error, raw=raw, run_id=self.run_id)
+                results.append(CheckResult(check=name, passed=False, score=0.0, reason=f"judge error: {exc}"))
+                break
+            if result is None:
+                continue
+            results.append(result)
+            if self.cfg.short_circuit and not result.passed and name in self.cfg.required:
+                break
+        return self._verdict(traj, results, error)
+
+    async def _run(self, name: CheckName, traj: Trajectory, task: Task) -> CheckResult | None:
+        if name == "rules":
+            return check_rules(traj, task, self.cfg.rules)
+        if name == "state":
+            return check_state(traj, task, self.cfg.state, self.replay)
+        if name == "tests":
+            return await self.grader(traj, task) if self.grader is not None else None
+        assert self.llm is not None
+        return await check_rubric(traj, task, self.cfg.rubric, self.llm, self.llm_cfg, cache_salt=self.key)
+
+    def _verdict(self, traj: Trajectory, results: list[CheckResult], error: str | None) -> Verdict:
+        applicable = [r for r in results if r.details.get("applicable", True)]
+        weights = [self.cfg.weights.get(r.check, 1.0) for r in applicable]  # type: ignore[call-overload]
+        total = sum(weights)
+        score = sum(w * r.score for w, r in zip(weights, applicable, strict=True)) / total if total else 0.0
+        required_ok = all(r.passed for r in results if r.check in self.cfg.required)
+        ran_all = not (self.cfg.short_circuit and not required_ok)
+        accepted = error is None and required_ok and ran_all and score >= self.cfg.accept_threshold
+        return Verdict(
+            trajectory_id=traj.id,
+            checks=results,
+            score=round(score, 4),
+            accepted=accepted,
+            judge_key=self.key,
+            error=error,
+        )

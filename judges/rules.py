@@ -1,0 +1,292 @@
+"""The rules check: mechanical facts about a trajectory, no model involved.
+
+Each violation has a code; any violation fails the check. The score starts at 1 and loses the
+penalty of every violation and of every call beyond the expected pattern (K2's budget control:
+needless length costs, padding fails).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from judges.config import RulesConfig
+from toolforge.core.ids import canonical_json
+from toolforge.core.types import CheckResult, Message, Task, Trajectory
+
+# Words by which a reply tells the user that something failed.
+_FAILURE_WORDS = re.compile(
+    r"\b(error|errors|fail|failed|fails|failure|unable|cannot|can't|couldn't|could not|"
+    r"not possible|unavailable|problem|sorry|unfortunately|did not work|didn't work)\b",
+    re.IGNORECASE,
+)
+CHARS_PER_TOKEN = 4
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str
+    message: str
+    penalty: float = 1.0
+
+
+def check_rules(traj: Trajectory, task: Task | None, cfg: RulesConfig) -> CheckResult:
+    """Judge `traj` by the rules; `task` (when known) supplies the rubric and the budget."""
+    offered = _offered_schemas(traj.tools)
+    violations: list[Violation] = []
+    violations += _call_violations(traj, offered)
+    violations += _turn_violations(traj.messages)
+    violations += _end_violations(traj, cfg)
+    violations += _error_violations(traj.messages)
+    if task is not None and cfg.require_expected_tools:
+        violations += _expected_tool_violations(traj, task, offered)
+    budget_violations, budget = _budget(traj, task, cfg)
+    violations += budget_violations
+
+    penalty = sum(v.penalty for v in violations)
+    failed = [v for v in violations if v.penalty >= 1.0 or v.code in _FAILING_CODES]
+    score = max(0.0, 1.0 - penalty)
+    reason = "; ".join(v.message for v in violations[:6]) or "all rules hold"
+    if len(violations) > 6:
+        reason += f"; and {len(violations) - 6} more"
+    return CheckResult(
+        check="rules",
+        passed=not failed,
+        score=round(score, 4),
+        reason=reason,
+        details={"violations": [{"code": v.code, "message": v.message} for v in violations], **budget},
+    )
+
+
+# Codes that fail the check even when their penalty is small.
+_FAILING_CODES = {"over_token_budget", "too_many_calls", "repeated_call", "repetitive_text"}
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _offered_schemas(tools: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for tool in tools:
+        function = tool.get("function", tool)
+        out[function["name"]] = function.get("parameters") or {"type": "object"}
+    return out
+
+
+def _call_violations(traj: Trajectory, offered: dict[str, dict[str, Any]]) -> list[Violation]:
+    out: list[Violation] = []
+    validators: dict[str, Draft202012Validator | None] = {}
+    for index, call in traj.tool_calls:
+        where = f"message {index}"
+        if call.name not in offered:
+            out.append(Violation("tool_not_offered", f"{where}: calls {call.name!r}, which was not offered"))
+            continue
+        try:
+            arguments = call.parsed_arguments()
+        except (ValueError, json.JSONDecodeError):
+            out.append(
+                Violation("arguments_not_json", f"{where}: arguments of {call.name} are not a JSON object")
+            )
+            continue
+        if call.name not in validators:
+            validators[call.name] = _validator(offered[call.name])
+        validator = validators[call.name]
+        if validator is None:
+            out.append(Violation("invalid_schema", f"{where}: the schema of {call.name} is not valid"))
+            continue
+        error = next(iter(sorted(validator.iter_errors(arguments), key=lambda e: list(e.path))), None)
+        if error is not None:
+            path = "/".join(str(p) for p in error.path) or "(root)"
+            out.append(
+                Violation(
+                    "invalid_arguments",
+                    f"{where}: arguments of {call.name} invalid at {path}: {error.message}",
+                )
+            )
+    return out
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator | None:
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError:
+        return None
+    return Draft202012Validator(schema)
+
+
+def _is_blank(content: str | None) -> bool:
+    return content is None or not content.strip()
+
+
+def _turn_violations(messages: list[Message]) -> list[Violation]:
+    out: list[Violation] = []
+    for i, message in enumerate(messages):
+        if message.role == "assistant" and _is_blank(message.content) and not message.tool_calls:
+            out.append(Violation("empty_turn", f"message {i}: empty assistant turn"))
+        elif message.role == "user" and _is_blank(message.content):
+            out.append(Violation("empty_turn", f"message {i}: empty user turn"))
+    return out
+
+
+def _end_violations(traj: Trajectory, cfg: RulesConfig) -> list[Violation]:
+    out: list[Violation] = []
+    if traj.end_reason not in cfg.proper_end_reasons:
+        detail = f" ({traj.error})" if traj.error else ""
+        out.append(Violation("improper_end", f"ended by {traj.end_reason}{detail}"))
+    answered = {m.tool_call_id for m in traj.messages if m.role == "tool"}
+    called = {call.id for _, call in traj.tool_calls}
+    for _, call in traj.tool_calls:
+        if call.id not in answered:
+            out.append(Violation("unanswered_call", f"call {call.id} ({call.name}) never got a result"))
+    for i, message in enumerate(traj.messages):
+        if message.role == "tool" and message.tool_call_id not in called:
+            out.append(
+                Violation("orphan_result", f"message {i}: result for unknown call {message.tool_call_id}")
+            )
+    last = traj.messages[-1] if traj.messages else None
+    if traj.end_reason != "graded" and (
+        last is None or last.role != "assistant" or last.tool_calls or _is_blank(last.content)
+    ):
+        out.append(Violation("premature_stop", "the episode does not end with the agent's reply"))
+    return out
+
+
+def _error_violations(messages: list[Message]) -> list[Violation]:
+    """A tool error must be answered: the same tool succeeds later, or the agent tells the user."""
+    names = {call.id: call.name for m in messages if m.role == "assistant" for call in m.tool_calls or []}
+    out: list[Violation] = []
+    for i, message in enumerate(messages):
+        if message.role != "tool" or not message.is_error:
+            continue
+        name = names.get(message.tool_call_id or "", "?")
+        later = messages[i + 1 :]
+        retried = any(
+            m.role == "tool" and not m.is_error and names.get(m.tool_call_id or "") == name for m in later
+        )
+        reply = next((m for m in later if m.role == "assistant" and not _is_blank(m.content)), None)
+        told = reply is not None and bool(_FAILURE_WORDS.search(reply.content or ""))
+        if not (retried or told):
+            out.append(
+                Violation(
+                    "ignored_tool_error",
+                    f"message {i}: the error from {name} is neither retried nor reported",
+                )
+            )
+    return out
+
+
+def _expected_tool_violations(
+    traj: Trajectory, task: Task, offered: dict[str, dict[str, Any]]
+) -> list[Violation]:
+    used = {call.name for _, call in traj.tool_calls}
+    required = [c.name for c in task.rubric.expected_tool_pattern if not c.optional]
+    missing = sorted({name for name in required if name in offered and name not in used})
+    return [
+        Violation("expected_tool_unused", f"the expected tool {name} was never called") for name in missing
+    ]
+
+
+def _agent_chars(messages: list[Message]) -> int:
+    total = 0
+    for message in messages:
+        if message.role != "assistant":
+            continue
+        total += len(message.content or "")
+        total += sum(len(c.function.name) + len(c.function.arguments) for c in message.tool_calls or [])
+    return total
+
+
+def _budget(traj: Trajectory, task: Task | None, cfg: RulesConfig) -> tuple[list[Violation], dict[str, Any]]:
+    out: list[Violation] = []
+    tokens = _agent_chars(traj.messages) // CHARS_PER_TOKEN
+    budget = (
+        cfg.token_budget.get(task.difficulty, cfg.default_token_budget) if task else cfg.default_token_budget
+    )
+    if tokens > budget:
+        out.append(
+            Violation("over_token_budget", f"the agent wrote ~{tokens} tokens, over the budget of {budget}")
+        )
+
+    calls = [call for _, call in traj.tool_calls]
+    expected = _expected_calls(task)
+    if expected is not None:
+        extra = max(0, len(calls) - expected)
+        limit = int(cfg.max_call_factor * expected) + cfg.call_slack
+        if len(calls) > limit:
+            out.append(
+                Violation(
+                    "too_many_calls", f"{len(calls)} tool calls where {expected} are expected (limit {limit})"
+                )
+            )
+        elif extra:
+            out.append(
+                Violation(
+                    "extra_calls",
+                    f"{extra} call(s) beyond the {expected} expected",
+                    penalty=round(cfg.extra_call_penalty * extra, 4),
+                )
+            )
+
+    if not cfg.allow_repeated_calls:
+        out += _repeated_calls(traj.messages)
+    out += _repetitive_text(traj.messages, cfg.max_sentence_repeats)
+    return out, {
+        "agent_tokens": tokens,
+        "token_budget": budget,
+        "calls": len(calls),
+        "expected_calls": expected,
+    }
+
+
+def _expected_calls(task: Task | None) -> int | None:
+    if task is None:
+        return None
+    if task.blueprint is not None and task.blueprint.actions:
+        return len(task.blueprint.actions)
+    required = [c for c in task.rubric.expected_tool_pattern if not c.optional]
+    return len(required) or None
+
+
+def _repeated_calls(messages: list[Message]) -> list[Violation]:
+    """The same call (tool and arguments) right after it succeeded, nothing else between: padding.
+
+    Reading again after another call (get, update, get to confirm) is not padding.
+    """
+    results = {m.tool_call_id: m for m in messages if m.role == "tool"}
+    last_success: str | None = None
+    out: list[Violation] = []
+    for message in messages:
+        if message.role != "assistant":
+            continue
+        for call in message.tool_calls or []:
+            try:
+                key = call.name + canonical_json(call.parsed_arguments())
+            except (ValueError, json.JSONDecodeError):
+                continue
+            if key == last_success:
+                out.append(Violation("repeated_call", f"{call.name} repeated with the same arguments"))
+            result = results.get(call.id)
+            if result is not None and not result.is_error:
+                last_success = key
+    return out
+
+
+def _repetitive_text(messages: list[Message], max_repeats: int) -> list[Violation]:
+    """A sentence of four or more words said more than `max_repeats` times: padding."""
+    counts: dict[str, int] = {}
+    for message in messages:
+        if message.role != "assistant" or not message.content:
+            continue
+        for sentence in _SENTENCE_END.split(message.content):
+            words = sentence.lower().split()
+            if len(words) >= 4:
+                key = " ".join(words)
+                counts[key] = counts.get(key, 0) + 1
+    return [
+        Violation("repetitive_text", f"the sentence {key[:50]!r} is repeated {n} times")
+        for key, n in counts.items()
+        if n > max_repeats
+    ][:3]

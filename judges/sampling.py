@@ -1,0 +1,150 @@
+"""Rejection sampling (K2 §3.1.1): up to k attempts per task, stop at the n-th accepted, keep all.
+
+`sample_task` drives the attempts of one task through two callables — roll out an attempt, judge
+it — and stops as soon as enough are accepted. Every attempt and its verdict are kept by the
+callables (the pipeline stores them), so a resumed run finds them and pays for nothing twice.
+
+`sampling_stats` turns the outcomes into the numbers the summary and the dataset card show:
+acceptance rate, pass@j for j = 1..k (a task passes at j when one of its first j attempts was
+accepted — exact here, since attempts stop only after an acceptance), and failure reasons by
+check, by domain and by difficulty.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from toolforge.core.types import Verdict
+
+
+class SamplingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    attempts: int = Field(3, ge=1, description="k: at most this many attempts per task")
+    stop_after_accepted: int = Field(1, ge=1, description="n: stop once this many are accepted")
+
+
+class AttemptOutcome(BaseModel):
+    """One judged attempt, with what the statistics group by."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: str
+    attempt: int
+    domain: str = ""
+    difficulty: str = ""
+    accepted: bool
+    score: float
+    failed_checks: list[str] = Field(default_factory=list)
+    error: str | None = None
+
+    @classmethod
+    def of(
+        cls, task_id: str, attempt: int, verdict: Verdict, domain: str = "", difficulty: str = ""
+    ) -> AttemptOutcome:
+        failed = verdict.failed_checks()
+        if verdict.error and "judge_error" not in failed:
+            failed = [*failed, "judge_error"]
+        return cls(
+            task_id=task_id,
+            attempt=attempt,
+            domain=domain,
+            difficulty=difficulty,
+            accepted=verdict.accepted,
+            score=verdict.score,
+            failed_checks=failed,
+            error=verdict.error,
+        )
+
+
+Attempt = Callable[[int], Awaitable[Verdict]]
+
+
+async def sample_task(attempt: Attempt, cfg: SamplingConfig) -> list[Verdict]:
+    """Run attempts 0, 1, ... (each rolled out and judged by `attempt`) until enough are accepted."""
+    verdicts: list[Verdict] = []
+    accepted = 0
+    for index in range(cfg.attempts):
+        verdict = await attempt(index)
+        verdicts.append(verdict)
+        accepted += verdict.accepted
+        if accepted >= cfg.stop_after_accepted:
+            break
+    return verdicts
+
+
+class GroupStats(BaseModel):
+    attempts: int = 0
+    accepted: int = 0
+    tasks: int = 0
+    tasks_passed: int = 0
+    failures: dict[str, int] = Field(default_factory=dict)  # failed check -> rejected attempts
+
+    @property
+    def acceptance_rate(self) -> float:
+        return self.accepted / self.attempts if self.attempts else 0.0
+
+
+class SamplingStats(BaseModel):
+    tasks: int
+    attempts: int
+    accepted: int
+    acceptance_rate: float
+    pass_at: dict[int, float]  # j -> fraction of tasks with an accepted attempt among the first j
+    failures_by_check: dict[str, int]
+    by_domain: dict[str, GroupStats]
+    by_difficulty: dict[str, GroupStats]
+    judge_errors: int
+
+
+def sampling_stats(outcomes: Iterable[AttemptOutcome], k: int | None = None) -> SamplingStats:
+    outcomes = sorted(outcomes, key=lambda o: (o.task_id, o.attempt))
+    by_task: dict[str, list[AttemptOutcome]] = defaultdict(list)
+    for outcome in outcomes:
+        by_task[outcome.task_id].append(outcome)
+    k = k or max((o.attempt + 1 for o in outcomes), default=0)
+    first_accepted = {
+        task: min((o.attempt for o in attempts if o.accepted), default=None)
+        for task, attempts in by_task.items()
+    }
+    pass_at = {
+        j: (
+            sum(1 for a in first_accepted.values() if a is not None and a < j) / len(by_task)
+            if by_task
+            else 0.0
+        )
+        for j in range(1, k + 1)
+    }
+    failures = Counter(check for o in outcomes if not o.accepted for check in o.failed_checks)
+    accepted = sum(o.accepted for o in outcomes)
+    return SamplingStats(
+        tasks=len(by_task),
+        attempts=len(outcomes),
+        accepted=accepted,
+        acceptance_rate=accepted / len(outcomes) if outcomes else 0.0,
+        pass_at=pass_at,
+        failures_by_check=dict(sorted(failures.items())),
+        by_domain=_group(by_task, lambda o: o.domain or "-"),
+        by_difficulty=_group(by_task, lambda o: o.difficulty or "-"),
+        judge_errors=sum(1 for o in outcomes if o.error),
+    )
+
+
+def _group(
+    by_task: dict[str, list[AttemptOutcome]], key: Callable[[AttemptOutcome], str]
+) -> dict[str, GroupStats]:
+    groups: dict[str, GroupStats] = defaultdict(GroupStats)
+    for attempts in by_task.values():
+        group = groups[key(attempts[0])]
+        group.tasks += 1
+        group.tasks_passed += any(o.accepted for o in attempts)
+        group.attempts += len(attempts)
+        group.accepted += sum(o.accepted for o in attempts)
+        for o in attempts:
+            if not o.accepted:
+                for check in o.failed_checks:
+                    group.failures[check] = group.failures.get(check, 0) + 1
+    return dict(sorted(groups.items()))

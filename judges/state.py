@@ -1,0 +1,87 @@
+"""The state check: the world the attempt left behind against the world the blueprint makes.
+
+The reference end state comes from replaying the task's blueprint on a fresh, deterministic
+schema simulator (`replay`, supplied by `environments`); without a replay function the
+blueprint's stored `expected_end_state` is the reference. Compared by hash (the whole state) or
+as assertions (every value of the reference present and equal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from judges.config import StateConfig
+from toolforge.core.ids import digest
+from toolforge.core.types import CheckResult, Task, Trajectory
+
+Replay = Callable[[Task], dict[str, Any]]
+MAX_DIFFS = 8
+
+
+def check_state(traj: Trajectory, task: Task, cfg: StateConfig, replay: Replay | None = None) -> CheckResult:
+    """Compare end states; a task without a blueprint gets a passing, not-applicable result."""
+    if task.blueprint is None:
+        return CheckResult(
+            check="state", passed=True, score=1.0, reason="no blueprint", details={"applicable": False}
+        )
+    reference = replay(task) if replay is not None else task.blueprint.expected_end_state
+    expected = _drop_keys(reference, set(cfg.ignore_keys))
+    actual = _drop_keys(traj.final_state, set(cfg.ignore_keys))
+    if cfg.mode == "hash":
+        diffs = _diff(expected, actual, "", symmetric=True)
+    else:
+        diffs = _diff(expected, actual, "", symmetric=False)
+    details = {
+        "applicable": True,
+        "mode": cfg.mode,
+        "expected_hash": digest(expected),
+        "actual_hash": digest(actual),
+        "diffs": diffs[:MAX_DIFFS],
+        "num_diffs": len(diffs),
+    }
+    if not diffs:
+        return CheckResult(check="state", passed=True, score=1.0, reason="end state matches", details=details)
+    shown = "; ".join(diffs[:3]) + (f"; and {len(diffs) - 3} more" if len(diffs) > 3 else "")
+    return CheckResult(
+        check="state", passed=False, score=0.0, reason=f"end state differs: {shown}", details=details
+    )
+
+
+def _drop_keys(value: Any, keys: set[str]) -> Any:
+    if not keys:
+        return value
+    if isinstance(value, dict):
+        return {k: _drop_keys(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_drop_keys(v, keys) for v in value]
+    return value
+
+
+def _diff(expected: Any, actual: Any, path: str, *, symmetric: bool) -> list[str]:
+    """Paths where `actual` departs from `expected` (and, if symmetric, extra keys in `actual`)."""
+    where = path or "/"
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        out: list[str] = []
+        for key in sorted(expected, key=str):
+            sub = f"{path}/{key}"
+            if key not in actual:
+                out.append(f"{sub} missing")
+            else:
+                out += _diff(expected[key], actual[key], sub, symmetric=symmetric)
+        if symmetric:
+            out += [f"{path}/{key} unexpected" for key in sorted(actual, key=str) if key not in expected]
+        return out
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        out = []
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
+            out += _diff(e, a, f"{path}/{i}", symmetric=symmetric)
+        return out
+    if digest(expected) != digest(actual):
+        return [f"{where}: expected {_short(expected)}, got {_short(actual)}"]
+    return []
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
