@@ -1,0 +1,3 @@
+from warehouse.inventory import InsufficientStock, Inventory
+
+__all__ = ["InsufficientStock", "Inventory"]

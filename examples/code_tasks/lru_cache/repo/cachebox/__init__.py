@@ -1,0 +1,3 @@
+from cachebox.lru import LRUCache
+
+__all__ = ["LRUCache"]

@@ -1,0 +1,3 @@
+from rle.codec import decode, encode
+
+__all__ = ["decode", "encode"]

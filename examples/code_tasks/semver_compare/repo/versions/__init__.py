@@ -1,0 +1,3 @@
+from versions.semver import compare, parse
+
+__all__ = ["compare", "parse"]
