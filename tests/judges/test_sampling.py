@@ -1,0 +1,80 @@
+"""Rejection sampling: stop at the n-th accepted, keep every attempt, and the statistics."""
+
+from __future__ import annotations
+
+import pytest
+
+from judges import AttemptOutcome, SamplingConfig, sampling_stats
+from judges.sampling import sample_task
+from toolforge.core.types import CheckResult, Verdict
+
+
+def verdict(accepted: bool, failed: str = "rules") -> Verdict:
+    check = CheckResult(check=failed, passed=accepted, score=1.0 if accepted else 0.0)
+    return Verdict(trajectory_id="t", checks=[check], score=check.score, accepted=accepted)
+
+
+async def run(pattern: list[bool], cfg: SamplingConfig) -> tuple[list[Verdict], list[int]]:
+    seen: list[int] = []
+
+    async def attempt(index: int) -> Verdict:
+        seen.append(index)
+        return verdict(pattern[index])
+
+    return await sample_task(attempt, cfg), seen
+
+
+async def test_sampling_stops_at_the_first_accepted_attempt() -> None:
+    verdicts, seen = await run([False, False, True, True], SamplingConfig(attempts=4))
+    assert seen == [0, 1, 2]
+    assert [v.accepted for v in verdicts] == [False, False, True]
+
+
+async def test_sampling_stops_at_the_nth_accepted_or_after_k() -> None:
+    _, seen = await run([True, False, True, True, True], SamplingConfig(attempts=5, stop_after_accepted=2))
+    assert seen == [0, 1, 2]
+    _, seen = await run([False] * 5, SamplingConfig(attempts=3))
+    assert seen == [0, 1, 2]
+
+
+def outcome(
+    task: str, attempt: int, accepted: bool, domain: str = "shop", difficulty: str = "multi_call", **kw
+) -> AttemptOutcome:  # type: ignore[no-untyped-def]
+    return AttemptOutcome(
+        task_id=task,
+        attempt=attempt,
+        accepted=accepted,
+        score=float(accepted),
+        domain=domain,
+        difficulty=difficulty,
+        **kw,
+    )
+
+
+def test_stats_give_acceptance_pass_at_k_and_failure_reasons() -> None:
+    outcomes = [
+        outcome("a", 0, True),
+        outcome("b", 0, False, failed_checks=["rules"]),
+        outcome("b", 1, True),
+        outcome("c", 0, False, failed_checks=["state"], domain="agenda"),
+        outcome("c", 1, False, failed_checks=["rules", "state"], domain="agenda"),
+        outcome("c", 2, False, failed_checks=["rubric"], domain="agenda", difficulty="single_call"),
+        outcome("d", 0, False, failed_checks=["judge_error"], error="rubric: timeout", domain="agenda"),
+    ]
+    stats = sampling_stats(outcomes, k=3)
+    assert stats.tasks == 4 and stats.attempts == 7 and stats.accepted == 2
+    assert stats.acceptance_rate == pytest.approx(2 / 7)
+    assert stats.pass_at == {1: pytest.approx(0.25), 2: pytest.approx(0.5), 3: pytest.approx(0.5)}
+    assert stats.failures_by_check == {"judge_error": 1, "rubric": 1, "rules": 2, "state": 2}
+    assert stats.by_domain["shop"].tasks_passed == 2 and stats.by_domain[
+        "shop"
+    ].acceptance_rate == pytest.approx(2 / 3)
+    assert stats.by_domain["agenda"].failures == {"state": 2, "rules": 1, "rubric": 1, "judge_error": 1}
+    # a task is grouped by its first attempt's difficulty
+    assert stats.by_difficulty["multi_call"].tasks == 4
+    assert stats.judge_errors == 1
+
+
+def test_outcome_of_a_failed_judge_counts_a_judge_error() -> None:
+    failed = Verdict(trajectory_id="t", checks=[], score=0.0, accepted=False, error="rubric: boom")
+    assert AttemptOutcome.of("t", 0, failed).failed_checks == ["judge_error"]

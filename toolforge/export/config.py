@@ -1,0 +1,30 @@
+"""What to export and which trajectories make it in."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Format = Literal["openai", "sharegpt", "parquet", "k2"]
+ALL_FORMATS: tuple[Format, ...] = ("openai", "sharegpt", "parquet", "k2")
+
+
+class ExportFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    accepted_only: bool = True
+    min_score: float = Field(0.0, ge=0, le=1)
+    domains: list[str] | None = Field(None, description="keep only these domains (None: all)")
+    task_sources: list[str] | None = Field(None, description='task sources, e.g. "blueprint" (None: all)')
+    tool_sources: list[str] | None = Field(
+        None, description='keep a trajectory when one of its tools comes from these, e.g. "mcp" (None: all)'
+    )
+
+
+class ExportConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS))
+    filter: ExportFilter = Field(default_factory=ExportFilter)
+    name: str = Field("toolforge-dataset", description="the dataset's name in its card")

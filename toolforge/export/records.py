@@ -1,0 +1,111 @@
+"""One exportable item: a trajectory with its verdict, task and agent, read from the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolforge.core.store import Store
+from toolforge.core.types import Agent, Task, ToolSpec, Trajectory, Verdict
+from toolforge.export.config import ExportFilter
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    trajectory: Trajectory
+    verdict: Verdict | None = None
+    task: Task | None = None
+    agent: Agent | None = None
+    tool_sources: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def id(self) -> str:
+        return self.trajectory.id
+
+    @property
+    def domain(self) -> str:
+        if self.task is not None and self.task.domain:
+            return self.task.domain
+        return self.agent.domain if self.agent is not None else ""
+
+    @property
+    def score(self) -> float:
+        return self.verdict.score if self.verdict is not None else 0.0
+
+    @property
+    def accepted(self) -> bool:
+        return self.verdict is not None and self.verdict.accepted
+
+    def metadata(self) -> dict[str, Any]:
+        traj, task, verdict = self.trajectory, self.task, self.verdict
+        return {
+            "task_id": traj.task_id,
+            "agent_id": traj.agent_id,
+            "attempt": traj.attempt,
+            "domain": self.domain,
+            "difficulty": task.difficulty if task is not None else "",
+            "task_source": task.source if task is not None else "",
+            "tool_sources": list(self.tool_sources),
+            "end_reason": traj.end_reason,
+            "models": dict(sorted(traj.models.items())),
+            "judge": {
+                "accepted": self.accepted,
+                "score": self.score,
+                "judge_key": verdict.judge_key if verdict is not None else "",
+                "checks": {c.check: {"passed": c.passed, "score": c.score} for c in verdict.checks}
+                if verdict is not None
+                else {},
+            },
+        }
+
+
+def keep(record: ExportRecord, flt: ExportFilter) -> str | None:
+    """None when `record` passes the filter, else the name of the filter that drops it."""
+    if flt.accepted_only and not record.accepted:
+        return "accepted_only"
+    if record.score < flt.min_score:
+        return "min_score"
+    if flt.domains is not None and record.domain not in flt.domains:
+        return "domains"
+    if flt.task_sources is not None and (record.task is None or record.task.source not in flt.task_sources):
+        return "task_sources"
+    if flt.tool_sources is not None and not set(record.tool_sources) & set(flt.tool_sources):
+        return "tool_sources"
+    return None
+
+
+def load_records(
+    store: Store, run_key: str | None = None, judge_key: str | None = None
+) -> list[ExportRecord]:
+    """Every trajectory of `run_key` (all when None) with its verdict under `judge_key`.
+
+    Without a judge key a trajectory judged under several configs is an error: name the one to use.
+    """
+    where = {"run_key": run_key} if run_key is not None else {}
+    trajectories = store.list(Trajectory, **where)
+    verdicts: dict[str, list[Verdict]] = {}
+    for verdict in store.list(Verdict, **({"judge_key": judge_key} if judge_key is not None else {})):
+        verdicts.setdefault(verdict.trajectory_id, []).append(verdict)
+    tasks = {t.id: t for t in store.list(Task)}
+    agents = {a.id: a for a in store.list(Agent)}
+    tool_source = {t.id: t.source for t in store.list(ToolSpec)}
+    records = []
+    for traj in trajectories:
+        found = verdicts.get(traj.id, [])
+        if len(found) > 1:
+            keys = sorted(v.judge_key for v in found)
+            raise ValueError(
+                f"trajectory {traj.id} has verdicts under several judge keys {keys}: pass judge_key"
+            )
+        agent = agents.get(traj.agent_id)
+        sources = sorted({tool_source[t] for t in agent.tool_ids if t in tool_source}) if agent else []
+        records.append(
+            ExportRecord(
+                trajectory=traj,
+                verdict=found[0] if found else None,
+                task=tasks.get(traj.task_id),
+                agent=agent,
+                tool_sources=tuple(sources),
+            )
+        )
+    return sorted(records, key=lambda r: r.id)
