@@ -1,0 +1,285 @@
+"""Programmatic blueprints: a call chain sampled from the tool graph, arguments drawn from the
+schemas, the state and earlier results, executed on the schema simulator (and Python toolkits) to
+fix the expected results and end state. `replay_blueprint` does the same on a fresh state — the
+judges' reference for a trajectory's end state.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from environments.executors.base import ToolResult
+from environments.executors.schema_sim import SchemaSimulator
+from environments.executors.semantics import Semantics, semantics
+from environments.executors.validate import validate_arguments
+from environments.state import State, plural, take_fault
+from environments.toolkit import Toolkit, ToolkitExecutor
+from toolforge.core.jsonschema_tools import instance_for
+from toolforge.core.types import ExpectedCall, Task, ToolSpec
+
+Source = Literal["result", "state", "user"]
+_QUERY_ARGS = ("query", "q", "search", "keyword", "keywords", "term")
+_NAME_FIELDS = ("name", "title", "label", "subject")
+
+
+class Replayer:
+    """Runs calls synchronously on a state: Python toolkit tools on their toolkit, every other tool
+    on the schema simulator; injected faults first, as in an episode."""
+
+    def __init__(self, toolkits: Sequence[type[Toolkit]] = ()) -> None:
+        self.schema = SchemaSimulator()
+        self.toolkit = ToolkitExecutor(list(toolkits)) if toolkits else None
+
+    def run(self, tool: ToolSpec, arguments: dict[str, Any], state: State) -> ToolResult:
+        fault = take_fault(state, tool.name)
+        if fault is not None:
+            return ToolResult.error(f"Error: {fault}")
+        if tool.source == "python":
+            if self.toolkit is None or tool.name not in self.toolkit.by_tool:
+                raise ValueError(f"tool {tool.name} needs its Python toolkit to replay; pass toolkits=")
+            return self.toolkit.run(tool.name, arguments, state)
+        return self.schema.run(tool, arguments, state)
+
+
+@dataclass
+class Replay:
+    end_state: State
+    results: list[Any]
+    errors: list[bool]
+
+
+def replay_blueprint(task: Task, tools: Sequence[ToolSpec], toolkits: Sequence[type[Toolkit]] = ()) -> Replay:
+    """Play the task's blueprint actions on a fresh copy of its initial state."""
+    if task.blueprint is None:
+        raise ValueError(f"task {task.id} has no blueprint to replay")
+    by_name = {t.name: t for t in tools}
+    replayer = Replayer(toolkits)
+    state = copy.deepcopy(task.initial_state)
+    results, errors = [], []
+    for action in task.blueprint.actions:
+        if action.name not in by_name:
+            raise ValueError(f"blueprint of task {task.id} calls {action.name}, which is not among the tools")
+        out = replayer.run(by_name[action.name], action.arguments, state)
+        results.append(out.structured if not out.is_error else {"error": out.content})
+        errors.append(out.is_error)
+    return Replay(end_state=state, results=results, errors=errors)
+
+
+# ---- arguments ----------------------------------------------------------------------------------
+
+
+def _records(value: Any, depth: int = 0) -> list[dict[str, Any]]:
+    """Records inside a result: the object itself, and objects in its lists (one level down)."""
+    out: list[dict[str, Any]] = []
+    if isinstance(value, dict):
+        out.append(value)
+        if depth < 2:
+            for v in value.values():
+                if isinstance(v, list | dict):
+                    out += _records(v, depth + 1)
+    elif isinstance(value, list) and depth < 2:
+        for v in value[:3]:
+            out += _records(v, depth + 1)
+    return out
+
+
+def _id_kind(name: str) -> str | None:
+    if name.endswith("_id"):
+        return name[:-3]
+    if name.endswith("Id") and len(name) > 2:
+        return name[:-2].lower()
+    return None
+
+
+def _from_results(name: str, prior: list[tuple[Semantics, Any]]) -> tuple[bool, Any]:
+    kind = _id_kind(name)
+    for sem, result in reversed(prior):
+        for record in _records(result):
+            if name in record and isinstance(record[name], str | int | float):
+                return True, record[name]
+            if kind is not None and sem.kind == kind and isinstance(record.get("id"), str):
+                return True, record["id"]
+    return False, None
+
+
+def _from_state(
+    name: str, sub: dict[str, Any], sem: Semantics, state: State, rng: random.Random
+) -> tuple[bool, Any]:
+    kind = sem.kind if name in ("id", sem.id_param) else _id_kind(name)
+    if kind is not None:
+        coll = state.get(plural(kind)) or {}
+        if coll and isinstance(coll, dict):
+            return True, rng.choice(sorted(coll))
+        return False, None
+    if sem.effect in ("create", "update"):
+        return False, None
+    records = [r for r in (state.get(sem.collection) or {}).values() if isinstance(r, dict)]
+    if not records:
+        return False, None
+    record = rng.choice(sorted(records, key=lambda r: str(r.get("id"))))
+    if name in record and isinstance(record[name], str | int | float | bool):
+        return True, record[name]
+    if name in _QUERY_ARGS:
+        for key in _NAME_FIELDS:
+            if isinstance(record.get(key), str) and record[key].split():
+                return True, rng.choice(record[key].split())
+    return False, None
+
+
+@dataclass
+class Step:
+    tool: ToolSpec
+    arguments: dict[str, Any]
+    sources: dict[str, Source]
+    result: Any = None
+    is_error: bool = False
+
+
+def draw_arguments(
+    tool: ToolSpec,
+    state: State,
+    prior: list[tuple[Semantics, Any]],
+    rng: random.Random,
+    optional_p: float = 0.25,
+) -> Step:
+    sem = semantics(tool)
+    props: dict[str, Any] = tool.input_schema.get("properties", {})
+    required = set(tool.input_schema.get("required", []))
+    args: dict[str, Any] = {}
+    sources: dict[str, Source] = {}
+    for name in sorted(props):
+        sub = props[name] if isinstance(props[name], dict) else {}
+        found, value = _from_results(name, prior)
+        source: Source = "result"
+        if not found:
+            found, value = _from_state(name, sub, sem, state, rng)
+            source = "state"
+        if not found:
+            if name not in required and rng.random() > optional_p:
+                continue
+            value, source = instance_for(sub, rng), "user"
+        args[name], sources[name] = value, source
+    for problem in validate_arguments(tool, args):  # a drawn value that does not fit: redraw it
+        key = problem.split(":", 1)[0].split("/", 1)[0]
+        if key in args:
+            args[key] = instance_for(props.get(key, {}), rng)
+            sources[key] = "user"
+    return Step(tool=tool, arguments=args, sources=sources)
+
+
+# ---- chains -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Built:
+    steps: list[Step]
+    initial_state: State
+    end_state: State
+    faults: list[dict[str, Any]] = field(default_factory=list)
+
+    def user_facts(self) -> dict[str, Any]:
+        """What the user must supply: every argument not taken from an earlier result."""
+        facts: dict[str, Any] = {}
+        for step in self.steps:
+            for name, source in step.sources.items():
+                if source == "result" or step.is_error:
+                    continue
+                value = step.arguments[name]
+                key = name if facts.get(name, value) == value else f"{name}_for_{step.tool.name}"
+                facts[key] = value
+        return facts
+
+    def actions(self) -> list[ExpectedCall]:
+        return [ExpectedCall(name=s.tool.name, arguments=s.arguments) for s in self.steps]
+
+    def results(self) -> list[Any]:
+        return [s.result for s in self.steps]
+
+
+def execute_chain(
+    chain: Sequence[ToolSpec],
+    initial_state: State,
+    rng: random.Random,
+    replayer: Replayer,
+    fault_first: bool = False,
+) -> Built | None:
+    """Draw arguments for each tool of `chain` and run it; None when a call fails (another seed
+    will do). With `fault_first` the first call meets an injected transient failure and is retried."""
+    start = copy.deepcopy(initial_state)
+    faults: list[dict[str, Any]] = []
+    if fault_first and chain:
+        faults = [
+            {
+                "tool": chain[0].name,
+                "error": "Service temporarily unavailable (503). Please retry.",
+                "times": 1,
+            }
+        ]
+        start["_faults"] = copy.deepcopy(faults)
+    state = copy.deepcopy(start)
+    prior: list[tuple[Semantics, Any]] = []
+    steps: list[Step] = []
+    for i, tool in enumerate(chain):
+        step = draw_arguments(tool, state, prior, rng)
+        out = replayer.run(tool, step.arguments, state)
+        if out.is_error and fault_first and i == 0:
+            failed = Step(tool, step.arguments, step.sources, {"error": out.content}, True)
+            steps.append(failed)
+            out = replayer.run(tool, step.arguments, state)
+        if out.is_error:
+            return None
+        step.result = out.structured
+        steps.append(step)
+        prior.append((semantics(tool), out.structured))
+    return Built(steps=steps, initial_state=start, end_state=state, faults=faults)
+
+
+# ---- initial state ------------------------------------------------------------------------------
+
+
+def seed_state(
+    tools: Sequence[ToolSpec], rng: random.Random, toolkits: Sequence[type[Toolkit]] = (), per_kind: int = 3
+) -> State:
+    """A starting world for `tools`: each toolkit's default world, and for simulated tools a few
+    records of every entity kind they read, change or reference by id, shaped like what a read
+    of that kind returns (else like what its create takes), foreign keys pointing at real ids."""
+    names = {t.name for t in tools}
+    state: State = {}
+    for kit in toolkits:
+        if names & set(kit.methods()):
+            state.update(kit.initial_state())
+    shapes: dict[str, dict[str, Any]] = {}
+    for tool in sorted((t for t in tools if t.source != "python"), key=lambda t: t.name):
+        sem = semantics(tool)
+        kinds = {sem.kind} if sem.effect != "create" else set()
+        kinds |= {k for p in tool.input_schema.get("properties", {}) if (k := _id_kind(p))}
+        for kind in kinds:
+            shapes.setdefault(kind, {})
+        if sem.effect in ("read", "list") and tool.output_schema and not shapes.get(sem.kind):
+            shapes[sem.kind] = tool.output_schema
+        if sem.effect == "create" and not shapes.get(sem.kind):
+            shapes[sem.kind] = tool.input_schema
+    for kind in sorted(shapes):
+        coll_name = plural(kind)
+        if coll_name in state:
+            continue
+        coll: dict[str, Any] = {}
+        for n in range(1, per_kind + 1):
+            value = instance_for(shapes[kind], rng, optional_p=0.6) if shapes[kind] else {}
+            records = [r for r in _records(value) if "id" in r] or _records(value) or [{}]
+            record = {k: v for k, v in records[0].items() if not isinstance(v, list | dict)}
+            record["id"] = f"{kind}_{n:04d}"
+            coll[record["id"]] = record
+        state[coll_name] = coll
+    for coll in list(state.values()):
+        for record in coll.values() if isinstance(coll, dict) else []:
+            for key in list(record) if isinstance(record, dict) else []:
+                kind = _id_kind(key)
+                target = state.get(plural(kind)) if kind else None
+                if target and isinstance(target, dict):
+                    record[key] = rng.choice(sorted(target))
+    return state

@@ -1,0 +1,72 @@
+"""Configs of the episode stage. Strict (`extra="forbid"`); `RolloutConfig.run_key()` is the
+fingerprint that names a run's trajectories, so a re-run of the same config resumes it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from toolforge.core.ids import digest
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Limits(Strict):
+    """When an episode ends if nobody stops it. Turns count assistant messages."""
+
+    max_turns: int = Field(16, ge=1)
+    max_tool_calls: int = Field(24, ge=0)
+    max_tokens: int = Field(48_000, ge=1)
+    max_wall_s: float = Field(300.0, gt=0)
+
+
+class OutcomeMix(Strict):
+    """K2's controlled stochasticity: how often a simulated call succeeds, half-succeeds, fails or
+    hits an edge case. Drawn before the world model writes the result."""
+
+    ok: float = Field(0.7, ge=0)
+    partial: float = Field(0.1, ge=0)
+    error: float = Field(0.1, ge=0)
+    edge: float = Field(0.1, ge=0)
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> OutcomeMix:
+        total = self.ok + self.partial + self.error + self.edge
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"outcome probabilities must sum to 1, got {total:.4f}")
+        return self
+
+    def as_dict(self) -> dict[str, float]:
+        return {"ok": self.ok, "partial": self.partial, "error": self.error, "edge": self.edge}
+
+
+class MCPServerConfig(Strict):
+    """How to start one real MCP server over stdio; `id` matches the tools' `origin`."""
+
+    command: str
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+
+
+class RolloutConfig(Strict):
+    policy: Literal["llm", "blueprint"] = "blueprint"
+    user: Literal["llm", "template"] = "template"
+    # The executor of tools that are neither Python toolkits nor served MCP tools.
+    simulator: Literal["schema", "world_model"] = "schema"
+    limits: Limits = Field(default_factory=Limits)
+    outcomes: OutcomeMix = Field(default_factory=OutcomeMix)
+    toolkits: list[str] = Field(default_factory=list)  # "file.py:Class" or "module:Class"
+    mcp_servers: dict[str, MCPServerConfig] = Field(default_factory=dict)
+    mcp_call_timeout_s: float = Field(30.0, gt=0)
+    mcp_sessions_per_server: int = Field(1, ge=1)
+    # Models by role, as plain strings, for the run key and the trajectory's record.
+    models: dict[str, str] = Field(default_factory=dict)
+    # Not part of the run key: how much runs at once.
+    max_in_flight: int = Field(64, ge=1)
+
+    def run_key(self) -> str:
+        return digest(self.model_dump(mode="json", exclude={"max_in_flight", "mcp_sessions_per_server"}), 12)

@@ -1,0 +1,123 @@
+"""One episode's tool side: the offered tools, the world state, and the executor of each tool.
+
+`ToolEnvironment.call` is the error boundary (DESIGN §6): an unknown tool, arguments that are not
+a JSON object or do not validate, an injected fault, or the tool's own failure all come back as a
+`tool` message with `is_error=True`; an `InfraError` (or an executor that crashes) ends the attempt.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from typing import Any
+
+from environments.errors import InfraError
+from environments.executors.base import CallContext, CallRecord, Executor, ToolResult
+from environments.executors.schema_sim import SchemaSimulator
+from environments.executors.validate import validate_arguments
+from environments.state import State, take_fault
+from toolforge.core.ids import digest
+from toolforge.core.types import Message, ToolCall, ToolSpec
+
+
+class ExecutorSet:
+    """Chooses the executor of each tool: an explicit per-tool override, then by source —
+    `python` → the toolkit executor, `mcp` → the real server when the pool serves its origin,
+    everything else → the simulator (`schema` or `world_model`)."""
+
+    def __init__(
+        self,
+        simulator: Executor | None = None,
+        toolkit: Executor | None = None,
+        mcp: Any = None,
+        overrides: dict[str, Executor] | None = None,
+    ) -> None:
+        self.simulator: Executor = simulator or SchemaSimulator()
+        self.toolkit = toolkit
+        self.mcp = mcp
+        self.overrides = overrides or {}
+
+    def for_tool(self, tool: ToolSpec) -> Executor:
+        if tool.name in self.overrides:
+            return self.overrides[tool.name]
+        if tool.source == "python":
+            if self.toolkit is None:
+                raise ValueError(
+                    f"tool {tool.name} comes from a Python toolkit; pass its toolkit (--toolkit)"
+                )
+            return self.toolkit
+        if tool.source == "mcp" and self.mcp is not None and self.mcp.serves(tool):
+            return self.mcp
+        return self.simulator
+
+    def kinds(self, tools: list[ToolSpec]) -> dict[str, str]:
+        return {t.name: self.for_tool(t).kind for t in tools}
+
+
+def error_text(message: str) -> str:
+    return f"Error: {message}"
+
+
+class ToolEnvironment:
+    def __init__(self, tools: list[ToolSpec], executors: ExecutorSet, state: State, episode_id: str) -> None:
+        self.tools = {t.name: t for t in tools}
+        self.executors = executors
+        self.ctx = CallContext(
+            state=copy.deepcopy(state),
+            rng=random.Random(int(digest(["episode", episode_id]), 16)),
+            episode_id=episode_id,
+        )
+        self.outcomes: list[str] = []  # the world model's outcome class per simulated call
+
+    @property
+    def state(self) -> State:
+        return self.ctx.state
+
+    async def call(self, call: ToolCall) -> Message:
+        result, arguments = await self._result(call)
+        if "outcome" in result.meta:
+            self.outcomes.append(result.meta["outcome"])
+        self.ctx.history.append(
+            CallRecord(
+                name=call.name,
+                arguments=arguments,
+                result=result.structured if result.structured is not None else result.content,
+                is_error=result.is_error,
+            )
+        )
+        return Message(
+            role="tool",
+            tool_call_id=call.id,
+            name=call.name,
+            content=result.content,
+            is_error=result.is_error or None,
+        )
+
+    async def _result(self, call: ToolCall) -> tuple[ToolResult, dict[str, Any]]:
+        tool = self.tools.get(call.name)
+        if tool is None:
+            offered = ", ".join(sorted(self.tools))
+            return ToolResult.error(error_text(f"unknown tool {call.name!r}; available: {offered}")), {}
+        try:
+            arguments = call.parsed_arguments()
+        except (ValueError, json.JSONDecodeError) as exc:
+            return ToolResult.error(error_text(f"arguments must be a JSON object ({exc})")), {}
+        problems = validate_arguments(tool, arguments)
+        if problems:
+            return ToolResult.error(error_text("invalid arguments: " + "; ".join(problems))), arguments
+        fault = take_fault(self.ctx.state, tool.name)
+        if fault is not None:
+            return ToolResult.error(error_text(fault)), arguments
+        executor = self.executors.for_tool(tool)
+        try:
+            result = await executor.execute(tool, arguments, self.ctx)
+        except InfraError:
+            raise
+        except Exception as exc:  # the tool-call boundary: a crashing executor ends the attempt as data
+            raise InfraError(
+                f"{executor.kind} executor crashed on {tool.name}: {type(exc).__name__}: {exc}"
+            ) from exc
+        if result.is_error and not result.content.startswith("Error"):
+            result = ToolResult.error(error_text(result.content))
+        return result, arguments

@@ -1,0 +1,137 @@
+"""Real MCP tools: pooled client sessions to real servers over stdio, per-call timeouts.
+
+Each session is owned by a background task that holds `mcp.Client(..., mode="legacy")` open (the
+client's context must be exited by the task that entered it); episodes call through it
+concurrently — one session multiplexes requests. A tool error (`is_error`) is an observation; a
+protocol error, a timeout, a dead server or an invalid structured result is an `InfraError` that
+ends the attempt, and a dead session is respawned on next use.
+
+State lives in the server, not in the episode: episodes that share a pooled session share its
+world. Give a stateful server one session per episode (or a state file per run) when that matters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+from mcp import Client, MCPError, StdioServerParameters
+
+from environments.config import MCPServerConfig
+from environments.errors import InfraError
+from environments.executors.base import CallContext, ToolResult
+from toolforge.core.types import ToolSpec
+
+
+class _Session:
+    def __init__(self, server_id: str, config: MCPServerConfig) -> None:
+        self.server_id = server_id
+        self.config = config
+        self.client: Client | None = None
+        self.error: BaseException | None = None
+        self.ready = asyncio.Event()
+        self.stop = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._own(), name=f"mcp-{self.server_id}")
+
+    async def _own(self) -> None:
+        command = sys.executable if self.config.command in ("python", "python3") else self.config.command
+        params = StdioServerParameters(
+            command=command, args=list(self.config.args), env=self.config.env or None, cwd=self.config.cwd
+        )
+        try:
+            async with Client(params, mode="legacy") as client:
+                self.client = client
+                self.ready.set()
+                await self.stop.wait()
+        except (OSError, MCPError, RuntimeError) as exc:  # could not start, or died on close
+            self.error = exc
+        finally:
+            self.client = None
+            self.ready.set()
+
+    async def close(self) -> None:
+        self.stop.set()
+        if self.task is not None:
+            await asyncio.gather(self.task, return_exceptions=True)
+
+
+class MCPPool:
+    kind = "mcp"
+
+    def __init__(
+        self, servers: dict[str, MCPServerConfig], call_timeout_s: float = 30.0, sessions_per_server: int = 1
+    ) -> None:
+        self.servers = servers
+        self.call_timeout_s = call_timeout_s
+        self.size = sessions_per_server
+        self.sessions: dict[str, list[_Session]] = {}
+        self._turn: dict[str, int] = {}
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> MCPPool:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for sessions in self.sessions.values():
+            for session in sessions:
+                await session.close()
+
+    def serves(self, tool: ToolSpec) -> bool:
+        return tool.origin in self.servers
+
+    async def _session(self, server_id: str) -> _Session:
+        async with self._lock:
+            sessions = self.sessions.setdefault(server_id, [])
+            while len(sessions) < self.size:
+                sessions.append(_Session(server_id, self.servers[server_id]))
+                sessions[-1].start()
+            turn = self._turn.get(server_id, 0)
+            self._turn[server_id] = turn + 1
+            index = turn % self.size
+            session = sessions[index]
+            if session.ready.is_set() and session.client is None:  # died: respawn
+                await session.close()
+                session = sessions[index] = _Session(server_id, self.servers[server_id])
+                session.start()
+        await session.ready.wait()
+        if session.client is None:
+            raise InfraError(f"MCP server {server_id!r} did not start: {session.error}")
+        return session
+
+    async def execute(self, tool: ToolSpec, arguments: dict[str, Any], ctx: CallContext) -> ToolResult:
+        session = await self._session(tool.origin)
+        assert session.client is not None
+        name = str((tool.raw or {}).get("name", tool.name))
+        try:
+            result = await session.client.call_tool(name, arguments, read_timeout_seconds=self.call_timeout_s)
+        except MCPError as exc:
+            if "closed" in exc.message.lower():
+                session.stop.set()
+            raise InfraError(
+                f"MCP server {tool.origin!r} failed on {name}: [{exc.code}] {exc.message}"
+            ) from exc
+        except RuntimeError as exc:  # structured content that violates the tool's output schema
+            raise InfraError(
+                f"MCP server {tool.origin!r} returned an invalid result for {name}: {exc}"
+            ) from exc
+        text = "\n".join(b.text for b in result.content if b.type == "text")
+        if result.is_error:
+            return ToolResult.error(text or f"{name} failed")
+        if result.structured_content is not None:
+            return ToolResult(
+                content=json.dumps(result.structured_content, ensure_ascii=False),
+                structured=result.structured_content,
+            )
+        return ToolResult(content=text, structured=_json_or_none(text))
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

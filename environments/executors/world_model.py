@@ -1,0 +1,169 @@
+"""The world-model simulator (K2 §3.1.1): a model renders each tool result from the tool specs,
+the hidden world state and the call history, and proposes a state delta that Python applies.
+
+Controlled stochasticity: the outcome class — ok, partial, error or edge case — is drawn first
+from the configured mix (with the episode's seeded random stream, so a re-run draws the same),
+and the model is told which one to render.
+
+Python keeps the state consistent whatever the model writes: an entity read by an id the world
+holds is returned as stored (its stored fields laid over the model's result); an id the world
+does not hold in a kind it tracks is "not found"; creates, updates and deletes change the state
+by the CRUD rules of the schema simulator; results are fitted to the output schema; an `error`
+outcome never changes the state.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from environments.config import OutcomeMix
+from environments.errors import InfraError
+from environments.executors.base import CallContext, ToolResult
+from environments.executors.schema_sim import fit_output
+from environments.executors.semantics import semantics
+from environments.state import Delete, State, StateDelta, Upsert, collections, next_id
+from toolforge.core.errors import StructuredOutputError
+from toolforge.core.ids import digest
+from toolforge.core.types import ToolSpec
+
+Outcome = Literal["ok", "partial", "error", "edge"]
+OUTCOME_GUIDE = {
+    "ok": "The call succeeds normally and returns a complete, realistic result.",
+    "partial": "The call only partly succeeds: some items missing, a warning, truncated or "
+    "incomplete data — but it is not an error.",
+    "error": "The call fails with a realistic error (validation, permission, conflict, rate limit, "
+    "unavailable). Write the error message in `error`. Change nothing.",
+    "edge": "The call succeeds but hits an edge case: an empty result, a boundary value, an "
+    "unusual but valid state.",
+}
+HISTORY_CALLS = 12
+
+
+class SimulatedCall(BaseModel):
+    """The world model's answer for one call."""
+
+    model_config = ConfigDict(extra="forbid")
+    result: Any = Field(default=None, description="the tool's output as JSON, fitting its output schema")
+    error: str = Field(default="", description="for the error outcome: the error message")
+    upserts: list[Upsert] = Field(default_factory=list, description="records created or changed")
+    deletes: list[Delete] = Field(default_factory=list, description="records removed")
+
+
+def draw_outcome(mix: OutcomeMix, rng: random.Random) -> Outcome:
+    x = rng.random()
+    for name, p in mix.as_dict().items():
+        if x < p:
+            return name  # type: ignore[return-value]
+        x -= p
+    return "ok"
+
+
+def _prompt(
+    tool: ToolSpec, arguments: dict[str, Any], ctx: CallContext, outcome: Outcome
+) -> list[dict[str, str]]:
+    world = dict(collections(ctx.state).items())
+    history = [
+        {"tool": h.name, "arguments": h.arguments, "result": h.result, "is_error": h.is_error}
+        for h in ctx.history[-HISTORY_CALLS:]
+    ]
+    spec = {
+        "name": tool.name,
+        "description": tool.description,
+        "input_schema": tool.input_schema,
+        "output_schema": tool.output_schema,
+    }
+    return [
+        {
+            "role": "system",
+            "content": "You are the world model behind a set of tools. Given the hidden world state "
+            "({collection: {id: record}}), the calls made so far and a new call, return the tool's "
+            "result and the records it creates, changes or removes. Stay consistent with the state "
+            "and the history; never contradict a stored record. "
+            f"Outcome to render: {outcome.upper()} — {OUTCOME_GUIDE[outcome]}",
+        },
+        {
+            "role": "user",
+            "content": json.dumps(
+                {"tool": spec, "world_state": world, "history": history, "call": arguments},
+                ensure_ascii=False,
+                default=str,
+            ),
+        },
+    ]
+
+
+class WorldModelSimulator:
+    kind = "world_model"
+
+    def __init__(self, llm: Any, cfg: Any, mix: OutcomeMix | None = None) -> None:
+        self.llm = llm
+        self.cfg = cfg
+        self.mix = mix or OutcomeMix()
+
+    async def execute(self, tool: ToolSpec, arguments: dict[str, Any], ctx: CallContext) -> ToolResult:
+        outcome = draw_outcome(self.mix, ctx.rng)
+        call_index = len(ctx.history)
+        try:
+            sim: SimulatedCall = await self.llm.structured(
+                self.cfg,
+                _prompt(tool, arguments, ctx, outcome),
+                SimulatedCall,
+                role="tool_simulator",
+                cache_salt=f"{ctx.episode_id}:{call_index}:{outcome}",
+                item_id=f"{ctx.episode_id}:{call_index}",
+            )
+        except StructuredOutputError as exc:
+            raise InfraError(f"world model gave no usable result for {tool.name}: {exc}") from exc
+        result = ground(tool, arguments, ctx.state, sim, outcome)
+        result.meta["outcome"] = outcome
+        return result
+
+
+def ground(
+    tool: ToolSpec, arguments: dict[str, Any], state: State, sim: SimulatedCall, outcome: Outcome
+) -> ToolResult:
+    """Apply the model's answer to the state under Python's consistency rules."""
+    if outcome == "error":
+        return ToolResult.error(sim.error or f"{tool.name} failed")
+    sem = semantics(tool)
+    rng = random.Random(int(digest([tool.name, arguments, outcome]), 16))
+    coll: dict[str, Any] = state.get(sem.collection, {})
+    key = arguments.get(sem.id_param) if sem.id_param else None
+    key = str(key) if key is not None else None
+    result = sim.result
+    if sem.effect in ("read", "update", "delete") and key is not None and key not in coll and coll:
+        return ToolResult.error(f"{sem.kind} {key!r} not found")
+    StateDelta(upserts=sim.upserts, deletes=sim.deletes).apply(state)
+    coll = state.get(sem.collection, {})
+    if sem.effect == "create":
+        created = [u for u in sim.upserts if u.collection == sem.collection]
+        if created:
+            record = coll[created[0].id]
+        else:
+            new_id = key if key is not None and key not in coll else next_id(state, sem.kind)
+            record = {"id": new_id, **copy.deepcopy(arguments)}
+            state.setdefault(sem.collection, {})[new_id] = record
+        result = _lay_over(result, record)
+    elif sem.effect in ("read", "update", "delete") and key is not None:
+        if key not in coll:  # a kind the world did not track yet: remember what the model said
+            record = {"id": key, **(result if isinstance(result, dict) else {})}
+            state.setdefault(sem.collection, {})[key] = record
+        if sem.effect == "update":
+            coll = state[sem.collection]
+            coll[key].update({k: copy.deepcopy(v) for k, v in arguments.items() if k != sem.id_param})
+        record = state[sem.collection][key]
+        result = _lay_over(result, record)
+        if sem.effect == "delete":
+            state[sem.collection].pop(key, None)
+    return ToolResult.data(fit_output(tool.output_schema, result, rng))
+
+
+def _lay_over(result: Any, record: dict[str, Any]) -> Any:
+    if isinstance(result, dict):
+        return {**result, **record}
+    return dict(record)

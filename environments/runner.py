@@ -1,0 +1,228 @@
+"""The episode runner: the loop of one episode, and many episodes in flight under a bound.
+
+One episode: the system prompt and the user's opening; then the policy answers; each tool call is
+validated and executed (`ToolEnvironment.call`) and its result appended; when the agent speaks
+without calling tools the user simulator answers or stops. Limits on turns, tool calls, tokens and
+wall time end it otherwise; an `InfraError`, a model failure or a spent budget end it with the
+reason stored.
+
+Many episodes: `run_episodes` runs every (task, attempt) whose trajectory is not yet stored for
+this config — trajectory ids hash the task id, the attempt and the config's run key — with at
+most `max_in_flight` at once, committing each trajectory as it finishes. Killed at any moment, a
+re-run does exactly the missing ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from environments.config import Limits, RolloutConfig
+from environments.environment import ToolEnvironment
+from environments.episode import Episode
+from environments.errors import InfraError
+from environments.runtime import Runtime, open_runtime
+from toolforge.core.errors import BudgetExceeded, LLMError
+from toolforge.core.ids import content_id
+from toolforge.core.store import BatchWriter, Store, to_row
+from toolforge.core.types import Agent, EndReason, Message, Task, ToolSpec, Trajectory, Usage
+
+
+def trajectory_id(task_id: str, attempt: int, run_key: str) -> str:
+    """Equal to `Trajectory.id` of the trajectory this (task, attempt, run) makes."""
+    return content_id("traj", task_id, attempt, run_key)
+
+
+def agent_tools(agent: Agent, tools_by_name: dict[str, ToolSpec]) -> list[ToolSpec]:
+    missing = [n for n in agent.tool_names if n not in tools_by_name]
+    if missing:
+        raise ValueError(f"agent {agent.id} uses tools not in the library: {', '.join(missing)}")
+    return [tools_by_name[n] for n in agent.tool_names]
+
+
+async def run_episode(
+    task: Task,
+    agent: Agent,
+    tools: list[ToolSpec],
+    attempt: int,
+    runtime: Runtime,
+    limits: Limits,
+    run_key: str = "",
+    models: dict[str, str] | None = None,
+) -> Trajectory:
+    episode_id = trajectory_id(task.id, attempt, run_key)
+    episode = Episode(task=task, agent=agent, tools=tools, episode_id=episode_id, attempt=attempt)
+    env = ToolEnvironment(tools, runtime.executors, task.initial_state, episode_id)
+    messages: list[Message] = [Message(role="system", content=agent.system_prompt)]
+    start = time.perf_counter()
+    end: EndReason
+    error: str | None = None
+    turns = calls = 0
+    try:
+        async with asyncio.timeout(limits.max_wall_s):
+            messages.append(Message(role="user", content=await runtime.user.opening(episode)))
+            while True:
+                if turns >= limits.max_turns:
+                    end = "max_turns"
+                    break
+                reply = await runtime.policy.act(messages, episode)
+                turns += 1
+                if _tokens(episode.usage) > limits.max_tokens:
+                    end = "max_tokens"
+                    break
+                if reply.tool_calls:
+                    if calls + len(reply.tool_calls) > limits.max_tool_calls:
+                        end = "max_tool_calls"  # the unanswered calls are not kept
+                        break
+                    messages.append(reply)
+                    for call in reply.tool_calls:
+                        messages.append(await env.call(call))
+                        calls += 1
+                    continue
+                if not (reply.content or "").strip():
+                    end = "agent_stop"
+                    break
+                messages.append(reply)
+                turn = await runtime.user.reply(messages, episode)
+                if turn.text:
+                    messages.append(Message(role="user", content=turn.text))
+                if turn.stop:
+                    end = "user_stop"
+                    break
+                if _tokens(episode.usage) > limits.max_tokens:
+                    end = "max_tokens"
+                    break
+    except TimeoutError:
+        end, error = "timeout", f"wall time over {limits.max_wall_s}s"
+    except BudgetExceeded as exc:
+        end, error = "budget", str(exc)
+    except (InfraError, LLMError) as exc:
+        end, error = "infra_error", f"{type(exc).__name__}: {exc}"
+    return Trajectory(
+        task_id=task.id,
+        agent_id=agent.id,
+        attempt=attempt,
+        run_key=run_key,
+        messages=messages,
+        tools=[t.openai_function() for t in tools],
+        models=dict(models or {}),
+        usage=episode.usage,
+        wall_time_s=round(time.perf_counter() - start, 4),
+        end_reason=end,
+        error=error,
+        final_state=env.state,
+        metadata={
+            "difficulty": task.difficulty,
+            "turns": turns,
+            "tool_calls": calls,
+            "policy": runtime.policy.name,
+            "user": runtime.user.name,
+            "executors": runtime.executors.kinds(tools),
+            **({"outcomes": env.outcomes} if env.outcomes else {}),
+        },
+    )
+
+
+def _tokens(usage: Usage) -> int:
+    return usage.prompt_tokens + usage.completion_tokens
+
+
+class RolloutSummary(BaseModel):
+    run_key: str
+    requested: int
+    already_done: int
+    ran: int
+    end_reasons: dict[str, int] = Field(default_factory=dict)
+    wall_s: float = 0.0
+    trajectories_per_s: float = 0.0
+    usage: Usage = Field(default_factory=Usage)
+
+
+async def play(
+    store: Store,
+    tasks: Sequence[Task],
+    agents: Sequence[Agent],
+    tools: Sequence[ToolSpec],
+    runtime: Runtime,
+    config: RolloutConfig,
+    attempts: int = 1,
+    on_done: Callable[[Trajectory], Any] | None = None,
+) -> RolloutSummary:
+    """Run every missing (task, attempt) of this config with `runtime`; store each trajectory."""
+    if attempts < 1:
+        raise ValueError(f"attempts must be at least 1, got {attempts}")
+    run_key = config.run_key()
+    agents_by_id = {a.id: a for a in agents}
+    tools_by_name = {t.name: t for t in tools}
+    done = await asyncio.to_thread(store.ids, Trajectory, run_key=run_key)
+    todo: list[tuple[Task, int]] = []
+    for task in tasks:
+        if task.agent_id not in agents_by_id:
+            raise ValueError(f"task {task.id} belongs to agent {task.agent_id}, which was not given")
+        todo += [(task, a) for a in range(attempts) if trajectory_id(task.id, a, run_key) not in done]
+    requested = len(tasks) * attempts
+    reasons: Counter[str] = Counter()
+    usage = Usage()
+    start = time.perf_counter()
+    queue: asyncio.Queue[tuple[Task, int]] = asyncio.Queue()
+    for item in todo:
+        queue.put_nowait(item)
+
+    async def worker(writer: BatchWriter) -> None:
+        nonlocal usage
+        while not queue.empty():
+            task, attempt = queue.get_nowait()
+            agent = agents_by_id[task.agent_id]
+            traj = await run_episode(
+                task,
+                agent,
+                agent_tools(agent, tools_by_name),
+                attempt,
+                runtime,
+                config.limits,
+                run_key,
+                config.models,
+            )
+            await writer.write([to_row(traj)])
+            reasons[traj.end_reason] += 1
+            usage = usage.add(traj.usage)
+            if on_done is not None:
+                on_done(traj)
+
+    async with BatchWriter(store) as writer:
+        await asyncio.gather(*(worker(writer) for _ in range(min(config.max_in_flight, len(todo)))))
+    wall = time.perf_counter() - start
+    return RolloutSummary(
+        run_key=run_key,
+        requested=requested,
+        already_done=requested - len(todo),
+        ran=len(todo),
+        end_reasons=dict(sorted(reasons.items())),
+        wall_s=round(wall, 3),
+        trajectories_per_s=round(len(todo) / wall, 2) if wall > 0 and todo else 0.0,
+        usage=usage,
+    )
+
+
+async def run_episodes(
+    store: Store,
+    tasks: Sequence[Task],
+    agents: Sequence[Agent],
+    tools: Sequence[ToolSpec],
+    config: RolloutConfig,
+    attempts: int = 1,
+    roles: Any = None,
+    budget: Any = None,
+    run_id: str = "",
+    on_done: Callable[[Trajectory], Any] | None = None,
+) -> RolloutSummary:
+    """The pipeline's entry: build the runtime the config asks for (policy, user, simulator,
+    toolkits, MCP servers; an LLM client when a role needs one, from `roles`: a RolesConfig) and
+    run every missing (task, attempt). Returns counts by end reason, throughput and usage."""
+    async with open_runtime(store, config, roles, budget, run_id or config.run_key()) as runtime:
+        return await play(store, tasks, agents, tools, runtime, config, attempts, on_done)

@@ -1,0 +1,74 @@
+"""Builds a `Runtime` from a `RolloutConfig`: which policy, user and simulator, which toolkits
+and MCP servers, and the LLM client when any role needs a model."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from environments.config import RolloutConfig
+from environments.environment import ExecutorSet
+from environments.executors.mcp_pool import MCPPool
+from environments.executors.schema_sim import SchemaSimulator
+from environments.executors.world_model import WorldModelSimulator
+from environments.metered import MeteredLLMClient
+from environments.policies import BlueprintPolicy, LLMPolicy, Policy
+from environments.toolkit import ToolkitExecutor, load_toolkit
+from environments.users import LLMUser, TemplateUser, UserSimulator
+from toolforge.core.errors import ConfigError
+from toolforge.core.llm import Budget, RolesConfig
+from toolforge.core.store import Store
+
+
+class Runtime:
+    """What episodes are played with: the executors, the agent policy and the user simulator."""
+
+    def __init__(self, executors: ExecutorSet, policy: Policy, user: UserSimulator) -> None:
+        self.executors = executors
+        self.policy = policy
+        self.user = user
+
+
+def _need(roles: RolesConfig | None, role: str, why: str) -> Any:
+    cfg = getattr(roles, role, None) if roles is not None else None
+    if cfg is None:
+        raise ConfigError(f"{why} needs a model for the {role!r} role: set roles.{role} (or --{role}-model)")
+    return cfg
+
+
+@asynccontextmanager
+async def open_runtime(
+    store: Store,
+    config: RolloutConfig,
+    roles: RolesConfig | None = None,
+    budget: Budget | None = None,
+    run_id: str = "",
+) -> AsyncIterator[Runtime]:
+    async with AsyncExitStack() as stack:
+        llm: MeteredLLMClient | None = None
+        if config.policy == "llm" or config.user == "llm" or config.simulator == "world_model":
+            llm = await stack.enter_async_context(MeteredLLMClient(store, run_id=run_id, budget=budget))
+        policy: Policy
+        if config.policy == "llm":
+            policy = LLMPolicy(llm, _need(roles, "agent", "policy='llm'"))
+        else:
+            policy = BlueprintPolicy()
+        user: UserSimulator
+        if config.user == "llm":
+            user = LLMUser(llm, _need(roles, "user", "user='llm'"))
+        else:
+            user = TemplateUser()
+        if config.simulator == "world_model":
+            simulator: Any = WorldModelSimulator(
+                llm, _need(roles, "tool_simulator", "simulator='world_model'"), config.outcomes
+            )
+        else:
+            simulator = SchemaSimulator()
+        toolkit = ToolkitExecutor([load_toolkit(ref) for ref in config.toolkits]) if config.toolkits else None
+        mcp = None
+        if config.mcp_servers:
+            mcp = await stack.enter_async_context(
+                MCPPool(config.mcp_servers, config.mcp_call_timeout_s, config.mcp_sessions_per_server)
+            )
+        yield Runtime(ExecutorSet(simulator=simulator, toolkit=toolkit, mcp=mcp), policy, user)

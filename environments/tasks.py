@@ -1,0 +1,280 @@
+"""Rubric tasks for agents (K2 §3.1.1): for each agent, tasks across difficulties — one call,
+several dependent calls, clarification (facts only the user knows, withheld from the opening) and
+recovery (the first call meets an injected failure) — each with a user goal, a rubric (success
+criteria, expected tool-use pattern, checkpoints), an initial world state and a blueprint.
+
+The blueprint is programmatic (`blueprints.execute_chain`); the language around it (goal, opening,
+persona, criteria) comes from templates, or from the task-writer model when one is given.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from environments.blueprints import Built, Replayer, execute_chain, seed_state
+from environments.executors.semantics import semantics
+from environments.toolkit import Toolkit, load_toolkit
+from toolforge.core.errors import StructuredOutputError
+from toolforge.core.ids import digest
+from toolforge.core.store import Store
+from toolforge.core.types import Agent, Blueprint, Difficulty, ExpectedCall, Rubric, Task, ToolSpec, UserGoal
+from toolforge.tools.graph import ToolGraph
+
+BLUEPRINT_DIFFICULTIES: tuple[Difficulty, ...] = ("single_call", "multi_call", "clarification", "recovery")
+PERSONAS = [
+    ("a busy operations manager", "brief and direct"),
+    ("a first-time customer", "polite and a little unsure"),
+    ("a detail-oriented analyst", "precise, asks for confirmation"),
+    ("a small-business owner", "friendly and informal"),
+    ("a support engineer", "technical and terse"),
+]
+
+
+class TaskGenConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    per_difficulty: int = Field(1, ge=1)
+    difficulties: list[Difficulty] = Field(default_factory=lambda: list(BLUEPRINT_DIFFICULTIES))
+    multi_call_length: tuple[int, int] = (2, 3)
+    seed: int = 0
+    writer: Literal["template", "llm"] = "template"
+    toolkits: list[str] = Field(default_factory=list)
+    max_tries: int = Field(12, ge=1)
+
+
+class TaskText(BaseModel):
+    """What the task-writer model writes around a blueprint."""
+
+    model_config = ConfigDict(extra="forbid")
+    description: str = Field(description="the user's goal in one or two sentences, second person")
+    persona: str
+    style: str
+    opening_message: str = Field(description="the user's first message, in the persona's voice")
+    success_criteria: list[str]
+    checkpoints: list[str]
+    final_reply: str = Field(description="the assistant's final message when everything is done")
+
+
+def _sentence(text: str) -> str:
+    first = (text or "").strip().split(". ")[0].rstrip(".")
+    return first[:1].lower() + first[1:] if first else ""
+
+
+def _phrase(tool: ToolSpec) -> str:
+    return _sentence(tool.description) or tool.name.replace("_", " ")
+
+
+def _show(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def describe_result(result: Any) -> str:
+    """A short, truthful summary of a tool result for the templated final reply."""
+    if isinstance(result, list):
+        ids = [str(r["id"]) for r in result if isinstance(r, dict) and "id" in r][:5]
+        return f"{len(result)} found" + (f" ({', '.join(ids)})" if ids else "")
+    if isinstance(result, dict):
+        for value in result.values():
+            if isinstance(value, list):
+                return describe_result(value)
+        fields = [f"{k} {_show(v)}" for k, v in result.items() if isinstance(v, str | int | float | bool)][:4]
+        return ", ".join(fields) or "ok"
+    return _show(result) if result is not None else "ok"
+
+
+def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built, rng: random.Random) -> Task:
+    steps = [s for s in built.steps if not s.is_error]
+    facts = built.user_facts()
+    persona, style = rng.choice(PERSONAS)
+    wants = [_phrase(s.tool) for s in steps]
+    description = "You want the assistant to " + "; then ".join(wants) + "."
+    details = ", ".join(f"{k.replace('_', ' ')}: {_show(v)}" for k, v in facts.items())
+    withheld = sorted(facts) if difficulty == "clarification" else []
+    opening = "Hi! Could you help me " + ", and then ".join(wants) + "?"
+    if details and not withheld:
+        opening += f" Here are the details — {details}."
+    mutating = [s for s in steps if semantics(s.tool).mutates]
+    criteria = [
+        f"Calls {s.tool.name} with " + ", ".join(f"{k}={_show(v)}" for k, v in s.arguments.items())
+        for s in (mutating or steps)
+    ]
+    if mutating:
+        criteria.append(
+            "The world ends in the blueprint's end state (same records created, changed or removed)"
+        )
+    criteria.append("The final reply tells the user the outcome truthfully, without invented facts")
+    checkpoints = [f"Step {i + 1}: {s.tool.name} succeeds" for i, s in enumerate(steps)]
+    if withheld:
+        checkpoints.insert(0, "Asks the user for " + ", ".join(withheld) + " before calling any tool")
+    if built.faults:
+        checkpoints.insert(
+            0, f"Handles the failed {built.faults[0]['tool']} call by retrying, not by giving up"
+        )
+    final = "Done — " + "; ".join(
+        f"{s.tool.name.replace('_', ' ')}: {describe_result(s.result)}" for s in steps
+    )
+    return Task(
+        agent_id=agent.id,
+        user_goal=UserGoal(
+            description=description, known_facts=facts, persona=persona, style=style, opening_message=opening
+        ),
+        difficulty=difficulty,
+        rubric=Rubric(
+            success_criteria=criteria,
+            expected_tool_pattern=[
+                ExpectedCall(name=s.tool.name, arguments=s.arguments) for s in built.steps
+            ],
+            ordered=True,
+            checkpoints=checkpoints,
+        ),
+        initial_state=built.initial_state,
+        blueprint=Blueprint(
+            actions=built.actions(),
+            expected_end_state=built.end_state,
+            expected_results=built.results(),
+            final_reply=final,
+        ),
+        source="blueprint",
+        seed=seed,
+        domain=agent.domain,
+        metadata={"withheld_facts": withheld, "chain": [s.tool.name for s in built.steps]},
+    )
+
+
+def _writer_prompt(agent: Agent, task: Task) -> list[dict[str, str]]:
+    bp = task.blueprint
+    assert bp is not None
+    brief = {
+        "difficulty": task.difficulty,
+        "actions": [a.model_dump() for a in bp.actions],
+        "results": bp.expected_results,
+        "facts_only_the_user_knows": task.user_goal.known_facts,
+        "withheld_from_opening": task.metadata.get("withheld_facts", []),
+    }
+    return [
+        {
+            "role": "system",
+            "content": "You write realistic tasks for training tool-using assistants. Given an assistant "
+            "and the exact tool calls that solve a task, write the user's goal, a persona, the user's "
+            "opening message, success criteria, checkpoints and the assistant's final reply. The "
+            "opening must not state facts listed as withheld. Do not invent facts beyond those given.",
+        },
+        {
+            "role": "user",
+            "content": f"Assistant:\n{agent.system_prompt}\n\nTask:\n{json.dumps(brief, ensure_ascii=False)}",
+        },
+    ]
+
+
+async def _llm_text(llm: Any, cfg: Any, agent: Agent, task: Task) -> Task:
+    text: TaskText = await llm.structured(
+        cfg,
+        _writer_prompt(agent, task),
+        TaskText,
+        role="task_writer",
+        cache_salt=str(task.seed),
+        item_id=task.id,
+    )
+    assert task.blueprint is not None
+    return task.model_copy(
+        update={
+            "user_goal": task.user_goal.model_copy(
+                update={
+                    "description": text.description,
+                    "persona": text.persona,
+                    "style": text.style,
+                    "opening_message": text.opening_message,
+                }
+            ),
+            "rubric": task.rubric.model_copy(
+                update={
+                    "success_criteria": text.success_criteria + task.rubric.success_criteria[-2:],
+                    "checkpoints": text.checkpoints,
+                }
+            ),
+            "blueprint": task.blueprint.model_copy(update={"final_reply": text.final_reply}),
+            "source": cfg.model,
+        }
+    )
+
+
+def _chain_length(difficulty: Difficulty, config: TaskGenConfig, rng: random.Random) -> int:
+    if difficulty == "multi_call":
+        return rng.randint(*config.multi_call_length)
+    if difficulty in ("clarification", "recovery"):
+        return rng.randint(1, 2)
+    return 1
+
+
+def build_task(
+    agent: Agent,
+    tools: Sequence[ToolSpec],
+    graph: ToolGraph,
+    difficulty: Difficulty,
+    seed: int,
+    config: TaskGenConfig,
+    toolkits: Sequence[type[Toolkit]] = (),
+) -> Task | None:
+    """One blueprint task, or None when no seed within `max_tries` gives a chain that runs."""
+    replayer = Replayer(toolkits)
+    for attempt in range(config.max_tries):
+        rng = random.Random(int(digest([agent.id, difficulty, seed, attempt]), 16))
+        length = _chain_length(difficulty, config, rng)
+        chain = graph.sample_chain(list(tools), length, rng.randrange(2**31))
+        if not chain or (difficulty == "multi_call" and len(chain) < 2):
+            continue
+        state = seed_state(tools, rng, toolkits)
+        built = execute_chain(chain, state, rng, replayer, fault_first=difficulty == "recovery")
+        if built is None or (difficulty == "clarification" and not built.user_facts()):
+            continue
+        return template_task(agent, difficulty, seed, built, rng)
+    return None
+
+
+async def generate_tasks(
+    store: Store,
+    agents: Sequence[Agent],
+    tools: Sequence[ToolSpec],
+    config: TaskGenConfig,
+    llm: Any = None,
+    writer_cfg: Any = None,
+) -> list[Task]:
+    """Tasks for every agent × difficulty × `per_difficulty`, stored; existing ones are reused.
+    With `llm` and `writer_cfg` (an LLMConfig) and `config.writer == "llm"`, the model writes the
+    language; a writer failure is stored by the LLM layer and the template text is kept."""
+    if config.writer == "llm" and (llm is None or writer_cfg is None):
+        raise ValueError("writer='llm' needs an LLM client and a task_writer model (--model)")
+    toolkits = [load_toolkit(ref) for ref in config.toolkits]
+    by_name = {t.name: t for t in tools}
+    graph = ToolGraph.build(list(tools))
+    out: list[Task] = []
+    for agent in agents:
+        agent_tools = [by_name[n] for n in agent.tool_names if n in by_name]
+        existing = {(t.difficulty, t.seed): t for t in store.list(Task, agent_id=agent.id)}
+        fresh: list[Task] = []
+        for difficulty in config.difficulties:
+            for k in range(config.per_difficulty):
+                seed = config.seed + k
+                if (difficulty, seed) in existing:
+                    out.append(existing[(difficulty, seed)])
+                    continue
+                task = build_task(agent, agent_tools, graph, difficulty, seed, config, toolkits)
+                if task is None:
+                    store.record_failure(
+                        "tasks", f"{agent.id}/{difficulty}/{seed}", "no runnable chain found"
+                    )
+                    continue
+                if config.writer == "llm":
+                    try:
+                        task = await _llm_text(llm, writer_cfg, agent, task)
+                    except StructuredOutputError:
+                        task.metadata["writer_error"] = "structured output failed; template text kept"
+                fresh.append(task)
+        store.put(fresh)
+        out += fresh
+    return out
