@@ -50,7 +50,6 @@ BASE_ENV = {
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONUNBUFFERED": "1",
 }
-DEADLINE_GRACE_S = 10.0  # the client-side deadline is the command's timeout plus this
 
 
 def connect(config: DockerBackendConfig) -> docker.DockerClient:
@@ -250,7 +249,9 @@ class DockerSandbox(Sandbox):
             "cap": self.spec.limits.output_bytes,
         }
         with self._lock:
-            reply = self._request(payload, time.monotonic() + request.timeout_s + DEADLINE_GRACE_S)
+            reply = self._request(
+                payload, time.monotonic() + request.timeout_s + self.backend.config.deadline_grace_s
+            )
         return ExecResult(
             exit_code=reply["exit_code"],
             stdout=b64decode(reply["stdout"]).decode("utf-8", "replace"),

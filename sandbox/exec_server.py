@@ -52,6 +52,16 @@ def reap_orphans(keep_pid):
             return
 
 
+def settle(limit=1.0):
+    """Reap until no process but PID 1 is left (SIGKILLed processes take a moment to exit)."""
+    deadline = time.monotonic() + limit
+    while True:
+        reap_orphans(None)
+        if not any(p.isdigit() and p != "1" for p in os.listdir("/proc")) or time.monotonic() > deadline:
+            return
+        time.sleep(0.002)
+
+
 def run(req):
     timeout = float(req["timeout"])
     cap = int(req["cap"])
@@ -108,7 +118,7 @@ def run(req):
             swept = True
     code = proc.wait()
     duration = time.monotonic() - t0
-    reap_orphans(None)
+    settle()
     return {
         "exit_code": code,
         "stdout": _b64(bytes(bufs[proc.stdout.fileno()])),

@@ -90,6 +90,9 @@ class DockerBackendConfig(BaseModel):
     owner: str = Field("toolforge", description="label value that scopes `gc` to one engine or run")
     client_timeout_s: float = 600.0
     max_pool_size: int = 64
+    deadline_grace_s: float = Field(
+        10.0, gt=0, description="the client-side deadline of a command is its timeout plus this"
+    )
 
 
 class LocalBackendConfig(BaseModel):
