@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from toolforge.commands import doctor, stats
+from toolforge.commands import doctor, episodes, stats
 
 app = typer.Typer(
     name="toolforge",
@@ -16,6 +16,10 @@ app = typer.Typer(
 # Command groups register here, one line each: app.add_typer(<module>.app, name="<group>").
 app.command()(doctor.doctor)
 app.command()(stats.stats)
+app.add_typer(episodes.agents_app, name="agents")
+app.add_typer(episodes.tasks_app, name="tasks")
+app.command()(episodes.rollout)
+app.add_typer(episodes.show_app, name="show")
 
 
 def main() -> None:

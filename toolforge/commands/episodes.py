@@ -1,0 +1,277 @@
+"""`toolforge agents generate`, `toolforge tasks generate`, `toolforge rollout` and
+`toolforge show trajectory ID`: the episode stage (environments/)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from environments.agents import AgentGenConfig, generate_agents
+from environments.config import Limits, MCPServerConfig, RolloutConfig
+from environments.runner import run_episodes
+from environments.tasks import BLUEPRINT_DIFFICULTIES, TaskGenConfig, generate_tasks
+from environments.toolkit import load_toolkit
+from environments.transcript import render_transcript
+from toolforge.commands.common import DbOption, console, fail, open_store
+from toolforge.core.errors import ToolforgeError
+from toolforge.core.llm import LLMClient, LLMConfig, RolesConfig
+from toolforge.core.store import Store
+from toolforge.core.types import Agent, Task, ToolSpec, Trajectory
+
+agents_app = typer.Typer(
+    help="Agents: a system prompt plus a connected subset of the tool library.", no_args_is_help=True
+)
+tasks_app = typer.Typer(help="Rubric tasks with blueprints, per agent and difficulty.", no_args_is_help=True)
+show_app = typer.Typer(help="Show stored items readably.", no_args_is_help=True)
+
+ToolkitOption = Annotated[
+    list[str] | None,
+    typer.Option("--toolkit", help="A Python toolkit, 'file.py:Class' or 'module:Class' (repeatable)."),
+]
+ApiBaseOption = Annotated[
+    str | None, typer.Option("--api-base", help="OpenAI-compatible base URL for the models.")
+]
+
+
+def _library(store: Store, toolkits: list[str]) -> list[ToolSpec]:
+    """The tool library (accepted tools) plus the tools of the given toolkits (stored too)."""
+    extra: list[ToolSpec] = []
+    for ref in toolkits:
+        try:
+            extra += load_toolkit(ref).specs()
+        except (ValueError, ImportError) as exc:
+            fail(f"cannot load toolkit {ref}: {exc}")
+    if extra:
+        store.put(extra)
+    tools = {t.id: t for t in store.list(ToolSpec, status="ok")}
+    tools.update({t.id: t for t in extra})
+    if not tools:
+        fail("the tool library is empty: harvest or synthesize tools first, or pass --toolkit FILE.py:Class")
+    return list(tools.values())
+
+
+def _cfg(model: str | None, api_base: str | None, tool_mode: str = "native") -> LLMConfig | None:
+    if model is None:
+        return None
+    return LLMConfig(model=model, api_base=api_base, tool_mode=tool_mode)  # type: ignore[arg-type]
+
+
+@agents_app.command("generate")
+def agents_generate(
+    count: Annotated[int, typer.Option(help="How many agents.")] = 8,
+    min_tools: Annotated[int, typer.Option(help="Smallest toolset.")] = 3,
+    max_tools: Annotated[int, typer.Option(help="Largest toolset.")] = 8,
+    seed: Annotated[int, typer.Option(help="First seed; agent i uses seed+i.")] = 0,
+    toolkit: ToolkitOption = None,
+    model: Annotated[
+        str | None, typer.Option(help="Synthesizer model for system prompts (default: templates).")
+    ] = None,
+    api_base: ApiBaseOption = None,
+    db: DbOption = None,
+) -> None:
+    """Sample connected toolsets from the tool graph and write each agent's system prompt."""
+    store = open_store(db)
+    tools = _library(store, toolkit or [])
+    config = AgentGenConfig(count=count, min_tools=min_tools, max_tools=max_tools, seed=seed)
+    cfg = _cfg(model, api_base)
+
+    async def go() -> list[Agent]:
+        async with LLMClient(store, run_id=f"agents-{seed}") as llm:
+            return await generate_agents(store, tools, config, llm if cfg else None, cfg)
+
+    try:
+        agents = asyncio.run(go())
+    except (ToolforgeError, ValueError) as exc:
+        fail(str(exc))
+    table = Table(title=f"{len(agents)} agents")
+    for column in ("id", "name", "domain", "tools", "prompt by"):
+        table.add_column(column)
+    for a in agents:
+        table.add_row(a.id, a.name, a.domain, ", ".join(a.tool_names), a.source)
+    console.print(table)
+
+
+@tasks_app.command("generate")
+def tasks_generate(
+    per_difficulty: Annotated[int, typer.Option(help="Tasks per agent and difficulty.")] = 1,
+    difficulty: Annotated[
+        list[str] | None,
+        typer.Option(help=f"Difficulties (repeatable): {', '.join(BLUEPRINT_DIFFICULTIES)}."),
+    ] = None,
+    agent: Annotated[list[str] | None, typer.Option(help="Only these agent ids (repeatable).")] = None,
+    seed: Annotated[int, typer.Option(help="First task seed.")] = 0,
+    toolkit: ToolkitOption = None,
+    model: Annotated[
+        str | None, typer.Option(help="Task-writer model for the language (default: templates).")
+    ] = None,
+    api_base: ApiBaseOption = None,
+    db: DbOption = None,
+) -> None:
+    """Write rubric tasks with programmatic blueprints for the stored agents."""
+    store = open_store(db)
+    tools = _library(store, toolkit or [])
+    agents = store.list(Agent)
+    if agent:
+        agents = [a for a in agents if a.id in set(agent)]
+    if not agents:
+        fail("no agents in the store: run `toolforge agents generate` first")
+    bad = [d for d in difficulty or [] if d not in BLUEPRINT_DIFFICULTIES]
+    if bad:
+        fail(f"unknown difficulty {bad[0]!r}; choose from {', '.join(BLUEPRINT_DIFFICULTIES)}")
+    config = TaskGenConfig(
+        per_difficulty=per_difficulty,
+        difficulties=list(difficulty or BLUEPRINT_DIFFICULTIES),  # type: ignore[arg-type]
+        seed=seed,
+        writer="llm" if model else "template",
+        toolkits=toolkit or [],
+    )
+    cfg = _cfg(model, api_base)
+
+    async def go() -> list[Task]:
+        async with LLMClient(store, run_id=f"tasks-{seed}") as llm:
+            return await generate_tasks(store, agents, tools, config, llm if cfg else None, cfg)
+
+    try:
+        tasks = asyncio.run(go())
+    except (ToolforgeError, ValueError) as exc:
+        fail(str(exc))
+    table = Table(title=f"{len(tasks)} tasks for {len(agents)} agents")
+    for column in ("difficulty", "tasks", "with blueprint"):
+        table.add_column(column)
+    for d in config.difficulties:
+        mine = [t for t in tasks if t.difficulty == d]
+        table.add_row(d, str(len(mine)), str(sum(1 for t in mine if t.blueprint)))
+    console.print(table)
+
+
+def rollout(
+    attempts: Annotated[int, typer.Option(help="Attempts per task.")] = 1,
+    policy: Annotated[str, typer.Option(help="blueprint (no model) or llm.")] = "blueprint",
+    user: Annotated[str, typer.Option(help="template (no model) or llm.")] = "template",
+    simulator: Annotated[str, typer.Option(help="schema (no model) or world_model.")] = "schema",
+    agent_model: Annotated[str | None, typer.Option(help="Model of the agent policy.")] = None,
+    user_model: Annotated[str | None, typer.Option(help="Model of the user simulator.")] = None,
+    sim_model: Annotated[str | None, typer.Option(help="Model of the world-model tool simulator.")] = None,
+    api_base: ApiBaseOption = None,
+    tool_mode: Annotated[str, typer.Option(help="Agent tool calling: native or json.")] = "native",
+    toolkit: ToolkitOption = None,
+    mcp_servers: Annotated[
+        Path | None,
+        typer.Option(help="JSON {'mcpServers': {id: {command, args, env}}}: run those tools for real."),
+    ] = None,
+    max_in_flight: Annotated[int, typer.Option(help="Episodes at once.")] = 64,
+    max_turns: Annotated[int, typer.Option(help="Assistant turns per episode.")] = 16,
+    max_tool_calls: Annotated[int, typer.Option(help="Tool calls per episode.")] = 24,
+    max_tokens: Annotated[int, typer.Option(help="Model tokens per episode.")] = 48_000,
+    max_wall_s: Annotated[float, typer.Option(help="Seconds per episode.")] = 300.0,
+    limit: Annotated[int | None, typer.Option(help="Only the first N tasks.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Play episodes for the stored tasks; resumable (a re-run does only what is missing)."""
+    for name, value, allowed in (
+        ("--policy", policy, ("blueprint", "llm")),
+        ("--user", user, ("template", "llm")),
+        ("--simulator", simulator, ("schema", "world_model")),
+        ("--tool-mode", tool_mode, ("native", "json")),
+    ):
+        if value not in allowed:
+            raise typer.BadParameter(f"{value!r}: choose {' or '.join(allowed)}", param_hint=name)
+    store = open_store(db)
+    tools = _library(store, toolkit or [])
+    tasks = store.list(Task)[:limit] if limit else store.list(Task)
+    if not tasks:
+        fail("no tasks in the store: run `toolforge tasks generate` first")
+    agents = store.list(Agent)
+    servers: dict[str, MCPServerConfig] = {}
+    if mcp_servers is not None:
+        try:
+            raw = json.loads(mcp_servers.read_text())["mcpServers"]
+            servers = {k: MCPServerConfig.model_validate(v) for k, v in raw.items()}
+        except (OSError, KeyError, ValueError) as exc:
+            fail(f"cannot read MCP servers from {mcp_servers}: {exc}")
+    roles = RolesConfig(
+        agent=_cfg(agent_model, api_base, tool_mode),
+        user=_cfg(user_model, api_base),
+        tool_simulator=_cfg(sim_model, api_base),
+    )
+    models = {
+        role: cfg.model
+        for role, cfg in (
+            ("agent", roles.agent),
+            ("user", roles.user),
+            ("tool_simulator", roles.tool_simulator),
+        )
+        if cfg
+    }
+    config = RolloutConfig(
+        policy=policy,  # type: ignore[arg-type]
+        user=user,  # type: ignore[arg-type]
+        simulator=simulator,  # type: ignore[arg-type]
+        limits=Limits(
+            max_turns=max_turns, max_tool_calls=max_tool_calls, max_tokens=max_tokens, max_wall_s=max_wall_s
+        ),
+        toolkits=toolkit or [],
+        mcp_servers=servers,
+        models=models,
+        max_in_flight=max_in_flight,
+    )
+    with Progress(
+        TextColumn("rollout"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        bar = progress.add_task("episodes", total=len(tasks) * attempts)
+        try:
+            summary = asyncio.run(
+                run_episodes(
+                    store,
+                    tasks,
+                    agents,
+                    tools,
+                    config,
+                    attempts,
+                    roles=roles,
+                    on_done=lambda _t: progress.advance(bar),
+                )
+            )
+        except (ToolforgeError, ValueError) as exc:
+            fail(str(exc))
+    table = Table(title=f"rollout {summary.run_key}")
+    table.add_column("")
+    table.add_column("", justify="right")
+    rows = [
+        ("episodes requested", summary.requested),
+        ("already stored", summary.already_done),
+        ("ran now", summary.ran),
+        *((f"  end: {k}", v) for k, v in summary.end_reasons.items()),
+        ("wall s", summary.wall_s),
+        ("trajectories/s", summary.trajectories_per_s),
+        ("model calls", summary.usage.calls),
+        ("tokens", summary.usage.prompt_tokens + summary.usage.completion_tokens),
+        ("cost $", f"{summary.usage.cost_usd:.4f}"),
+    ]
+    for k, v in rows:
+        table.add_row(k, str(v))
+    console.print(table)
+
+
+@show_app.command("trajectory")
+def show_trajectory(
+    trajectory_id: Annotated[str, typer.Argument(help="A trajectory id (traj_…).")],
+    db: DbOption = None,
+) -> None:
+    """A readable transcript: messages, tool calls with arguments, results, end reason, usage."""
+    store = open_store(db)
+    traj = store.get(Trajectory, trajectory_id)
+    if traj is None:
+        fail(f"no trajectory {trajectory_id!r} in {store.display_url}; list them with `toolforge stats`")
+    console.print(render_transcript(traj), markup=False, highlight=False)
