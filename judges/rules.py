@@ -146,7 +146,11 @@ def _end_violations(traj: Trajectory, cfg: RulesConfig) -> list[Violation]:
             out.append(
                 Violation("orphan_result", f"message {i}: result for unknown call {message.tool_call_id}")
             )
-    last = traj.messages[-1] if traj.messages else None
+    # The agent's last act is a reply (not a call left hanging); only the user may speak after it.
+    last_agent = next(
+        (i for i in range(len(traj.messages) - 1, -1, -1) if traj.messages[i].role != "user"), None
+    )
+    last = traj.messages[last_agent] if last_agent is not None else None
     if traj.end_reason != "graded" and (
         last is None or last.role != "assistant" or last.tool_calls or _is_blank(last.content)
     ):
