@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from toolforge.commands import doctor, episodes, stats
+from toolforge.commands import doctor, episodes, stats, train
 
 app = typer.Typer(
     name="toolforge",
@@ -20,6 +20,7 @@ app.add_typer(episodes.agents_app, name="agents")
 app.add_typer(episodes.tasks_app, name="tasks")
 app.command()(episodes.rollout)
 app.add_typer(episodes.show_app, name="show")
+app.add_typer(train.app, name="train")
 
 
 def main() -> None:

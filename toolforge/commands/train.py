@@ -1,0 +1,113 @@
+"""`toolforge train sft`: fine-tune a K2-architecture model on exported trajectories with MuonClip.
+
+The trainer (torch, transformers, TRL — the `train` extra) is imported when the command runs, so
+the rest of the CLI starts without it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from toolforge.commands.common import console, fail
+
+app = typer.Typer(help="Fine-tune Kimi K2's architecture on exported trajectories.", no_args_is_help=True)
+
+
+@app.command()
+def sft(
+    data: Annotated[
+        Path, typer.Option(help="The exporter's OpenAI chat JSONL ({messages, tools} per line).")
+    ],
+    out: Annotated[Path, typer.Option(help="Run directory: checkpoints, tokenizer and the final model.")],
+    preset: Annotated[str, typer.Option(help="Model preset: k2, k2-small or k2-tiny.")] = "k2-tiny",
+    max_steps: Annotated[
+        int, typer.Option(help="Optimizer steps to train (in total, across resumes).")
+    ] = 100,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (Muon and AdamW alike).")] = 2e-4,
+    weight_decay: Annotated[float, typer.Option(help="Decoupled weight decay.")] = 0.1,
+    warmup_steps: Annotated[int, typer.Option(help="Linear warm-up steps before the cosine decay.")] = 0,
+    batch_size: Annotated[int, typer.Option(help="Packed rows per device per micro-batch.")] = 1,
+    grad_accum: Annotated[int, typer.Option(help="Micro-batches per optimizer step.")] = 1,
+    max_length: Annotated[
+        int, typer.Option(help="Tokens per packed row; longer conversations are dropped.")
+    ] = 2048,
+    tokenizer: Annotated[
+        Path | None, typer.Option(help="A local K2 tokenizer directory (default: train a BPE on the data).")
+    ] = None,
+    tau: Annotated[float, typer.Option(help="QK-Clip threshold on per-head max attention logits.")] = 100.0,
+    bias_update_speed: Annotated[
+        float, typer.Option(help="Routing-bias step per update; 0 freezes it.")
+    ] = 1e-3,
+    save_steps: Annotated[int, typer.Option(help="Save a checkpoint every this many steps.")] = 50,
+    logging_steps: Annotated[int, typer.Option(help="Log every this many steps.")] = 10,
+    seed: Annotated[int, typer.Option(help="Seed for weights and data order.")] = 0,
+    resume: Annotated[
+        bool, typer.Option(help="Resume from the last checkpoint in --out if there is one.")
+    ] = True,
+) -> None:
+    """Train with TRL's SFTTrainer, MuonClip and QK-Clip; resumable; checkpoints load with AutoModelForCausalLM."""
+    if not data.is_file():
+        fail(f"--data {data} does not exist; pass the exporter's JSONL file")
+    if tokenizer is not None and not tokenizer.is_dir():
+        fail(f"--tokenizer {tokenizer} is not a directory; pass a local tokenizer directory or leave it out")
+    try:
+        from trainer.presets import PRESETS
+        from trainer.sft import SFTRunConfig, run_sft
+    except ImportError as exc:
+        fail(f"the trainer needs the train extra ({exc.name} is missing): pip install 'toolforge[train]'")
+    from pydantic import ValidationError
+
+    if preset not in PRESETS:
+        fail(f"--preset {preset!r} is unknown; choose one of {', '.join(PRESETS)}")
+
+    try:
+        config = SFTRunConfig(
+            data=data,
+            out=out,
+            preset=preset,
+            tokenizer=tokenizer,
+            max_steps=max_steps,
+            learning_rate=lr,
+            weight_decay=weight_decay,
+            warmup_steps=warmup_steps,
+            batch_size=batch_size,
+            grad_accum=grad_accum,
+            max_length=max_length,
+            tau=tau,
+            bias_update_speed=bias_update_speed,
+            save_steps=save_steps,
+            logging_steps=logging_steps,
+            seed=seed,
+            resume=resume,
+        )
+    except ValidationError as exc:
+        options = {"learning_rate": "lr"}
+        fail(
+            "; ".join(
+                f"--{options.get(str(e['loc'][0]), str(e['loc'][0])).replace('_', '-')}: {e['msg']}"
+                for e in exc.errors()
+            )
+        )
+    try:
+        result = run_sft(config)
+    except ValueError as exc:
+        fail(str(exc))
+
+    losses = [h["loss"] for h in result.log_history if "loss" in h]
+    table = Table(title=f"SFT {preset} → {out}")
+    table.add_column("")
+    table.add_column("", justify="right")
+    table.add_row("steps", str(result.global_step))
+    table.add_row("resumed from", result.resumed_from or "-")
+    table.add_row("parameters", f"{result.parameters:,}")
+    table.add_row(
+        "conversations (dropped: too long)", f"{result.data.conversations} ({result.data.dropped_too_long})"
+    )
+    table.add_row("tokens (assistant)", f"{result.data.tokens:,} ({result.data.assistant_tokens:,})")
+    if losses:
+        table.add_row("loss first → last log", f"{losses[0]:.4f} → {losses[-1]:.4f}")
+    console.print(table)
