@@ -1,0 +1,100 @@
+"""The docker backend against a real engine: exec, files, hardening, no implicit pull, labels and gc."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from sandbox.base import Sandbox
+from sandbox.docker_backend import LABEL, LABEL_OWNER, DockerBackend, DockerSandbox
+from sandbox.errors import ImageMissingError, SandboxBrokenError
+from sandbox.models import DockerBackendConfig, SandboxSpec
+
+pytestmark = pytest.mark.docker
+
+
+def test_exec_reports_streams_exit_code_env_and_workdir(box: Sandbox) -> None:
+    result = box.exec("echo out; echo err >&2; echo $GREETING; pwd; exit 3", env={"GREETING": "hi"})
+    assert (result.exit_code, result.stdout, result.stderr) == (3, "out\nhi\n/workspace\n", "err\n")
+    assert not result.timed_out and not result.ok
+    assert box.exec("mkdir -p sub/dir").ok
+    assert box.exec(["pwd"], workdir="sub/dir").stdout == "/workspace/sub/dir\n"
+    assert box.exec(["cat"], stdin=b"piped\x00bytes").stdout == "piped\x00bytes"
+    missing = box.exec(["definitely-not-a-command"])
+    assert missing.exit_code == 127
+
+
+def test_files_round_trip_through_tar(box: Sandbox) -> None:
+    box.write_files({"pkg/mod.py": "X = 1\n", "run.sh": "echo ran\n", "data.bin": bytes(range(256))})
+    assert box.read_file("pkg/mod.py") == b"X = 1\n"
+    assert box.read_file("/workspace/data.bin") == bytes(range(256))
+    assert box.exec("./run.sh").stdout == "ran\n"
+    assert box.exec("stat -c '%u %a' pkg/mod.py").stdout == "65534 644\n"
+    assert box.read_file("data.bin", max_bytes=10) == bytes(range(10))
+    with pytest.raises(FileNotFoundError):
+        box.read_file("nope.txt")
+    with pytest.raises(ValueError, match="relative path"):
+        box.write_files({"../escape.txt": "x"})
+
+
+def test_container_is_hardened(box: Sandbox) -> None:
+    assert isinstance(box, DockerSandbox)
+    box.container.reload()
+    host = box.container.attrs["HostConfig"]
+    assert host["NetworkMode"] == "none"
+    assert host["ReadonlyRootfs"] is True
+    assert host["CapDrop"] == ["ALL"]
+    assert host["SecurityOpt"] == ["no-new-privileges:true"]
+    assert host["Memory"] == host["MemorySwap"] == 256 << 20
+    assert host["PidsLimit"] == 64 and host["NanoCpus"] == 10**9
+    assert set(host["Tmpfs"]) == {"/tmp", "/workspace"}
+    assert box.container.attrs["Config"]["User"] == "65534:65534"
+    assert box.container.labels[LABEL] == "1"
+
+
+def test_missing_image_is_a_clear_error_and_never_pulled(docker_backend: DockerBackend) -> None:
+    image = f"registry.invalid/toolforge/none-{uuid.uuid4().hex[:6]}:latest"
+    started = time.monotonic()
+    with pytest.raises(ImageMissingError, match="toolforge sandbox build-image"):
+        docker_backend.start(SandboxSpec(image=image))
+    assert time.monotonic() - started < 5  # no registry round trip
+    assert docker_backend.list(docker_backend.config.owner) == []
+
+
+def test_gc_removes_leftovers_by_label(spec: SandboxSpec) -> None:
+    owner = f"tf-test-gc-{uuid.uuid4().hex[:6]}"
+    backend = DockerBackend(DockerBackendConfig(owner=owner))
+    try:
+        boxes = [backend.start(spec) for _ in range(2)]  # "crashed" owners never close these
+        assert {c.name for c in backend.list(owner)} == {b.id for b in boxes}
+        assert all(c.labels[LABEL_OWNER] == owner for c in backend.list(owner))
+        assert backend.gc(owner=owner, older_than_s=3600) == []  # too young
+        assert sorted(backend.gc(owner=owner)) == sorted(b.id for b in boxes)
+        assert backend.list(owner) == []
+        with pytest.raises(SandboxBrokenError):
+            boxes[0].exec("true")
+    finally:
+        backend.gc(owner=owner)
+        backend.close()
+
+
+def test_close_is_idempotent_and_removes_the_container(
+    docker_backend: DockerBackend, spec: SandboxSpec
+) -> None:
+    box = docker_backend.start(spec)
+    name = box.id
+    box.close()
+    box.close()
+    assert name not in {c.name for c in docker_backend.list()}
+
+
+def test_sandbox_that_died_is_reported_and_not_healthy(
+    docker_backend: DockerBackend, spec: SandboxSpec
+) -> None:
+    box = docker_backend.start(spec)
+    assert box.healthy()
+    box.container.kill()
+    assert not box.healthy()
+    assert box.id not in {c.name for c in docker_backend.list()}
