@@ -6,7 +6,7 @@ Checks — each returns a `CheckResult {check, passed, score, reason}`:
   a proper end, tool errors not ignored, the rubric's required tools used, and K2-style budget
   control (needless length is penalised, padding fails);
 - `state`  (`judges.state`): the blueprint replayed on a fresh schema simulator, end states compared;
-- `tests`  (`judges.tests_check`): code tasks graded by the sandbox;
+- `tests`  (`judges.tests_check.SandboxGrader`): code tasks graded by the sandbox;
 - `rubric` (`judges.rubric`): an LLM judge, one structured verdict per rubric item plus K2's core
   criteria; prompts live in `judges/prompts/`.
 
