@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from toolforge.commands import doctor, episodes, stats, train
+from toolforge.commands import code_tasks, doctor, episodes, generate, sandbox, stats, tools, train
 
 app = typer.Typer(
     name="toolforge",
@@ -21,6 +21,10 @@ app.add_typer(episodes.tasks_app, name="tasks")
 app.command()(episodes.rollout)
 app.add_typer(episodes.show_app, name="show")
 app.add_typer(train.app, name="train")
+app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(code_tasks.app, name="code-tasks")
+app.add_typer(tools.app, name="tools")
+app.add_typer(generate.app, name="generate")
 
 
 def main() -> None:

@@ -1,0 +1,227 @@
+"""`toolforge code-tasks list | run`: code tasks graded by their tests in sandboxes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from environments.code_task_episode import (
+    TOOL_SPECS,
+    CodeEpisode,
+    CodeLimits,
+    PatchPolicy,
+    run_code_task,
+    run_key,
+)
+from environments.metered import MeteredLLMClient
+from environments.policies import LLMPolicy, Policy
+from judges.config import JudgeConfig, RubricConfig, StateConfig
+from judges.judge import Judge
+from judges.tests_check import SandboxGrader
+from sandbox import (
+    DEFAULT_IMAGE,
+    Backend,
+    CodeTask,
+    CodeTaskError,
+    DockerBackendConfig,
+    LocalBackendConfig,
+    SandboxError,
+    SandboxSpec,
+    load_tasks,
+    make_backend,
+)
+from toolforge.commands.common import DbOption, console, fail, open_store
+from toolforge.core.ids import digest
+from toolforge.core.llm import LLMConfig
+from toolforge.core.store import Store
+from toolforge.core.types import Verdict
+
+app = typer.Typer(
+    help="Code tasks: list them, or run an agent (or a known patch) on them and grade the result."
+)
+
+DirArgument = Annotated[Path, typer.Argument(help="A code task (folder or .json) or a folder of them.")]
+
+
+def _load(path: Path, only: list[str] | None) -> list[CodeTask]:
+    try:
+        tasks = load_tasks(path)
+    except CodeTaskError as exc:
+        fail(str(exc))
+    if only:
+        unknown = sorted(set(only) - {t.id for t in tasks})
+        if unknown:
+            fail(f"no task {', '.join(unknown)} in {path}; `toolforge code-tasks list {path}` shows the ids")
+        tasks = [t for t in tasks if t.id in only]
+    return tasks
+
+
+@app.command("list")
+def list_cmd(path: DirArgument) -> None:
+    """Show the tasks: ids, test counts, and whether a gold patch is included."""
+    tasks = _load(path, None)
+    table = Table(title=f"code tasks in {path}")
+    for column in ("id", "files", "FAIL_TO_PASS", "PASS_TO_PASS", "gold patch", "instruction"):
+        table.add_column(column)
+    for t in tasks:
+        head = t.instruction if len(t.instruction) < 48 else t.instruction[:45] + "..."
+        table.add_row(
+            t.id,
+            str(len(t.files)),
+            str(len(t.fail_to_pass)),
+            str(len(t.pass_to_pass)),
+            "yes" if t.gold_patch else "no",
+            head,
+        )
+    console.print(table)
+    console.print(f"{len(tasks)} task(s), {sum(t.gold_patch is not None for t in tasks)} with a gold patch")
+
+
+@app.command()
+def run(
+    path: DirArgument,
+    patch: Annotated[
+        Path | None, typer.Option(help="Apply this unified diff (one task) instead of an agent.")
+    ] = None,
+    gold: Annotated[bool, typer.Option(help="Apply each task's own gold patch.")] = False,
+    model: Annotated[
+        str | None, typer.Option(help="The agent's model (litellm string, or local/smollm2).")
+    ] = None,
+    api_base: Annotated[str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")] = None,
+    api_key_env: Annotated[str | None, typer.Option(help="Environment variable holding the API key.")] = None,
+    tool_mode: Annotated[str, typer.Option(help="native or json tool calling.")] = "native",
+    task: Annotated[
+        list[str] | None, typer.Option("--task", help="Only these task ids (repeatable).")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="docker or local.")] = "docker",
+    image: Annotated[str, typer.Option(help="Sandbox image (docker backend).")] = DEFAULT_IMAGE,
+    concurrency: Annotated[int, typer.Option(min=1, help="Episodes in flight.")] = 2,
+    max_turns: Annotated[int, typer.Option(min=1)] = 40,
+    attempt: Annotated[int, typer.Option(min=0, help="Attempt number (part of the trajectory id).")] = 0,
+    db: DbOption = None,
+) -> None:
+    """Play each task once (agent, --patch or --gold), grade it, store trajectory and verdict."""
+    if sum(x is not None and x is not False for x in (patch, gold or None, model)) != 1:
+        raise typer.BadParameter("give exactly one of --model, --patch FILE or --gold")
+    tasks = _load(path, task)
+    if patch is not None and len(tasks) != 1:
+        fail(f"--patch applies to one task but {path} holds {len(tasks)}: add --task ID")
+    if gold and any(t.gold_patch is None for t in tasks):
+        fail(
+            "--gold needs a gold.patch in every task: "
+            + ", ".join(t.id for t in tasks if t.gold_patch is None)
+        )
+    if backend not in ("docker", "local"):
+        raise typer.BadParameter("use docker or local", param_hint="--backend")
+    if tool_mode not in ("native", "json"):
+        raise typer.BadParameter("use native or json", param_hint="--tool-mode")
+    patch_text = patch.read_text() if patch is not None else None
+    store = open_store(db)
+    try:
+        chosen = make_backend(DockerBackendConfig() if backend == "docker" else LocalBackendConfig())
+    except SandboxError as exc:
+        fail(str(exc))
+    spec = SandboxSpec(image=image)
+    limits = CodeLimits(max_turns=max_turns)
+    llm_cfg = (
+        LLMConfig(model=model, api_base=api_base, api_key_env=api_key_env, tool_mode=tool_mode)  # type: ignore[arg-type]
+        if model
+        else None
+    )
+    try:
+        episodes, verdicts = asyncio.run(
+            _run_all(tasks, chosen, spec, limits, store, llm_cfg, patch_text, gold, concurrency, attempt)
+        )
+    except SandboxError as exc:
+        fail(str(exc))
+    finally:
+        chosen.close()
+        store.close()
+    table = Table(title="code-task runs")
+    for column in ("task", "status", "FAIL_TO_PASS", "PASS_TO_PASS", "end", "turns", "accepted", "wall s"):
+        table.add_column(column)
+    resolved = 0
+    for ep, verdict in zip(episodes, verdicts, strict=True):
+        report = ep.report
+        resolved += bool(report and report.resolved)
+        table.add_row(
+            ep.task.metadata["code_task"],
+            report.status if report else "[red]no grade[/]",
+            "{}/{}".format(*report.fail_to_pass) if report else "-",
+            "{}/{}".format(*report.pass_to_pass) if report else "-",
+            ep.trajectory.end_reason + (f" ({ep.trajectory.error[:40]})" if ep.trajectory.error else ""),
+            str(ep.trajectory.metadata["turns"]),
+            "yes" if verdict.accepted else "no",
+            f"{ep.trajectory.wall_time_s:.1f}",
+        )
+    console.print(table)
+    console.print(
+        f"resolved {resolved}/{len(episodes)}; trajectories and verdicts stored in {store.display_url}"
+    )
+    if (gold or patch is not None) and resolved != len(episodes):
+        raise typer.Exit(1)
+
+
+async def _run_all(
+    tasks: list[CodeTask],
+    backend: Backend,
+    spec: SandboxSpec,
+    limits: CodeLimits,
+    store: Store,
+    llm_cfg: LLMConfig | None,
+    patch_text: str | None,
+    gold: bool,
+    concurrency: int,
+    attempt: int,
+) -> tuple[list[CodeEpisode], list[Verdict]]:
+    grader = SandboxGrader(backend, {t.id: t for t in tasks}, spec)
+    judge = Judge(
+        JudgeConfig(state=StateConfig(enabled=False), rubric=RubricConfig(enabled=False)), grader=grader
+    )
+    llm = MeteredLLMClient(store, run_id="code-tasks") if llm_cfg is not None else None
+    models = {"agent": llm_cfg.model} if llm_cfg is not None else {}
+    semaphore = asyncio.Semaphore(concurrency)
+    results: dict[str, tuple[CodeEpisode, Verdict]] = {}
+
+    def policy_for(code_task: CodeTask) -> tuple[Policy, str]:
+        if llm is not None and llm_cfg is not None:
+            return LLMPolicy(llm, llm_cfg), ""
+        text = code_task.gold_patch if gold else patch_text
+        assert text is not None
+        return PatchPolicy(text), digest(text)
+
+    with Progress(console=console, transient=True) as progress:
+        bar = progress.add_task("code tasks", total=len(tasks))
+
+        async def one(code_task: CodeTask) -> None:
+            async with semaphore:
+                policy, extra = policy_for(code_task)
+                key = run_key(policy, limits, models, extra)
+                episode = await run_code_task(
+                    code_task,
+                    policy,
+                    backend,
+                    spec=spec,
+                    attempt=attempt,
+                    limits=limits,
+                    key=key,
+                    models=models,
+                )
+                verdict = await judge.judge(episode.trajectory, episode.task)
+                await asyncio.to_thread(
+                    store.put, [*TOOL_SPECS, episode.agent, episode.task, episode.trajectory, verdict]
+                )
+                results[code_task.id] = (episode, verdict)
+                progress.advance(bar)
+
+        try:
+            await asyncio.gather(*(one(t) for t in tasks))
+        finally:
+            if llm is not None:
+                await llm.aclose()
+    return [results[t.id][0] for t in tasks], [results[t.id][1] for t in tasks]
