@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from importlib.resources import files
 from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -24,7 +23,7 @@ _SPECIAL_RE = re.compile("|".join(re.escape(t) for t in SPECIAL_TOKENS))
 
 
 def k2_chat_template() -> str:
-    return files("trainer").joinpath("chat_template.jinja").read_text(encoding="utf-8")
+    return Path(__file__).with_name("chat_template.jinja").read_text(encoding="utf-8")
 
 
 def _plain_pieces(texts: Iterable[str]) -> Iterator[str]:

@@ -1,0 +1,32 @@
+"""Trainer fixtures: exporter-format data written by `trainer.sample_data`, and a BPE tokenizer on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import PreTrainedTokenizerFast
+
+from toolforge.core.k2_chat import render_k2
+from trainer.data import ExportedConversation, read_exported_jsonl
+from trainer.sample_data import write_sample_jsonl
+from trainer.tokenizer import train_bpe_tokenizer
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def exported_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 trajectories in the exporter's OpenAI chat JSONL format."""
+    return write_sample_jsonl(tmp_path_factory.mktemp("export") / "openai.jsonl", 300, seed=7)
+
+
+@pytest.fixture(scope="session")
+def conversations(exported_jsonl: Path) -> list[ExportedConversation]:
+    return read_exported_jsonl(exported_jsonl)
+
+
+@pytest.fixture(scope="session")
+def tokenizer(conversations: list[ExportedConversation]) -> PreTrainedTokenizerFast:
+    return train_bpe_tokenizer(render_k2(c.messages, c.tools) for c in conversations)
