@@ -119,5 +119,5 @@ class ToolEnvironment:
                 f"{executor.kind} executor crashed on {tool.name}: {type(exc).__name__}: {exc}"
             ) from exc
         if result.is_error and not result.content.startswith("Error"):
-            result = ToolResult.error(error_text(result.content))
+            result.content = error_text(result.content)
         return result, arguments

@@ -26,6 +26,7 @@ from environments.config import Limits, RolloutConfig
 from environments.environment import ToolEnvironment
 from environments.episode import Episode
 from environments.errors import InfraError
+from environments.metered import current_episode
 from environments.runtime import Runtime, open_runtime
 from toolforge.core.errors import BudgetExceeded, LLMError
 from toolforge.core.ids import content_id
@@ -63,6 +64,7 @@ async def run_episode(
     end: EndReason
     error: str | None = None
     turns = calls = 0
+    metering = current_episode.set(episode)  # model calls of this episode count into its usage
     try:
         async with asyncio.timeout(limits.max_wall_s):
             messages.append(Message(role="user", content=await runtime.user.opening(episode)))
@@ -103,6 +105,8 @@ async def run_episode(
         end, error = "budget", str(exc)
     except (InfraError, LLMError) as exc:
         end, error = "infra_error", f"{type(exc).__name__}: {exc}"
+    finally:
+        current_episode.reset(metering)
     return Trajectory(
         task_id=task.id,
         agent_id=agent.id,

@@ -48,6 +48,9 @@ class CallContext:
     history: list[CallRecord] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     episode_id: str = ""
+    # For the world model's outcome draws: a random start and a count (see `draw_outcome`).
+    outcome_offset: float | None = None
+    outcome_draws: int = 0
 
 
 class Executor(Protocol):

@@ -54,8 +54,18 @@ class SimulatedCall(BaseModel):
     deletes: list[Delete] = Field(default_factory=list, description="records removed")
 
 
-def draw_outcome(mix: OutcomeMix, rng: random.Random) -> Outcome:
-    x = rng.random()
+GOLDEN = 0.6180339887498949
+
+
+def draw_outcome(mix: OutcomeMix, ctx: CallContext) -> Outcome:
+    """The outcome class of the episode's next simulated call. The uniform draws form a Weyl
+    sequence (a random start from the episode's seeded stream, then steps of the golden ratio):
+    each call's class is random, yet the classes' frequencies track the configured mix closely
+    within an episode and across many — controlled stochasticity, with no long error streaks."""
+    if ctx.outcome_offset is None:
+        ctx.outcome_offset = ctx.rng.random()
+    x = (ctx.outcome_offset + ctx.outcome_draws * GOLDEN) % 1.0
+    ctx.outcome_draws += 1
     for name, p in mix.as_dict().items():
         if x < p:
             return name  # type: ignore[return-value]
@@ -106,7 +116,7 @@ class WorldModelSimulator:
         self.mix = mix or OutcomeMix()
 
     async def execute(self, tool: ToolSpec, arguments: dict[str, Any], ctx: CallContext) -> ToolResult:
-        outcome = draw_outcome(self.mix, ctx.rng)
+        outcome = draw_outcome(self.mix, ctx)
         call_index = len(ctx.history)
         try:
             sim: SimulatedCall = await self.llm.structured(
