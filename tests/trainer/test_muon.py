@@ -7,10 +7,10 @@ import math
 
 import pytest
 import torch
+from transformers import DeepseekV3ForCausalLM
 
 from trainer.muon import MuonClip, k2_param_groups, newton_schulz
 from trainer.presets import k2_tiny
-from transformers import DeepseekV3ForCausalLM
 
 BF16_EPS = 2**-8
 

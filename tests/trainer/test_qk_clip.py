@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import torch
 from transformers import DeepseekV3ForCausalLM
+from transformers.models.deepseek_v3.modeling_deepseek_v3 import DeepseekV3Attention
 
 from trainer.presets import k2_tiny
 from trainer.qk_clip import ATTN_IMPLEMENTATION, qk_clip_, take_max_logits
-from transformers.models.deepseek_v3.modeling_deepseek_v3 import DeepseekV3Attention
 
 DOCS = (90, 130, 60)
 
