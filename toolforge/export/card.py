@@ -85,6 +85,8 @@ def render_card(cfg: ExportConfig, stats: dict[str, Any], provenance: dict[str, 
             "|---|---:|",
         ]
         out += [f"| {k} | {v:.2%} |" for k, v in stats["check_pass_rate"].items()]
+    if "sampling" in stats:
+        out += _sampling_section(stats["sampling"])
     out += ["", "## Domains", "", "| domain | trajectories | tasks | difficulty |", "|---|---:|---:|---|"]
     for name, d in stats["domains"].items():
         diff = ", ".join(f"{k} {v}" for k, v in d["difficulty"].items())
@@ -123,6 +125,35 @@ def render_card(cfg: ExportConfig, stats: dict[str, Any], provenance: dict[str, 
         "",
     ]
     return "\n".join(out)
+
+
+def _sampling_section(sampling: dict[str, Any]) -> list[str]:
+    out = [
+        "",
+        "## Rejection sampling",
+        "",
+        f"{sampling['tasks']} tasks, {sampling['attempts']} attempts, {sampling['accepted']} accepted "
+        f"(acceptance rate {sampling['acceptance_rate']:.2%}); judge errors: {sampling['judge_errors']}.",
+        "",
+        "| k | pass@k |",
+        "|---:|---:|",
+    ]
+    out += [f"| {k} | {v:.2%} |" for k, v in sampling["pass_at"].items()]
+    if sampling["failures_by_check"]:
+        out += ["", "Rejected attempts by failed check:", "", "| check | attempts |", "|---|---:|"]
+        out += [f"| {k} | {v} |" for k, v in sampling["failures_by_check"].items()]
+    for title, key in (("domain", "by_domain"), ("difficulty", "by_difficulty")):
+        out += [
+            "",
+            f"| {title} | tasks | passed | attempts | accepted | failed checks |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for name, g in sampling[key].items():
+            fails = ", ".join(f"{c} {n}" for c, n in sorted(g["failures"].items())) or "-"
+            out.append(
+                f"| {name} | {g['tasks']} | {g['tasks_passed']} | {g['attempts']} | {g['accepted']} | {fails} |"
+            )
+    return out
 
 
 _DESCRIPTIONS = {

@@ -47,9 +47,16 @@ def _jsonl(lines: Iterable[dict[str, Any]]) -> str:
 
 
 def export_records(
-    records: list[ExportRecord], out_dir: Path, cfg: ExportConfig, provenance: dict[str, Any] | None = None
+    records: list[ExportRecord],
+    out_dir: Path,
+    cfg: ExportConfig,
+    provenance: dict[str, Any] | None = None,
+    sampling: dict[str, Any] | None = None,
 ) -> ExportResult:
-    """Filter `records` and write every configured format, the card and `stats.json` to `out_dir`."""
+    """Filter `records` and write every configured format, the card and `stats.json` to `out_dir`.
+
+    `sampling` (a `judges.SamplingStats` as JSON) adds the rejection-sampling numbers to the card.
+    """
     considered = sorted(records, key=lambda r: r.id)
     dropped: dict[str, int] = {}
     exported: list[ExportRecord] = []
@@ -85,6 +92,8 @@ def export_records(
 
     stats = dataset_stats(exported, considered, dropped, sharegpt_dropped)
     stats["formats"] = list(cfg.formats)
+    if sampling is not None:
+        stats["sampling"] = sampling
     _write_atomic(out_dir / "stats.json", json.dumps(stats, indent=2, sort_keys=True) + "\n")
     _write_atomic(out_dir / "README.md", render_card(cfg, stats, provenance or {}))
     return ExportResult(out_dir=out_dir, files=files, stats=stats)

@@ -1,0 +1,72 @@
+"""`toolforge generate --config pipeline.yaml`: the whole pipeline, resumable, with a summary."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from toolforge.commands.common import console, fail
+from toolforge.core.errors import ToolforgeError
+from toolforge.pipeline.loader import load_config
+from toolforge.pipeline.run import PipelineResult, run_pipeline, summary_rows
+
+app = typer.Typer(help="Run the whole pipeline from one YAML config.", no_args_is_help=True)
+
+
+@app.callback(invoke_without_command=True)
+def generate(
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="The pipeline YAML (see examples/pipelines/).")
+    ],
+    workspace: Annotated[
+        str | None, typer.Option(help="Override the config's workspace (store and dataset folder).")
+    ] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Override the config's store URL.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Tools → agents → tasks → rollouts → judges → selection → export.
+
+    Re-running the same config resumes it: stored work is reported and reused. A changed config
+    says which keys changed; the stages they affect are redone.
+    """
+    try:
+        cfg = load_config(config)
+        if workspace is not None:
+            cfg.workspace = workspace
+        if db is not None:
+            cfg.db = db
+        result = asyncio.run(run_pipeline(cfg, console, progress=progress))
+    except (ToolforgeError, ValueError) as exc:
+        fail(str(exc))
+    print_summary(result)
+
+
+def print_summary(result: PipelineResult) -> None:
+    table = Table(title=f"{result.run_id} · fingerprint {result.fingerprint} · {result.seconds:.1f}s")
+    for column in ("stage", "items", "already done", "new", "failed", "time", "note"):
+        table.add_column(
+            column,
+            justify="right" if column in ("items", "already done", "new", "failed", "time") else "left",
+        )
+    for row in summary_rows(result):
+        table.add_row(*[str(v) for v in row])
+    console.print(table)
+    stats = result.sampling
+    pass_at = ", ".join(f"pass@{k} {v:.0%}" for k, v in stats.pass_at.items())
+    console.print(
+        f"rejection sampling: {stats.accepted}/{stats.attempts} attempts accepted "
+        f"({stats.acceptance_rate:.0%}); {pass_at}"
+    )
+    if stats.failures_by_check:
+        console.print(
+            "rejections by check: " + ", ".join(f"{k} {v}" for k, v in stats.failures_by_check.items())
+        )
+    export = result.export
+    console.print(f"dataset: {export.stats['exported']} trajectories in {export.out_dir}")
+    for fmt, path in export.files.items():
+        console.print(f"  {fmt:<9} {path}")
+    console.print(f"  card      {export.card}")

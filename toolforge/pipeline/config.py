@@ -1,0 +1,88 @@
+"""The pipeline's config: one YAML file, every section strict (`extra="forbid"`).
+
+    name: offline-demo
+    workspace: toolforge-data/offline-demo     # store and dataset go here (relative to the cwd)
+    models: {agent: {model: local/smollm2}, judge: {model: local/smollm2}}
+    tools: {servers: ../mcp_servers/servers.json}   # input files: relative to this config file
+    agents: {count: 4, min_tools: 3, max_tools: 5}
+    tasks: {difficulties: [single_call, multi_call]}
+    rollouts: {policy: llm, user: template, simulator: schema}
+    sampling: {attempts: 2, stop_after_accepted: 1}
+    judges: {rubric: {enabled: true}}
+    export: {formats: [openai, sharegpt, parquet, k2]}
+
+Sections reuse the stage configs they feed (`environments.AgentGenConfig`, `TaskGenConfig`,
+`RolloutConfig`, `judges.JudgeConfig`, `toolforge.export.ExportConfig`), so a key means the same
+thing here and in the stage's own command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from environments.agents import AgentGenConfig
+from environments.config import RolloutConfig
+from environments.tasks import TaskGenConfig
+from judges import JudgeConfig, SamplingConfig
+from toolforge.core.llm import Budget, RolesConfig
+from toolforge.export import ExportConfig
+
+
+class ToolsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    servers: str | None = Field(None, description="an mcpServers file (JSON or YAML) to harvest")
+    catalogs: list[str] = Field(default_factory=list, description="MCP JSONL or OpenAI function lists")
+    toolkits: list[str] = Field(
+        default_factory=list, description='Python toolkits, "file.py:Class" or "module:Class"'
+    )
+    start_timeout_s: float = Field(60.0, gt=0)
+    list_timeout_s: float = Field(30.0, gt=0)
+
+
+class PipelineConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    workspace: str | None = Field(None, description="default: toolforge-data/<name>")
+    db: str | None = Field(None, description="store URL; default: SQLite in the workspace")
+    models: RolesConfig = Field(default_factory=RolesConfig)
+    budget: Budget = Field(default_factory=Budget)
+    tools: ToolsConfig = Field(default_factory=ToolsConfig)
+    agents: AgentGenConfig = Field(default_factory=AgentGenConfig)
+    tasks: TaskGenConfig = Field(default_factory=TaskGenConfig)
+    rollouts: RolloutConfig = Field(default_factory=RolloutConfig)
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    judges: JudgeConfig = Field(default_factory=JudgeConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+
+    # Where the file was read from: relative input paths are taken from here. Not part of the
+    # config's meaning (moving the file does not change the run).
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    @model_validator(mode="after")
+    def _one_place_each(self) -> PipelineConfig:
+        if self.tasks.toolkits or self.rollouts.toolkits:
+            raise ValueError(
+                "name toolkits once, under tools.toolkits (not tasks.toolkits or rollouts.toolkits)"
+            )
+        if self.rollouts.models:
+            raise ValueError(
+                "rollouts.models is filled from the models section: set models.agent, models.user, ..."
+            )
+        return self
+
+    def workspace_dir(self) -> Path:
+        return Path(self.workspace or f"toolforge-data/{self.name}")
+
+    def store_url(self) -> str:
+        return self.db or f"sqlite:///{self.workspace_dir() / 'toolforge.db'}"
+
+    def dataset_dir(self) -> Path:
+        return self.workspace_dir() / "dataset"
+
+    def input_path(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path).resolve()

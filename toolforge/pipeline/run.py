@@ -1,0 +1,229 @@
+"""`toolforge generate`: tools → agents → tasks → rollouts → judges → selection → export.
+
+A run is named by its config (`name`) and identified by a fingerprint of what it means. A
+re-run of the same config reports what is already stored and does the rest; a changed config
+says which keys changed and which stages that re-does (work of the old config stays stored).
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from judges import Judge, SamplingStats, sampling_stats
+from toolforge.core.llm import LLMClient
+from toolforge.core.store import RunRow, Store
+from toolforge.export import ExportResult, export_records
+from toolforge.pipeline import stages
+from toolforge.pipeline.config import PipelineConfig
+from toolforge.pipeline.fingerprint import changed_keys, changed_stages, config_dict, semantic, stage_keys
+from toolforge.pipeline.stages import StageReport
+
+
+@dataclass
+class PipelineResult:
+    run_id: str
+    fingerprint: str
+    resumed: list[str]
+    reports: list[StageReport]
+    sampling: SamplingStats
+    export: ExportResult
+    seconds: float
+    changes: list[str] = field(default_factory=list)
+
+
+def run_id_of(cfg: PipelineConfig) -> str:
+    return f"pipeline:{cfg.name}"
+
+
+def resume_notes(
+    previous: RunRow | None, cfg: PipelineConfig, keys: dict[str, str]
+) -> tuple[list[str], list[str]]:
+    """(lines about the previous run, changed config keys)."""
+    if previous is None:
+        return ([f"new run {cfg.name!r}"], [])
+    old_keys = (previous.stats or {}).get("stage_keys", {})
+    completed = (previous.stats or {}).get("status") == "done"
+    if old_keys == keys:
+        state = "finished" if completed else "interrupted"
+        return ([f"resuming run {cfg.name!r} (same config, last run {state}): stored work is reused"], [])
+    changes = changed_keys(semantic(previous.config), semantic(config_dict(cfg)))
+    redo = changed_stages(old_keys, keys)
+    lines = [
+        f"run {cfg.name!r}: the config changed since the last run ({len(changes)} key(s))",
+        *[f"  {c}" for c in changes[:20]],
+        f"  stages redone from: {redo[0]}" if redo else "  no stage is affected",
+        "  work stored under the old config is kept and reused where it still applies",
+    ]
+    return lines, changes
+
+
+async def run_pipeline(
+    cfg: PipelineConfig, console: Console | None = None, progress: bool = True
+) -> PipelineResult:
+    console = console or Console()
+    started = time.perf_counter()
+    store = Store(cfg.store_url())
+    try:
+        return await _run(cfg, store, console, progress, started)
+    finally:
+        store.close()
+
+
+async def _run(
+    cfg: PipelineConfig, store: Store, console: Console, show: bool, started: float
+) -> PipelineResult:
+    keys = stage_keys(cfg)
+    run_id = run_id_of(cfg)
+    previous = store.get_run(run_id)
+    notes, changes = resume_notes(previous, cfg, keys)
+    for line in notes:
+        console.print(line)
+    run = RunRow(
+        id=run_id,
+        kind="pipeline",
+        config_fingerprint=keys["export"],
+        config=config_dict(cfg),
+        status="running",
+        stats={"stage_keys": keys, "status": "running"},
+    )
+    store.save_run(run)
+
+    reports = {name: StageReport(name) for name in ("tools", "agents", "tasks", "rollouts", "judges")}
+    progress = Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show,
+        transient=False,
+    )
+    bars = {name: progress.add_task(name, total=None, start=False) for name in reports}
+
+    def finish(name: str, t0: float) -> None:
+        report = reports[name]
+        report.seconds = round(time.perf_counter() - t0, 2)
+        progress.update(bars[name], total=max(report.total, 1), completed=max(report.total, 1))
+
+    async with AsyncExitStack() as stack:
+        stack.enter_context(progress)
+        llm = None
+        if cfg.models.synthesizer or cfg.models.task_writer or cfg.judges.rubric.enabled:
+            llm = await stack.enter_async_context(LLMClient(store, run_id=run_id, budget=cfg.budget))
+
+        t0 = time.perf_counter()
+        progress.start_task(bars["tools"])
+        tools = await stages.stage_tools(store, cfg, reports["tools"])
+        finish("tools", t0)
+
+        t0 = time.perf_counter()
+        progress.start_task(bars["agents"])
+        agents = await stages.stage_agents(store, cfg, tools, llm, reports["agents"])
+        finish("agents", t0)
+
+        t0 = time.perf_counter()
+        progress.start_task(bars["tasks"])
+        tasks = await stages.stage_tasks(store, cfg, agents, tools, llm, reports["tasks"])
+        finish("tasks", t0)
+
+        judge = Judge(
+            cfg.judges,
+            replay=stages.make_replay(tools, cfg),
+            llm=llm if cfg.judges.rubric.enabled else None,
+            llm_cfg=cfg.models.judge,
+            judge_model=cfg.models.judge.model if cfg.models.judge is not None else "",
+            store=store,
+            run_id=run_id,
+        )
+        t0 = time.perf_counter()
+        progress.start_task(bars["rollouts"])
+        progress.start_task(bars["judges"])
+        totals = {"n": 0}
+
+        def grow(count: int) -> None:
+            totals["n"] += count
+            progress.update(bars["rollouts"], total=totals["n"])
+            progress.update(bars["judges"], total=totals["n"])
+
+        attempts = await stages.stage_sampling(
+            store,
+            cfg,
+            tasks,
+            agents,
+            tools,
+            judge,
+            run_id,
+            reports["rollouts"],
+            reports["judges"],
+            tick_rollout=lambda c: progress.advance(bars["rollouts"], c),
+            tick_judge=lambda c: progress.advance(bars["judges"], c),
+            grow=grow,
+        )
+        reports["rollouts"].seconds = reports["judges"].seconds = round(time.perf_counter() - t0, 2)
+
+    stats = sampling_stats(stages.outcomes(attempts, tasks), k=cfg.sampling.attempts)
+    records = stages.export_records(attempts, tasks, agents, tools)
+    t0 = time.perf_counter()
+    provenance = {
+        "pipeline": cfg.name,
+        "fingerprint": keys["export"],
+        "judge_key": judge.key,
+        "run_key": stages.rollout_config(cfg).run_key(),
+        "models": {role: m.model for role, m in cfg.models if m is not None},
+        "sampling": {
+            "attempts": cfg.sampling.attempts,
+            "stop_after_accepted": cfg.sampling.stop_after_accepted,
+        },
+    }
+    exported = export_records(
+        records, cfg.dataset_dir(), cfg.export, provenance, sampling=stats.model_dump(mode="json")
+    )
+    export_report = StageReport(
+        "export",
+        total=exported.stats["exported"],
+        new=exported.stats["exported"],
+        seconds=round(time.perf_counter() - t0, 2),
+    )
+    selection = StageReport(
+        "selection",
+        total=stats.attempts,
+        new=stats.accepted,
+        note=f"{stats.accepted} accepted of {stats.attempts}",
+    )
+    all_reports = [*reports.values(), selection, export_report]
+    run.status = "done"
+    run.stats = {
+        "stage_keys": keys,
+        "status": "done",
+        "stages": {r.name: r.__dict__ for r in all_reports},
+        "sampling": stats.model_dump(mode="json"),
+        "dataset": str(cfg.dataset_dir()),
+    }
+    store.save_run(run)
+    return PipelineResult(
+        run_id=run_id,
+        fingerprint=keys["export"],
+        resumed=notes,
+        reports=all_reports,
+        sampling=stats,
+        export=exported,
+        seconds=round(time.perf_counter() - started, 2),
+        changes=changes,
+    )
+
+
+def dataset_files(result: PipelineResult) -> list[Path]:
+    return [result.export.card, *result.export.files.values()]
+
+
+def summary_rows(result: PipelineResult) -> list[list[Any]]:
+    return [
+        [r.name, r.total, r.done_before, r.new, r.failed, f"{r.seconds:.1f}s", r.note] for r in result.reports
+    ]
