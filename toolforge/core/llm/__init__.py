@@ -6,11 +6,33 @@
 
 `local/<name>` is the bundled SmolLM2 model (started on demand, json tool mode); any other string
 is a litellm model (`openai/gpt-4o-mini`, `hosted_vllm/...` with `api_base`, ...).
+
+The names are imported lazily, so `python -m toolforge.core.llm.testserver` starts without
+importing litellm.
 """
 
-from toolforge.core.llm._litellm import litellm  # noqa: F401  (configures litellm before any use)
-from toolforge.core.llm.client import LLMClient
-from toolforge.core.llm.completion import Completion
-from toolforge.core.llm.config import Budget, LLMConfig, RolesConfig
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from toolforge.core.llm.client import LLMClient
+    from toolforge.core.llm.completion import Completion
+    from toolforge.core.llm.config import Budget, LLMConfig, RolesConfig
+
+_EXPORTS = {
+    "LLMClient": "toolforge.core.llm.client",
+    "Completion": "toolforge.core.llm.completion",
+    "Budget": "toolforge.core.llm.config",
+    "LLMConfig": "toolforge.core.llm.config",
+    "RolesConfig": "toolforge.core.llm.config",
+}
 
 __all__ = ["Budget", "Completion", "LLMClient", "LLMConfig", "RolesConfig"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

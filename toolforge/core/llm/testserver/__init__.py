@@ -37,10 +37,14 @@ most connections open at once. `TestServer(record=False)` stops keeping `request
 As a subprocess::
 
     python -m toolforge.core.llm.testserver --port 0 --latency-ms 100 --fault-429 0.2 --seed 1
-    # prints "listening on http://127.0.0.1:PORT/v1" once ready
+    # prints "listening on http://127.0.0.1:PORT/v1" once ready; GET /stats gives the counts
+
+or from Python: `with spawn_server(latency_ms=100, faults=Faults(...)) as proc:` → `proc.url`,
+`proc.stats()` (`{"counts": ..., "max_open": ...}`), `proc.cpu_s()`.
 """
 
+from toolforge.core.llm.testserver.process import ServerProcess, spawn_server
 from toolforge.core.llm.testserver.replies import Faults, Reply, Request
 from toolforge.core.llm.testserver.server import Responder, TestServer
 
-__all__ = ["Faults", "Reply", "Request", "Responder", "TestServer"]
+__all__ = ["Faults", "Reply", "Request", "Responder", "ServerProcess", "TestServer", "spawn_server"]

@@ -22,8 +22,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fault-malformed", type=float, default=0.0)
     parser.add_argument("--fault-truncated", type=float, default=0.0)
     parser.add_argument("--fault-timeout", type=float, default=0.0)
-    parser.add_argument("--retry-after", default="0", help="Retry-After header value on 429s")
-    parser.add_argument("--retry-after-ms", type=int, default=20, help="retry-after-ms header on 429s")
+    parser.add_argument("--retry-after", default="0", help="Retry-After header value on 429s (empty: none)")
+    parser.add_argument(
+        "--retry-after-ms", type=int, default=20, help="retry-after-ms header on 429s (-1: none)"
+    )
     parser.add_argument("--hang-s", type=float, default=5.0, help="how long a 'timeout' fault waits")
     args = parser.parse_args(argv)
     faults = Faults(
@@ -32,8 +34,8 @@ def main(argv: list[str] | None = None) -> None:
         rate_malformed=args.fault_malformed,
         rate_truncated=args.fault_truncated,
         rate_timeout=args.fault_timeout,
-        retry_after=args.retry_after,
-        retry_after_ms=args.retry_after_ms,
+        retry_after=args.retry_after or None,
+        retry_after_ms=args.retry_after_ms if args.retry_after_ms >= 0 else None,
         hang_s=args.hang_s,
         seed=args.seed,
     )

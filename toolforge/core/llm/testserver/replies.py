@@ -106,24 +106,33 @@ class Faults:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+        self._table = [
+            (rate, reply)
+            for rate, reply in (
+                (self.rate_429, Reply.error(429, self.retry_after, self.retry_after_ms)),
+                (self.rate_500, Reply.error(500)),
+                (self.rate_malformed, Reply.malformed()),
+                (self.rate_truncated, Reply.truncated()),
+                (self.rate_timeout, Reply.hang(self.hang_s)),
+            )
+            if rate > 0
+        ]
 
     def draw(self) -> Reply | None:
+        if not self._table:
+            return None
         roll = self._rng.random()
-        for rate, reply in (
-            (self.rate_429, Reply.error(429, self.retry_after, self.retry_after_ms)),
-            (self.rate_500, Reply.error(500)),
-            (self.rate_malformed, Reply.malformed()),
-            (self.rate_truncated, Reply.truncated()),
-            (self.rate_timeout, Reply.hang(self.hang_s)),
-        ):
+        for rate, reply in self._table:
             if roll < rate:
                 return reply
             roll -= rate
         return None
 
 
-def response_for(req: Request, reply: Reply, rng: random.Random) -> tuple[int, dict[str, str], bytes]:
-    """(status, extra headers, body bytes) for `reply` to `req`."""
+def response_for(
+    req: Request, reply: Reply, rng: random.Random, body_size: int = 0
+) -> tuple[int, dict[str, str], bytes]:
+    """(status, extra headers, body bytes) for `reply` to `req`; `body_size` sizes prompt usage."""
     if reply.kind == "error":
         headers: dict[str, str] = {}
         if reply.retry_after is not None:
@@ -136,24 +145,19 @@ def response_for(req: Request, reply: Reply, rng: random.Random) -> tuple[int, d
     if reply.kind == "bad_body":
         return 200, {}, b'{"id": "chatcmpl-x", "choices": [ {"message": '
     content, tool_calls, finish = _message_for(req, reply, rng)
-    prompt_tokens = max(1, len(json.dumps(req.body.get("messages", []))) // 4)
+    prompt_tokens = max(1, (body_size or len(json.dumps(req.body))) // 4)
     completion_tokens = max(1, len(content or "") // 4 + 8 * len(tool_calls))
-    message: dict[str, Any] = {"role": "assistant", "content": content}
+    message = '{"role": "assistant", "content": ' + json.dumps(content)
     if tool_calls:
-        message["tool_calls"] = tool_calls
-    body = {
-        "id": f"chatcmpl-{req.index}",
-        "object": "chat.completion",
-        "created": 1_700_000_000,
-        "model": req.body.get("model", "test"),
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
-    }
-    return 200, {}, json.dumps(body).encode()
+        message += ', "tool_calls": ' + json.dumps(tool_calls)
+    model = req.body.get("model", "test")
+    body = (
+        f'{{"id": "chatcmpl-{req.index}", "object": "chat.completion", "created": 1700000000, '
+        f'"model": {json.dumps(model)}, "choices": [{{"index": 0, "message": {message}}}, '
+        f'"finish_reason": "{finish}"}}], "usage": {{"prompt_tokens": {prompt_tokens}, '
+        f'"completion_tokens": {completion_tokens}, "total_tokens": {prompt_tokens + completion_tokens}}}}}'
+    )
+    return 200, {}, body.encode()
 
 
 def _message_for(
@@ -173,8 +177,26 @@ def _message_for(
         return reply.content, [], reply.finish_reason or "stop"
     schema = req.schema
     if reply.kind == "truncated":
-        full = json.dumps(instance_for(schema, rng)) if schema is not None else '{"text": "a long answer"}'
+        full = _instance_text(schema, rng) if schema is not None else '{"text": "a long answer"}'
         return full[: max(1, len(full) // 2)], [], "length"
     if schema is not None:
-        return json.dumps(instance_for(schema, rng)), [], "stop"
+        return _instance_text(schema, rng), [], "stop"
     return "Hello from the toolforge test server.", [], "stop"
+
+
+_INSTANCES: dict[str, list[str]] = {}
+_POOL = 16
+
+
+def _instance_text(schema: dict[str, Any], rng: random.Random) -> str:
+    """A schema-valid instance as JSON text: one of 16 generated per schema (cheap under load)."""
+    key = json.dumps(schema, sort_keys=True)
+    pool = _INSTANCES.get(key)
+    if pool is None:
+        if len(_INSTANCES) > 4096:
+            _INSTANCES.clear()
+        pool = _INSTANCES[key] = []
+    if len(pool) < _POOL:
+        pool.append(json.dumps(instance_for(schema, rng)))
+        return pool[-1]
+    return pool[rng.randrange(_POOL)]

@@ -55,6 +55,7 @@ class TestServer:
         self._server: asyncio.AbstractServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._connections: set[_Connection] = set()
 
     # ---- scripting ----------------------------------------------------------------------------
 
@@ -85,9 +86,12 @@ class TestServer:
         return self
 
     async def aclose(self) -> None:
+        """Stop listening, drop open connections and cancel requests in progress."""
         if self._server is not None:
             self._server.close()
             self._server = None
+        for conn in list(self._connections):
+            conn.close()
 
     def start(self) -> TestServer:
         """Serve from a background thread with its own event loop; returns once listening."""
@@ -106,6 +110,10 @@ class TestServer:
             ready.set()
             loop.run_forever()
             loop.run_until_complete(self.aclose())
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
         self._thread = threading.Thread(target=run, name="llm-testserver", daemon=True)
@@ -141,28 +149,30 @@ class TestServer:
                 return reply
         return self.faults.draw() or Reply.auto()
 
-    async def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
+    def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[float, bytes]:
+        """(delay in seconds, the whole HTTP response) for one request."""
         path = path.split("?", 1)[0]
         if method == "GET" and path in ("/health", "/v1/models", "/models"):
             payload = {"object": "list", "data": [{"id": "test", "object": "model"}]}
-            return _http(200, {}, json.dumps(payload).encode())
+            return 0.0, _http(200, {}, json.dumps(payload).encode())
+        if method == "GET" and path == "/stats":
+            return 0.0, _http(
+                200, {}, json.dumps({"counts": dict(self.counts), "max_open": self.max_open}).encode()
+            )
         if method != "POST" or not path.endswith("/chat/completions"):
-            return _http(404, {}, b'{"error": {"message": "not found"}}')
+            return 0.0, _http(404, {}, b'{"error": {"message": "not found"}}')
         try:
             data = json.loads(body) if body else {}
         except ValueError:
-            return _http(400, {}, b'{"error": {"message": "request body is not JSON"}}')
+            return 0.0, _http(400, {}, b'{"error": {"message": "request body is not JSON"}}')
         req = Request(self._index, path, headers, data)
         self._index += 1
         if self.record:
             self.requests.append(req)
         reply = self.choose(req)
         self.counts[reply.kind if reply.kind != "error" else str(reply.status)] += 1
-        delay = self.latency_s + reply.delay_s
-        if delay > 0:
-            await asyncio.sleep(delay)
-        status, extra, payload = response_for(req, reply, self._rng)
-        return _http(status, extra, payload)
+        status, extra, payload = response_for(req, reply, self._rng, len(body))
+        return self.latency_s + reply.delay_s, _http(status, extra, payload)
 
 
 def _http(status: int, headers: dict[str, str], body: bytes) -> bytes:
@@ -177,7 +187,10 @@ def _http(status: int, headers: dict[str, str], body: bytes) -> bytes:
 
 
 class _Connection(asyncio.Protocol):
-    """One client connection: parses requests, answers them in order (HTTP/1.1 keep-alive)."""
+    """One client connection: parses requests and answers them in order (HTTP/1.1 keep-alive).
+
+    Each answer is built on arrival and written by a timer after its delay, so a waiting request
+    costs a timer handle, not a task."""
 
     def __init__(self, server: TestServer) -> None:
         self.server = server
@@ -185,16 +198,30 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.head: tuple[str, str, dict[str, str]] | None = None
         self.need = 0
-        self.previous: asyncio.Task[None] | None = None
+        self.pending: collections.deque[list[Any]] = collections.deque()  # [ready, data, handle]
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self.server._connections.add(self)
         self.server._open += 1
         self.server.max_open = max(self.server.max_open, self.server._open)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server._open -= 1
+        self.server._connections.discard(self)
         self.transport = None
+        self._cancel_pending()
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+        self._cancel_pending()
+
+    def _cancel_pending(self) -> None:
+        for entry in self.pending:
+            if entry[2] is not None:
+                entry[2].cancel()
+        self.pending.clear()
 
     def data_received(self, data: bytes) -> None:
         self.buf += data
@@ -208,7 +235,7 @@ class _Connection(asyncio.Protocol):
                 try:
                     method, path, _ = lines[0].split(" ", 2)
                 except ValueError:
-                    self._write(_http(400, {}, b'{"error": {"message": "bad request line"}}'))
+                    self._send([True, _http(400, {}, b'{"error": {"message": "bad request line"}}'), None])
                     return
                 headers = {}
                 for line in lines[1:]:
@@ -222,26 +249,25 @@ class _Connection(asyncio.Protocol):
             del self.buf[: self.need]
             method, path, headers = self.head
             self.head = None
-            self.previous = asyncio.get_running_loop().create_task(
-                self._answer(method, path, headers, body, self.previous)
-            )
+            delay, response = self.server.respond(method, path, headers, body)
+            entry: list[Any] = [delay <= 0, response, None]
+            if delay > 0:
+                entry[2] = asyncio.get_running_loop().call_later(delay, self._ready, entry)
+            self._send(entry)
 
-    async def _answer(
-        self,
-        method: str,
-        path: str,
-        headers: dict[str, str],
-        body: bytes,
-        previous: asyncio.Task[None] | None,
-    ) -> None:
-        response = await self.server.handle(method, path, headers, body)
-        if previous is not None and not previous.done():
-            await previous  # keep responses in request order on a pipelined connection
-        self._write(response)
+    def _send(self, entry: list[Any]) -> None:
+        self.pending.append(entry)
+        self._flush()
 
-    def _write(self, data: bytes) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
+    def _ready(self, entry: list[Any]) -> None:
+        entry[0] = True
+        self._flush()
+
+    def _flush(self) -> None:
+        while self.pending and self.pending[0][0]:
+            data = self.pending.popleft()[1]
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.write(data)
 
 
 def run_forever(server: TestServer, ready: Callable[[TestServer], Any] | None = None) -> None:
