@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
 from transformers import DeepseekV3Config, DeepseekV3ForCausalLM, PreTrainedTokenizerBase, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
@@ -119,6 +120,22 @@ class K2SFTTrainer(SFTTrainer):
     def __init__(self, *args: Any, muonclip_callback: MuonClipCallback, **kwargs: Any) -> None:
         super().__init__(*args, callbacks=[muonclip_callback], **kwargs)
         self.muonclip_callback = muonclip_callback
+
+    def _load_from_checkpoint(self, resume_from_checkpoint: str, model: nn.Module | None = None) -> None:
+        """Load a checkpoint's weights through `from_pretrained` when resuming.
+
+        On disk transformers stores the experts per expert (`experts.0.gate_proj.weight`, …) and
+        converts them to the 3-D tensors on load; Trainer's own resume path (a plain
+        `load_state_dict(strict=False)`) skips that conversion and silently leaves the experts at
+        their fresh initialisation. FSDP and DeepSpeed checkpoints keep their own loaders.
+        """
+        if self.is_fsdp_enabled or self.is_deepspeed_enabled:
+            super()._load_from_checkpoint(resume_from_checkpoint, model)
+            return
+        target = model if model is not None else self.model
+        dtype = next(target.parameters()).dtype
+        loaded = DeepseekV3ForCausalLM.from_pretrained(resume_from_checkpoint, dtype=dtype)
+        target.load_state_dict(loaded.state_dict(), strict=True)
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         if "loss" in logs:

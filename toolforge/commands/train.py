@@ -102,7 +102,7 @@ def sft(
     table.add_column("")
     table.add_column("", justify="right")
     table.add_row("steps", str(result.global_step))
-    table.add_row("resumed from", result.resumed_from or "-")
+    table.add_row("resumed from", Path(result.resumed_from).name if result.resumed_from else "-")
     table.add_row("parameters", f"{result.parameters:,}")
     table.add_row(
         "conversations (dropped: too long)", f"{result.data.conversations} ({result.data.dropped_too_long})"
