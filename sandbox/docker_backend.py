@@ -144,6 +144,7 @@ class DockerSandbox(Sandbox):
         self._broken = False
         self._attach_sock: Any = None
         self._frames: _Frames | None = None
+        self._ready = False  # the exec server has answered once
 
     # -- lifecycle -------------------------------------------------------------------------
     def _attach(self) -> None:
@@ -158,6 +159,8 @@ class DockerSandbox(Sandbox):
         if self._closed or self._broken or self._frames is None:
             raise SandboxBrokenError(f"sandbox {self.id} is closed")
         payload["id"] = next(self._ids)
+        if not self._ready:
+            deadline += self.spec.start_timeout_s
         try:
             self._frames.sock.sendall(json.dumps(payload).encode() + b"\n")
             line = self._frames.read_line(deadline)
@@ -173,6 +176,7 @@ class DockerSandbox(Sandbox):
             self._fail(f"sandbox {self.id} sent a malformed reply {line[:200]!r}; it was destroyed")
         if reply.get("id") != payload["id"]:
             self._fail(f"sandbox {self.id} answered out of turn; it was destroyed")
+        self._ready = True
         return reply
 
     def _death_reason(self) -> str:
@@ -335,36 +339,22 @@ class DockerBackend(Backend):
             ) from exc
         self._present.add(image)
 
-    def _network_kwargs(self, network: str) -> dict[str, str]:
+    def _check_network(self, network: str) -> None:
         if network == "none":
-            return {"network_mode": "none"}
+            return
         net = self.client.networks.get(network)
         if not net.attrs.get("Internal"):
             raise ValueError(
                 f"network {network!r} is not internal, so sandboxes could reach the outside; "
                 f"create it with `docker network create --internal {network}` or use network='none'"
             )
-        return {"network": network}
 
-    def container_kwargs(self, spec: SandboxSpec) -> dict[str, Any]:
+    def create_args(self, spec: SandboxSpec) -> dict[str, Any]:
+        """The engine-API arguments of a sandbox container (one `create_container` call, no inspect)."""
         lim = spec.limits
-        uid = f"{SANDBOX_UID}:{SANDBOX_UID}"
-        labels = {
-            **spec.labels,
-            LABEL: "1",
-            LABEL_OWNER: self.config.owner,
-            LABEL_CREATED: str(int(time.time())),
-        }
-        kwargs: dict[str, Any] = dict(
-            image=spec.image,
-            command=["python3", "-c", SERVER_SOURCE],
-            name=f"tf-sbx-{uuid.uuid4().hex[:12]}",
-            labels=labels,
-            user=uid,
-            working_dir=WORKDIR,
-            environment={**BASE_ENV, **spec.env},
-            stdin_open=True,
-            log_config=LogConfig(type="none"),
+        self._check_network(spec.network)
+        host_config = self.client.api.create_host_config(
+            network_mode=spec.network,
             mem_limit=f"{lim.memory_mb}m",
             memswap_limit=f"{lim.memory_mb}m",
             nano_cpus=int(lim.cpus * 1e9),
@@ -380,27 +370,43 @@ class DockerBackend(Backend):
                 Ulimit(name="nofile", soft=lim.nofile, hard=lim.nofile),
                 Ulimit(name="fsize", soft=lim.fsize_mb << 20, hard=lim.fsize_mb << 20),
             ],
+            log_config=LogConfig(type="none"),
             init=False,
-            stop_signal="SIGKILL",
-            hostname="sandbox",
-            **self._network_kwargs(spec.network),
         )
-        if spec.runtime:
-            kwargs["runtime"] = spec.runtime
-        return kwargs
+        return {
+            "image": spec.image,
+            "command": ["python3", "-I", "-S", "-c", SERVER_SOURCE],
+            "name": f"tf-sbx-{uuid.uuid4().hex[:12]}",
+            "labels": {
+                **spec.labels,
+                LABEL: "1",
+                LABEL_OWNER: self.config.owner,
+                LABEL_CREATED: str(int(time.time())),
+            },
+            "user": f"{SANDBOX_UID}:{SANDBOX_UID}",
+            "working_dir": WORKDIR,
+            "environment": {**BASE_ENV, **spec.env},
+            "stdin_open": True,
+            "stop_signal": "SIGKILL",
+            "hostname": "sandbox",
+            "host_config": host_config,
+            "runtime": spec.runtime,
+        }
 
     def start(self, spec: SandboxSpec) -> DockerSandbox:
+        """Create, start and attach. The exec server's first answer is awaited by the first
+        request (within `spec.start_timeout_s`), so its interpreter start overlaps the caller's work."""
         self.require_image(spec.image)
-        container = self.client.containers.create(**self.container_kwargs(spec))
+        args = self.create_args(spec)
+        created = self.client.api.create_container(**args)
+        container = self.client.containers.prepare_model({"Id": created["Id"], "Name": "/" + args["name"]})
         sandbox = DockerSandbox(self, container, spec)
         try:
             container.start()
             sandbox._attach()
-            reply = sandbox.ping(spec.start_timeout_s)
         except BaseException:
             sandbox.close()
             raise
-        assert reply["pid"] == 1 and reply["uid"] == SANDBOX_UID, reply
         return sandbox
 
     def list(self, owner: str | None = None) -> list[Container]:

@@ -81,6 +81,9 @@ class SandboxPool:
                 self._live += 1
             try:
                 sandbox = self.backend.start(self.spec)
+                if self.health_check and not sandbox.healthy():  # warm = the sandbox has answered
+                    sandbox.close()
+                    raise SandboxError(f"sandbox {sandbox.id} did not answer after start")
             except SandboxError as exc:
                 with self._cond:
                     self._live -= 1

@@ -157,6 +157,7 @@ def test_client_deadline_destroys_a_sandbox_that_stops_answering(spec: SandboxSp
     backend = DockerBackend(DockerBackendConfig(owner=owner, deadline_grace_s=1.0))
     box = backend.start(spec)
     try:
+        assert box.healthy()  # answered once: now only the command's own deadline applies
         box.container.pause()  # the exec server can no longer answer
         started = time.monotonic()
         with pytest.raises(SandboxBrokenError, match="deadline"):
