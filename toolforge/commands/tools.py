@@ -108,8 +108,15 @@ def harvest_cmd(
             console.print(f"[yellow]{r.server}/{name[:60]}[/] rejected: {reason[:300]}")
         if r.changed:
             console.print(f"{r.server}: changed since last harvest: {', '.join(r.changed)}")
+    ok = [r for r in reports if r.ok]
+    failed = [r.server for r in reports if not r.ok]
+    console.print(
+        f"{sum(r.tools for r in ok)} tools from {len(ok)}/{len(reports)} servers "
+        f"({sum(len(r.rejected) for r in ok)} rejected)"
+        + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
     store.close()
-    if not any(r.ok for r in reports):
+    if not ok:
         raise typer.Exit(1)
 
 

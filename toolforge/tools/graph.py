@@ -34,7 +34,7 @@ from toolforge.core.types import ToolSpec
 CLIQUE_MAX = 32
 # Cross-domain producers kept per consumer parameter (same-domain producers are all kept).
 CROSS_DOMAIN_FANIN = 8
-EMBED_THRESHOLD = 0.86
+EMBED_THRESHOLD = 0.72
 # Field names too generic to link tools of different domains ("status" of an order is not the
 # "status" filter of a ticket search). They still link tools within one domain.
 GENERIC_NAMES = frozenset(

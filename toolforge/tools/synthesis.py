@@ -246,9 +246,13 @@ def _tools_messages(domain: Domain, want: int, taken: list[str]) -> list[dict[st
 # ---- the evolution ----------------------------------------------------------------------------
 
 
+PLAN_SLACK = 1.25
+
+
 def plan_sizes(cfg: SynthesisConfig, n_categories: int) -> int:
-    """Domains per category so that categories × domains × tools_per_domain ≥ target."""
-    return max(1, math.ceil(cfg.target / (n_categories * cfg.tools_per_domain)))
+    """Domains per category so that categories × domains × tools_per_domain ≥ target, with 25% spare
+    domains for the ones a model fails on or cannot fill."""
+    return max(1, math.ceil(PLAN_SLACK * cfg.target / (n_categories * cfg.tools_per_domain)))
 
 
 def existing_synthetic(store: Store) -> dict[tuple[str, str], list[ToolSpec]]:
