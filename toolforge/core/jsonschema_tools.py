@@ -197,7 +197,9 @@ _FORMATS: dict[str, Any] = {
         f"2026-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}T{r.randint(0, 23):02d}:00:00Z"
     ),
     "date": lambda r: f"2026-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}",
-    "time": lambda r: f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:00Z",
+    "time": lambda r: (
+        f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:00"
+    ),  # what jsonschema and pydantic accept
     "email": lambda r: f"{r.choice(_WORDS)}@example.com",
     "uri": lambda r: f"https://example.com/{r.choice(_WORDS)}",
     "url": lambda r: f"https://example.com/{r.choice(_WORDS)}",

@@ -77,7 +77,7 @@ async def test_fault_run(sqlite_store: Store) -> None:
     assert max(r.retries for r in rows) <= MAX_RETRIES
     assert sum(r.retries + 1 for r in rows if not r.cached) == sum(counts.values())
     assert sum(r.retries for r in rows) > CALLS * 0.2  # the faults were really injected and retried
-    for kind in ("429", "500", "malformed", "auto"):
+    for kind in ("429", "500", "malformed", "hang", "auto"):
         assert counts[kind] > 0
     assert counts["auto"] >= CALLS * 0.9
     # the run's totals equal the sum of its calls

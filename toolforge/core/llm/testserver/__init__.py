@@ -31,7 +31,7 @@ tool calls), `error(status, retry_after=None, retry_after_ms=None)` (429, 500, .
 `bad_body()` (the HTTP body is not JSON), `hang(seconds)` (a slow reply: set it above the client's
 timeout for a timeout). Every reply takes `delay_s`; `latency_ms` is added to every request.
 Usage is reported (prompt ≈ len(messages JSON)/4 tokens, completion ≈ len(content)/4).
-`server.counts` counts replies by kind ("auto", "429", "malformed", ...); `server.max_open` is the
+`server.counts` counts replies by kind ("auto", "hang", "429", "malformed", ...); `server.max_open` is the
 most connections open at once. `TestServer(record=False)` stops keeping `requests` (benchmarks).
 
 As a subprocess::

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from toolforge.core.jsonschema_tools import instance_for
 
-Kind = Literal["auto", "text", "tool_calls", "json", "error", "malformed", "truncated", "bad_body"]
+Kind = Literal["auto", "hang", "text", "tool_calls", "json", "error", "malformed", "truncated", "bad_body"]
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class Reply:
     @classmethod
     def hang(cls, seconds: float) -> Reply:
         """Answer normally, but only after `seconds` (longer than the client's timeout = a timeout)."""
-        return cls("auto", delay_s=seconds)
+        return cls("hang", delay_s=seconds)
 
 
 @dataclass
