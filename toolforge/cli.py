@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from toolforge.commands import code_tasks, doctor, episodes, generate, sandbox, stats, tools, train
+from toolforge.commands import code_tasks, doctor, episodes, export, generate, sandbox, stats, tools, train
 
 app = typer.Typer(
     name="toolforge",
@@ -25,6 +25,7 @@ app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(code_tasks.app, name="code-tasks")
 app.add_typer(tools.app, name="tools")
 app.add_typer(generate.app, name="generate")
+app.add_typer(export.app, name="export")
 
 
 def main() -> None:

@@ -113,3 +113,16 @@ def test_exported_lines_carry_the_judge_and_task_metadata(tmp_path: Path) -> Non
     assert line["metadata"]["difficulty"] in {"single_call", "recovery"}
     assert line["metadata"]["tool_sources"] == ["python"]
     assert not (tmp_path / "ws" / "dataset" / "sharegpt.jsonl").exists()
+
+
+def test_export_of_a_generate_run_by_name(tmp_path: Path) -> None:
+    config = write(tmp_path / "pipeline.yaml", small(tmp_path / "ws"))
+    assert runner.invoke(app, ["generate", "--config", str(config), "--no-progress"]).exit_code == 0
+    db = f"sqlite:///{tmp_path / 'ws' / 'toolforge.db'}"
+    out = tmp_path / "all"
+    result = runner.invoke(
+        app, ["export", "--db", db, "--run", "small", "--all", "--out", str(out), "-f", "openai"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "30 of 30 trajectories exported" in flat(result.output)
+    assert len((out / "openai.jsonl").read_text().splitlines()) == 30

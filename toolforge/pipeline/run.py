@@ -202,6 +202,8 @@ async def _run(
     run.stats = {
         "stage_keys": keys,
         "status": "done",
+        "run_key": provenance["run_key"],
+        "judge_key": judge.key,
         "stages": {r.name: r.__dict__ for r in all_reports},
         "sampling": stats.model_dump(mode="json"),
         "dataset": str(cfg.dataset_dir()),

@@ -1,0 +1,76 @@
+"""`toolforge export`: write a dataset (and its card) from what the store holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from toolforge.commands.common import DbOption, console, fail, open_store
+from toolforge.export import ExportConfig, ExportFilter, export_store
+from toolforge.export.config import ALL_FORMATS
+
+app = typer.Typer(help="Export judged trajectories as training data.", no_args_is_help=True)
+
+
+@app.callback(invoke_without_command=True)
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the dataset and its card into.")],
+    db: DbOption = None,
+    run: Annotated[
+        str | None, typer.Option(help="A `toolforge generate` run name: its trajectories and judge.")
+    ] = None,
+    run_key: Annotated[str | None, typer.Option(help="Only trajectories of this rollout run key.")] = None,
+    judge_key: Annotated[str | None, typer.Option(help="Use the verdicts of this judge key.")] = None,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option("--format", "-f", help=f"Repeatable; one of {', '.join(ALL_FORMATS)} (default: all)."),
+    ] = None,
+    include_rejected: Annotated[bool, typer.Option("--all", help="Keep rejected trajectories too.")] = False,
+    min_score: Annotated[float, typer.Option(help="Keep trajectories scoring at least this (0..1).")] = 0.0,
+    domain: Annotated[list[str] | None, typer.Option(help="Keep only these domains (repeatable).")] = None,
+    task_source: Annotated[list[str] | None, typer.Option(help="Keep only these task sources.")] = None,
+    tool_source: Annotated[
+        list[str] | None, typer.Option(help="Keep trajectories using tools from these sources.")
+    ] = None,
+    name: Annotated[str, typer.Option(help="The dataset's name in its card.")] = "toolforge-dataset",
+) -> None:
+    """Filter judged trajectories and write OpenAI JSONL, ShareGPT, Parquet and K2 text with a card."""
+    formats = fmt or list(ALL_FORMATS)
+    unknown = [f for f in formats if f not in ALL_FORMATS]
+    if unknown:
+        fail(f"unknown format(s) {unknown}: choose from {', '.join(ALL_FORMATS)}")
+    if not 0.0 <= min_score <= 1.0:
+        fail("--min-score must be between 0 and 1")
+    store = open_store(db)
+    try:
+        if run is not None:
+            row = store.get_run(f"pipeline:{run}")
+            if row is None or "run_key" not in (row.stats or {}):
+                fail(f"no finished `toolforge generate` run named {run!r} in {store.display_url}")
+            run_key = run_key or row.stats["run_key"]
+            judge_key = judge_key or row.stats["judge_key"]
+        cfg = ExportConfig(
+            formats=formats,  # type: ignore[arg-type]
+            name=name,
+            filter=ExportFilter(
+                accepted_only=not include_rejected,
+                min_score=min_score,
+                domains=domain,
+                task_sources=task_source,
+                tool_sources=tool_source,
+            ),
+        )
+        try:
+            result = export_store(store, out, cfg, run_key=run_key, judge_key=judge_key)
+        except ValueError as exc:
+            fail(f"{exc} (pass --judge-key, or --run NAME)")
+    finally:
+        store.close()
+    console.print(
+        f"{result.stats['exported']} of {result.stats['considered']} trajectories exported to {out}"
+    )
+    for fmt_name, path in result.files.items():
+        console.print(f"  {fmt_name:<9} {path}")
+    console.print(f"  card      {result.card}")
