@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from environments.executors.base import ToolResult
 from environments.executors.schema_sim import SchemaSimulator
+from environments.executors.schemas import inline_refs
 from environments.executors.semantics import Semantics, semantics
 from environments.executors.validate import validate_arguments
 from environments.state import State, plural, take_fault
@@ -147,8 +148,9 @@ def draw_arguments(
     optional_p: float = 0.25,
 ) -> Step:
     sem = semantics(tool)
-    props: dict[str, Any] = tool.input_schema.get("properties", {})
-    required = set(tool.input_schema.get("required", []))
+    schema = inline_refs(tool.input_schema)
+    props: dict[str, Any] = schema.get("properties", {})
+    required = set(schema.get("required", []))
     args: dict[str, Any] = {}
     sources: dict[str, Source] = {}
     for name in sorted(props):
@@ -269,7 +271,7 @@ def seed_state(
             continue
         coll: dict[str, Any] = {}
         for n in range(1, per_kind + 1):
-            value = instance_for(shapes[kind], rng, optional_p=0.6) if shapes[kind] else {}
+            value = instance_for(inline_refs(shapes[kind]), rng, optional_p=0.6) if shapes[kind] else {}
             records = [r for r in _records(value) if "id" in r] or _records(value) or [{}]
             record = {k: v for k, v in records[0].items() if not isinstance(v, list | dict)}
             record["id"] = f"{kind}_{n:04d}"

@@ -19,6 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from environments.executors.base import CallContext, ToolResult
+from environments.executors.schemas import inline_refs
 from environments.executors.semantics import semantics
 from environments.state import State, next_id
 from toolforge.core.ids import digest
@@ -42,6 +43,7 @@ def fit_output(schema: dict[str, Any] | None, value: Any, rng: random.Random) ->
     """`value` shaped to `schema`: generated from the schema, with `value`'s fields laid over."""
     if schema is None or _valid(schema, value):
         return value
+    schema = inline_refs(schema)
     return _overlay(schema, instance_for(schema, rng, optional_p=0.3), value, rng)
 
 
@@ -145,4 +147,4 @@ class SchemaSimulator:
             state.setdefault("_log", []).append({"tool": tool.name, "arguments": copy.deepcopy(arguments)})
         if out_schema is None:
             return ToolResult.data({"status": "ok", **({"result": arguments} if arguments else {})})
-        return ToolResult.data(instance_for(out_schema, rng, optional_p=0.3))
+        return ToolResult.data(instance_for(inline_refs(out_schema), rng, optional_p=0.3))

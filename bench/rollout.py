@@ -1,0 +1,220 @@
+"""Episode throughput (issue 4), one table; the last line is `offline_tps=<x> llm_ratio=<y>`.
+
+(a) offline: the blueprint policy, the template user and the schema simulator on the tools of the
+    three example MCP servers (harvested in process, executed by the simulator), every trajectory
+    committed to a fresh SQLite store. Trajectories per second, median of `--repeats` runs.
+(b) LLM: the LLM policy (native tools), the LLM user and the world-model simulator, all answered
+    by the loopback server (a subprocess, scripted per role: two tool calls, a reply, a stop) at
+    `--latency-ms` with `--in-flight` episodes at once. Achieved model calls/s as a ratio to the
+    bound in_flight / latency (every episode always waiting on exactly one call). For context the
+    table also shows the client's ceiling: calls/s with zero latency at the same concurrency.
+
+    .venv/bin/python bench/rollout.py [--tasks-per 16] [--attempts 4] [--llm-episodes 512]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from mcp import Client  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from environments.agents import AgentGenConfig, generate_agents  # noqa: E402
+from environments.config import Limits, OutcomeMix, RolloutConfig  # noqa: E402
+from environments.runner import run_episodes  # noqa: E402
+from environments.tasks import TaskGenConfig, generate_tasks  # noqa: E402
+from examples.mcp_servers import agenda, shop, workspace  # noqa: E402
+from toolforge.core.jsonschema_tools import instance_for  # noqa: E402
+from toolforge.core.llm import LLMClient, LLMConfig, RolesConfig  # noqa: E402
+from toolforge.core.llm.testserver import Reply, Request, TestServer  # noqa: E402
+from toolforge.core.llm.testserver.server import run_forever  # noqa: E402
+from toolforge.core.store import Store  # noqa: E402
+from toolforge.core.types import Agent, Rubric, Task, ToolSpec, UserGoal  # noqa: E402
+from toolforge.tools.convert import from_wire  # noqa: E402
+
+
+async def example_tools() -> list[ToolSpec]:
+    tools: list[ToolSpec] = []
+    for name, module in (("agenda", agenda), ("shop", shop), ("workspace", workspace)):
+        async with Client(module.build(None)) as client:
+            page = await client.list_tools()
+        tools += [
+            from_wire(t.model_dump(by_alias=True, exclude_none=True), source="catalog", origin=name)
+            for t in page.tools
+        ]
+    return tools
+
+
+async def offline(tasks_per: int, attempts: int, repeats: int) -> tuple[float, int, dict[str, int]]:
+    tools = await example_tools()
+    rates, n, reasons = [], 0, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(repeats):
+            store = Store(f"sqlite:///{tmp}/offline{r}.db")
+            agents = await generate_agents(store, tools, AgentGenConfig(count=16, min_tools=3, max_tools=8))
+            tasks = await generate_tasks(
+                store, agents, tools, TaskGenConfig(per_difficulty=tasks_per // 4 or 1)
+            )
+            summary = await run_episodes(
+                store, tasks, agents, tools, RolloutConfig(max_in_flight=64), attempts=attempts
+            )
+            rates.append(summary.ran / summary.wall_s)
+            n, reasons = summary.ran, summary.end_reasons
+            store.close()
+    return statistics.median(rates), n, reasons
+
+
+# ---- the scripted loopback server (runs in its own process) ------------------------------------
+
+
+def respond(req: Request) -> Reply | None:
+    body = req.body
+    rf = (body.get("response_format") or {}).get("json_schema") or {}
+    if rf.get("name") == "SimulatedCall":
+        return Reply.json({"result": {"status": "ok"}})
+    if rf.get("name") == "UserReply":
+        return Reply.json({"message": "Thanks, that's all.", "stop": True})
+    if "tools" in body:
+        messages = body["messages"]
+        if sum(1 for m in messages if m["role"] == "tool") < 2:
+            fn = body["tools"][len(messages) % len(body["tools"])]["function"]
+            rng = random.Random(len(messages))
+            return Reply.calls((fn["name"], instance_for(fn["parameters"], rng, optional_p=0.0)))
+        return Reply.text("All done.")
+    return None
+
+
+def serve(latency_ms: float) -> None:
+    server = TestServer(latency_ms=latency_ms, responder=respond, record=False)
+    run_forever(server, lambda s: print(f"listening on {s.url}", flush=True))
+
+
+def start_server(latency_ms: float) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(latency_ms)], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("listening on "):
+        proc.kill()
+        raise RuntimeError(f"the loopback server did not start: {line!r}")
+    return proc, line.split()[-1]
+
+
+async def ceiling(url: str, concurrency: int, n: int) -> float:
+    cfg = LLMConfig(model="openai/bench", api_base=url, max_retries=0, concurrency=concurrency)
+    async with LLMClient(None) as llm:
+        await llm.complete(cfg, [{"role": "user", "content": "warm up"}], role="agent")
+        start = time.perf_counter()
+        await asyncio.gather(
+            *(llm.complete(cfg, [{"role": "user", "content": f"n{i}"}], role="agent") for i in range(n))
+        )
+        return n / (time.perf_counter() - start)
+
+
+async def llm_run(latency_ms: float, in_flight: int, episodes: int) -> dict[str, Any]:
+    tools = [t for t in await example_tools() if t.origin == "shop"][:6]
+    proc, url = start_server(latency_ms)
+    zero, zero_url = start_server(0.0)
+    try:
+        cfg = LLMConfig(
+            model="openai/bench", api_base=url, max_retries=2, concurrency=in_flight, timeout_s=120
+        )
+        roles = RolesConfig(agent=cfg, user=cfg, tool_simulator=cfg)
+        agent = Agent(
+            name="bench",
+            system_prompt="You help.",
+            tool_ids=[t.id for t in tools],
+            tool_names=[t.name for t in tools],
+        )
+        tasks = [
+            Task(
+                agent_id=agent.id,
+                user_goal=UserGoal(description=f"goal {i}", opening_message=f"Please help with request {i}."),
+                difficulty="multi_call",
+                rubric=Rubric(success_criteria=["done"]),
+                seed=i,
+                source="template",
+            )
+            for i in range(episodes)
+        ]
+        config = RolloutConfig(
+            policy="llm",
+            user="llm",
+            simulator="world_model",
+            outcomes=OutcomeMix(ok=1.0, partial=0.0, error=0.0, edge=0.0),
+            limits=Limits(max_wall_s=600),
+            max_in_flight=in_flight,
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(f"sqlite:///{tmp}/llm.db")
+            summary = await run_episodes(store, tasks, [agent], tools, config, roles=roles, run_id="bench")
+            store.close()
+        calls_per_s = summary.usage.calls / summary.wall_s
+        top = await ceiling(zero_url, in_flight, 1024)
+    finally:
+        proc.kill()
+        zero.kill()
+    bound = in_flight / (latency_ms / 1000)
+    return {
+        "episodes": summary.ran,
+        "end_reasons": summary.end_reasons,
+        "calls": summary.usage.calls,
+        "wall_s": summary.wall_s,
+        "calls_per_s": calls_per_s,
+        "bound": bound,
+        "ratio": calls_per_s / bound,
+        "ceiling": top,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--serve", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--tasks-per", type=int, default=16, help="tasks per agent (16 agents)")
+    parser.add_argument("--attempts", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--in-flight", type=int, default=256)
+    parser.add_argument("--llm-episodes", type=int, default=512)
+    args = parser.parse_args()
+    if args.serve is not None:
+        serve(args.serve)
+        return
+    tps, n, reasons = asyncio.run(offline(args.tasks_per, args.attempts, args.repeats))
+    llm = asyncio.run(llm_run(args.latency_ms, args.in_flight, args.llm_episodes))
+    table = Table(title="bench/rollout.py")
+    for column in ("measure", "value"):
+        table.add_column(column)
+    table.add_row("(a) offline trajectories per run", str(n))
+    table.add_row("(a) offline end reasons", json.dumps(reasons))
+    table.add_row(f"(a) offline trajectories/s (median of {args.repeats})", f"{tps:.1f}")
+    table.add_row("(b) LLM episodes / end reasons", f"{llm['episodes']} {json.dumps(llm['end_reasons'])}")
+    table.add_row("(b) LLM calls / wall s", f"{llm['calls']} / {llm['wall_s']:.1f}")
+    table.add_row("(b) LLM calls/s achieved", f"{llm['calls_per_s']:.1f}")
+    table.add_row(f"(b) bound {args.in_flight} in flight / {args.latency_ms:g} ms", f"{llm['bound']:.0f}")
+    table.add_row("(b) ratio to bound", f"{llm['ratio']:.3f}")
+    table.add_row("(b) client ceiling, calls/s at 0 ms (same concurrency)", f"{llm['ceiling']:.1f}")
+    table.add_row("(b) achieved / client ceiling", f"{llm['calls_per_s'] / llm['ceiling']:.2f}")
+    Console().print(table)
+    print(f"offline_tps={tps:.1f} llm_ratio={llm['ratio']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
