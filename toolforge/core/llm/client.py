@@ -5,6 +5,7 @@ cache in the store, structured output with one repair attempt, and tool calling 
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 import uuid
@@ -107,14 +108,12 @@ class LLMClient:
     ) -> M:
         """A reply validated as `output` (its JSON schema sent as `response_format`); one repair
         attempt; then a stored failure and StructuredOutputError carrying the raw text."""
-        schema = output.model_json_schema()
-        response_format = {"type": "json_schema", "json_schema": {"name": output.__name__, "schema": schema}}
         return await self._validated(
             cfg,
             messages,
             role,
             cache_salt,
-            {"response_format": response_format},
+            {"response_format": _response_format(output)},
             lambda text: output.model_validate_json(text or ""),
             item_id,
         )
@@ -220,7 +219,7 @@ class LLMClient:
             **params,
         }
         key = request_key(request, cache_salt)
-        hit = self._recorder.cache_get(key)
+        hit = await self._recorder.cache_get(key)
         if hit is not None:
             completion = completion_from_raw(hit, 0.0, cached=True)
             self._account(cfg, role, completion.usage, 0.0, 0, cached=True, error=None)
@@ -251,9 +250,9 @@ class LLMClient:
         semaphore = self._semaphores.get(cfg.model)
         if semaphore is None:
             semaphore = self._semaphores[cfg.model] = asyncio.Semaphore(cfg.concurrency)
-        start = time.perf_counter()
         retries = 0
         async with semaphore:
+            start = time.perf_counter()  # latency = the call and its retries, not the queue before it
             while True:
                 try:
                     response = await litellm.acompletion(**kwargs)
@@ -322,6 +321,15 @@ class LLMClient:
 
     def _cache_put(self, key: str, cfg: LLMConfig, raw: dict[str, Any]) -> None:
         self._recorder.add(LLMCacheRow(key=key, model=cfg.model, response=raw))
+
+
+@functools.lru_cache(maxsize=1024)
+def _response_format(output: type[BaseModel]) -> dict[str, Any]:
+    """`response_format` for a pydantic model (the JSON schema is built once per class)."""
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": output.__name__, "schema": output.model_json_schema()},
+    }
 
 
 def _redact(text: str, secret: str | None) -> str:

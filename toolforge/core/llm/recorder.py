@@ -31,6 +31,8 @@ class Recorder:
         self._wake: asyncio.Event | None = None
         self._lock: asyncio.Lock | None = None
         self._closed = False
+        self._lookups: dict[str, list[asyncio.Future[dict[str, Any] | None]]] = {}
+        self._lookup_task: asyncio.Task[None] | None = None
 
     def add(self, row: SQLModel) -> None:
         if self.store is None:
@@ -42,11 +44,38 @@ class Recorder:
         if len(self._rows) >= self.max_rows and self._wake is not None:
             self._wake.set()
 
-    def cache_get(self, key: str) -> dict[str, Any] | None:
+    async def cache_get(self, key: str) -> dict[str, Any] | None:
+        """A cached response, or None. Lookups from concurrent calls are batched into one query,
+        run on a worker thread, so the event loop never waits on the database."""
         if self.store is None:
             return None
         pending = self._pending_cache.get(key)
-        return pending if pending is not None else self.store.cache_get(key)
+        if pending is not None:
+            return pending
+        waiter: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        self._lookups.setdefault(key, []).append(waiter)
+        if self._lookup_task is None or self._lookup_task.done():
+            self._lookup_task = asyncio.get_running_loop().create_task(self._lookup_batches())
+        return await waiter
+
+    async def _lookup_batches(self) -> None:
+        assert self.store is not None
+        while self._lookups:
+            batch, self._lookups = self._lookups, {}
+            try:
+                found = await asyncio.to_thread(self.store.cache_get_many, list(batch))
+            except BaseException as exc:
+                for waiters in batch.values():
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for key, waiters in batch.items():
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(found.get(key))
 
     async def flush(self) -> None:
         if self.store is None or not self._rows:

@@ -177,6 +177,16 @@ class Store:
             row = session.get(LLMCacheRow, key)
             return row.response if row is not None else None
 
+    def cache_get_many(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The cached responses among `keys` (one query per 500 keys; absent keys are left out)."""
+        found: dict[str, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(keys), 500):
+                stmt = select(LLMCacheRow.key, LLMCacheRow.response).where(LLMCacheRow.key.in_(chunk))  # type: ignore[attr-defined]
+                for key, response in conn.execute(stmt):
+                    found[key] = response
+        return found
+
     def llm_totals(self, run_id: str) -> dict[str, float]:
         stmt = select(
             func.count(),

@@ -1,0 +1,227 @@
+"""LLM client throughput against the loopback server (issue #2's bar).
+
+    .venv/bin/python bench/llm_throughput.py                 # 5,000 structured calls at 64, 256, 1024
+    .venv/bin/python bench/llm_throughput.py --faults        # the fault run: 2,000 calls, injected faults
+    .venv/bin/python bench/llm_throughput.py --mode litellm  # bare litellm.acompletion (its own overhead)
+    .venv/bin/python bench/llm_throughput.py --mode http     # bare aiohttp POSTs (the server + loop bound)
+
+The server runs in its own process with 100 ms latency; the bound at concurrency C is C / 0.1 s.
+Client CPU is this process's CPU time (all threads: the store writer too) per call. The last line
+is `ratio_to_bound=<achieved calls/s / bound at 256>` (in --faults mode: `fault_run_ok=<bool>`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+from toolforge.core.errors import LLMError, StructuredOutputError
+from toolforge.core.llm import LLMClient, LLMConfig
+from toolforge.core.llm._litellm import litellm
+from toolforge.core.llm.testserver import Faults, spawn_server
+from toolforge.core.store import FailureRow, LLMCallRow, Store
+
+
+class Item(BaseModel):
+    title: str
+    score: int
+    tags: list[str]
+
+
+SCHEMA = {"type": "json_schema", "json_schema": {"name": "Item", "schema": Item.model_json_schema()}}
+
+
+async def run_client(url: str, calls: int, concurrency: int, store: Store, run_id: str) -> list[float]:
+    cfg = LLMConfig(model="openai/bench", api_base=url, concurrency=concurrency, timeout_s=300)
+
+    async def one(i: int, client: LLMClient) -> None:
+        await client.structured(cfg, [{"role": "user", "content": f"{run_id} item {i}"}], Item, role="bench")
+
+    async with LLMClient(store, run_id=run_id) as client:
+        await asyncio.gather(*(one(i, client) for i in range(calls)))
+    # the client's own latency per call (from its slot in the concurrency limit to the reply)
+    return [row.latency_s for row in store.rows(LLMCallRow, run_id=run_id)]
+
+
+async def run_litellm(url: str, calls: int, concurrency: int, run_id: str) -> list[float]:
+    semaphore = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+
+    async def one(i: int) -> None:
+        async with semaphore:
+            start = time.perf_counter()
+            response = await litellm.acompletion(
+                model="openai/bench",
+                api_base=url,
+                api_key="none",
+                messages=[{"role": "user", "content": f"{run_id} item {i}"}],
+                response_format=SCHEMA,
+                max_retries=0,
+                timeout=300,
+            )
+            Item.model_validate_json(response.choices[0].message.content)
+            latencies.append(time.perf_counter() - start)
+
+    await asyncio.gather(*(one(i) for i in range(calls)))
+    return latencies
+
+
+async def run_http(url: str, calls: int, concurrency: int, run_id: str) -> list[float]:
+    import aiohttp
+
+    semaphore = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+
+        async def one(i: int) -> None:
+            body = {
+                "model": "bench",
+                "messages": [{"role": "user", "content": f"{run_id} {i}"}],
+                "response_format": SCHEMA,
+            }
+            async with semaphore:
+                start = time.perf_counter()
+                async with session.post(f"{url}/chat/completions", json=body) as response:
+                    data: Any = await response.json()
+                Item.model_validate_json(data["choices"][0]["message"]["content"])
+                latencies.append(time.perf_counter() - start)
+
+        await asyncio.gather(*(one(i) for i in range(calls)))
+    return latencies
+
+
+def throughput(args: argparse.Namespace, console: Console) -> None:
+    table = Table(
+        title=f"{args.calls} structured calls per row, server latency {args.latency_ms:g} ms, mode {args.mode}"
+    )
+    for column in ("concurrency", "wall s", "calls/s", "bound/s", "ratio", "client CPU ms/call",
+                   "server CPU ms/call", "p50 ms", "p99 ms"):  # fmt: skip
+        table.add_column(column, justify="right")
+    ratios: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as tmp, spawn_server(latency_ms=args.latency_ms) as server:
+        store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        for concurrency in args.concurrency:
+            run_id = f"bench-{concurrency}"
+            cpu0, server0, wall0 = time.process_time(), server.cpu_s(), time.perf_counter()
+            if args.mode == "client":
+                latencies = asyncio.run(run_client(server.url, args.calls, concurrency, store, run_id))
+            elif args.mode == "litellm":
+                latencies = asyncio.run(run_litellm(server.url, args.calls, concurrency, run_id))
+            else:
+                latencies = asyncio.run(run_http(server.url, args.calls, concurrency, run_id))
+            wall = time.perf_counter() - wall0
+            cpu, server_cpu = time.process_time() - cpu0, server.cpu_s() - server0
+            if args.mode == "client":
+                assert store.count(LLMCallRow, run_id=run_id) == args.calls
+            rate = args.calls / wall
+            bound = concurrency / (args.latency_ms / 1000)
+            ratios[concurrency] = rate / bound
+            q = statistics.quantiles(latencies, n=100)
+            table.add_row(
+                str(concurrency), f"{wall:.1f}", f"{rate:.0f}", f"{bound:.0f}", f"{rate / bound:.3f}",
+                f"{cpu / args.calls * 1000:.2f}", f"{server_cpu / args.calls * 1000:.2f}",
+                f"{q[49] * 1000:.0f}", f"{q[98] * 1000:.0f}",
+            )  # fmt: skip
+        store.close()
+    console.print(table)
+    print(f"ratio_to_bound={ratios.get(256, float('nan')):.3f}")
+
+
+def faults(args: argparse.Namespace, console: Console) -> None:
+    mix = Faults(
+        rate_429=0.20, rate_500=0.05, rate_malformed=0.05, rate_timeout=0.02, retry_after_ms=20, hang_s=6
+    )
+    outcomes: Counter[str] = Counter()
+    with tempfile.TemporaryDirectory() as tmp, spawn_server(latency_ms=args.latency_ms, faults=mix) as server:
+        store = Store(f"sqlite:///{Path(tmp) / 'faults.db'}")
+        cfg = LLMConfig(
+            model="openai/faults", api_base=server.url, concurrency=64, timeout_s=4, max_retries=4
+        )
+
+        async def main() -> Any:
+            async with LLMClient(store, run_id="faults", retry_base_s=0.005, retry_max_s=0.05) as client:
+
+                async def one(i: int) -> None:
+                    try:
+                        await client.structured(
+                            cfg, [{"role": "user", "content": f"f{i}"}], Item, role="bench"
+                        )
+                        outcomes["validated"] += 1
+                    except StructuredOutputError:
+                        outcomes["invalid after repair (stored)"] += 1
+                    except LLMError:
+                        outcomes["gave up after retries (stored)"] += 1
+
+                await asyncio.gather(*(one(i) for i in range(args.fault_calls)))
+                return client.usage
+
+        wall0 = time.perf_counter()
+        usage = asyncio.run(main())
+        wall = time.perf_counter() - wall0
+        counts = server.stats()["counts"]
+        rows = store.rows(LLMCallRow, run_id="faults")
+        failures = store.count(FailureRow, run_id="faults")
+        totals = store.llm_totals("faults")
+        store.close()
+    table = Table(
+        title=f"fault run: {args.fault_calls} structured calls, 20% 429 / 5% 500 / 5% malformed / 2% timeout"
+    )
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for name, value in sorted(outcomes.items()):
+        table.add_row(name, str(value))
+    table.add_row("stored failures", str(failures))
+    table.add_row("server replies by kind", ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    table.add_row("max retries of a call", str(max(r.retries for r in rows)))
+    table.add_row(
+        "attempts (rows) == requests (server)",
+        f"{sum(r.retries + 1 for r in rows)} == {sum(counts.values())}",
+    )
+    table.add_row(
+        "run totals == client usage",
+        f"{totals['prompt_tokens']}+{totals['completion_tokens']} tokens, {totals['calls']} calls",
+    )
+    table.add_row("wall s", f"{wall:.1f}")
+    console.print(table)
+    ok = (
+        sum(outcomes.values()) == args.fault_calls
+        and failures == args.fault_calls - outcomes["validated"]
+        and max(r.retries for r in rows) <= 4
+        and sum(r.retries + 1 for r in rows) == sum(counts.values())
+        and totals["calls"] == usage.calls
+        and totals["prompt_tokens"] == usage.prompt_tokens
+        and totals["completion_tokens"] == usage.completion_tokens
+    )
+    print(f"fault_run_ok={ok}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--calls", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 256, 1024])
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--mode", choices=["client", "litellm", "http"], default="client")
+    parser.add_argument("--faults", action="store_true", help="run the fault mix instead")
+    parser.add_argument("--fault-calls", type=int, default=2000)
+    args = parser.parse_args()
+    console = Console(width=150)
+    if args.faults:
+        faults(args, console)
+    else:
+        throughput(args, console)
+
+
+if __name__ == "__main__":
+    main()
