@@ -1,0 +1,47 @@
+"""Agents' system prompts and tasks' language written by a model (the loopback server), with the
+programmatic blueprint kept; a writer that fails falls back to the template and says so."""
+
+from __future__ import annotations
+
+from environments.agents import AgentGenConfig, generate_agents
+from environments.blueprints import replay_blueprint
+from environments.tasks import TaskGenConfig, generate_tasks
+from toolforge.core.llm import LLMClient, LLMConfig
+from toolforge.core.llm.testserver import Reply, TestServer
+from toolforge.core.store import FailureRow, Store
+from toolforge.core.types import ToolSpec
+
+
+async def test_model_written_agents_and_tasks(
+    sqlite_store: Store, tickets: list[ToolSpec], llm_server: TestServer
+) -> None:
+    cfg = LLMConfig(model="openai/writer", api_base=llm_server.url, max_retries=0)
+    llm_server.enqueue(
+        Reply.json(
+            {"name": "Desk One", "persona": "a calm helpdesk lead", "system_prompt": "You are Desk One."}
+        ),
+        Reply.malformed(),
+        Reply.malformed(),  # the second agent's writer fails twice (call + repair)
+    )
+    async with LLMClient(sqlite_store, run_id="w") as llm:
+        agents = await generate_agents(
+            sqlite_store, tickets, AgentGenConfig(count=2, min_tools=3, max_tools=5), llm, cfg
+        )
+        assert agents[0].system_prompt == "You are Desk One." and agents[0].source == "openai/writer"
+        assert agents[1].source == "template" and "prompt_error" in agents[1].metadata
+        config = TaskGenConfig(difficulties=["multi_call", "clarification"], writer="llm")
+        tasks = await generate_tasks(sqlite_store, agents[:1], tickets, config, llm, cfg)
+    assert sqlite_store.count(FailureRow) >= 1  # the failed write is a stored row
+    assert len(tasks) == 2
+    for task in tasks:
+        assert task.source == "openai/writer"
+        assert task.user_goal.opening_message and task.rubric.checkpoints
+        assert task.blueprint is not None
+        assert replay_blueprint(task, tickets).end_state == task.blueprint.expected_end_state
+    writer_requests = [
+        r
+        for r in llm_server.requests
+        if (r.body.get("response_format") or {}).get("json_schema", {}).get("name") == "TaskText"
+    ]
+    assert len(writer_requests) == 2
+    assert "withheld_from_opening" in writer_requests[0].body["messages"][1]["content"]
