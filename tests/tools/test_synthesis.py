@@ -100,22 +100,24 @@ async def test_a_model_that_keeps_failing_is_recorded_and_the_run_goes_on(tmp_pa
 @pytest.mark.slow
 async def test_the_bundled_model_gives_schema_valid_tools(tmp_path: Path) -> None:
     store = Store(str(tmp_path / "t.db"))
-    llm = LLMConfig(model="local/smollm2", max_tokens=700)
+    llm = LLMConfig(model="local/smollm2", max_tokens=400, timeout_s=240, max_retries=0)
     cfg = SynthesisConfig(
-        target=2,
+        target=1,
         categories=["travel"],
-        tools_per_domain=2,
-        tools_per_call=2,
+        tools_per_domain=1,
+        tools_per_call=1,
         domains_per_call=1,
-        max_rounds=2,
+        max_rounds=1,
     )
     async with LLMClient(store, run_id="local") as client:
         report = await Synthesizer(store, client, llm, cfg).run()
+    # The domain list is small: the schema-constrained model answers it validly.
+    assert report.domains >= 1
+    # Quality aside, the tool call either produced a tool that went through validation and was
+    # stored (ok or rejected with a reason), or failed and was stored as a failure row.
     rows = store.tool_rows(source="synthetic")
-    # Quality aside, whatever the tiny model produced went through validation and was stored,
-    # or its call failed and was stored as a failure: nothing is silently dropped.
-    assert rows or report.failed_calls > 0
-    for row in rows:
-        assert row.status in ("ok", "rejected")
-        if row.status == "ok":
-            assert row.data["input_schema"]["type"] == "object"
+    if rows:
+        assert all(r.status == "ok" or r.reason for r in rows)
+        assert all(r.data["input_schema"]["type"] == "object" for r in rows)
+    else:
+        assert report.failed_calls >= 1 and store.count(FailureRow) >= 1

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from toolforge.core.errors import StructuredOutputError
+from toolforge.core.errors import BudgetExceeded, LLMError, StructuredOutputError
 from toolforge.core.ids import content_id, digest
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.store import BatchWriter, Store, ToolRow, to_row
@@ -294,8 +294,10 @@ class Synthesizer:
                 cache_salt=f"{self._salt}:{salt}",
                 item_id=content_id("synth", self._salt, salt),
             )
-        except StructuredOutputError:
-            self.report.failed_calls += 1  # stored as a failure row by the client
+        except BudgetExceeded:
+            raise
+        except LLMError:  # invalid output after the repair, or a call that failed for good
+            self.report.failed_calls += 1  # the client has stored it as a failure row
             return None
 
     async def categories(self) -> list[str]:

@@ -117,13 +117,18 @@ def tools(text: str) -> dict[str, Any]:
         if name in taken:
             continue
         effect, template = ACTIONS[verb]
-        id_param = {"name": f"{key}_id", "type": "string", "description": f"the {e} id", "required": True}
+        id_param = {
+            "name": f"{key}_id",
+            "type": "string",
+            "description": f"the {e} id in the {domain}",
+            "required": True,
+        }
         if verb in ("list", "search", "export", "count"):
             params = [
                 {
                     "name": "query" if verb == "search" else "status",
                     "type": "string",
-                    "description": "filter",
+                    "description": f"filter for the {_plural(e)} of the {domain}",
                 },
                 {"name": "limit", "type": "integer", "description": "max results", "required": False},
             ]
@@ -133,7 +138,7 @@ def tools(text: str) -> dict[str, Any]:
             ]
         elif verb == "create":
             params = [
-                {"name": "title", "type": "string", "description": f"a title for the {e}"},
+                {"name": "title", "type": "string", "description": f"a title for the {e} in the {domain}"},
                 {"name": "owner_id", "type": "string", "description": "who owns it", "required": False},
             ]
             returns = [{"name": f"{key}_id", "type": "string", "description": f"the new {e} id"}]

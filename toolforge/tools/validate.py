@@ -20,16 +20,44 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 
+from toolforge.core.ids import digest
 from toolforge.core.types import ToolSpec
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_DESCRIPTION = 8192
 
 
+# Annotation keywords whose only rule is "a string": their text cannot make a schema invalid.
+_TEXT_KEYWORDS = frozenset({"description", "title", "$comment"})
+_MEMO_MAX = 65_536
+
+
+def _shape(value: Any) -> Any:
+    """`value` with string annotation texts blanked, so schemas that differ only in prose share
+    one meta-validation (it costs ~5 ms; 20,000 synthetic tools have a few hundred shapes)."""
+    if isinstance(value, dict):
+        return {k: "" if k in _TEXT_KEYWORDS and isinstance(v, str) else _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return value
+
+
+_memo: dict[str, str | None] = {}
+
+
 def check_schema(schema: Any) -> str | None:
-    """None if `schema` is a valid JSON Schema in its dialect, else the reason."""
+    """None if `schema` is a valid JSON Schema in its dialect, else the reason (memoised by shape)."""
     if not isinstance(schema, dict):
         return f"schema must be a JSON object, got {type(schema).__name__}"
+    key = digest(_shape(schema), length=32)
+    if key not in _memo:
+        if len(_memo) >= _MEMO_MAX:
+            _memo.clear()
+        _memo[key] = _check_schema(schema)
+    return _memo[key]
+
+
+def _check_schema(schema: dict[str, Any]) -> str | None:
     dialect = schema.get("$schema")
     if dialect is not None and not isinstance(dialect, str):
         return "$schema must be a string URI"
