@@ -104,3 +104,20 @@ class StateDelta(BaseModel):
             coll[up.id] = merged
         for dl in self.deletes:
             state.get(dl.collection, {}).pop(dl.id, None)
+
+
+def state_diff(actual: State, expected: State, limit: int = 20) -> list[str]:
+    """Where two states differ, entity by entity (bookkeeping `_seq` ignored); [] when equal."""
+    a, e = entity_view(actual), entity_view(expected)
+    out: list[str] = []
+    for key in sorted(a.keys() | e.keys()):
+        av, ev = a.get(key), e.get(key)
+        if av == ev:
+            continue
+        if isinstance(av, dict) and isinstance(ev, dict):
+            for rid in sorted(av.keys() | ev.keys()):
+                if av.get(rid) != ev.get(rid):
+                    out.append(f"{key}/{rid}: expected {ev.get(rid)!r}, got {av.get(rid)!r}")
+        else:
+            out.append(f"{key}: expected {ev!r}, got {av!r}")
+    return out[:limit]
