@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from environments.blueprints import Built, Replayer, execute_chain, seed_state
 from environments.executors.semantics import semantics
+from environments.task_writer import write_task
 from environments.toolkit import Toolkit, load_toolkit
 from toolforge.core.errors import StructuredOutputError
 from toolforge.core.ids import digest
@@ -42,7 +43,9 @@ class TaskGenConfig(BaseModel):
     difficulties: list[Difficulty] = Field(default_factory=lambda: list(BLUEPRINT_DIFFICULTIES))
     multi_call_length: tuple[int, int] = (2, 3)
     seed: int = 0
-    writer: Literal["template", "llm"] = "template"
+    # template: all text from templates; llm: the model writes the language around the
+    # programmatic blueprint; llm_free: the model writes the whole task (task_writer.py).
+    writer: Literal["template", "llm", "llm_free"] = "template"
     toolkits: list[str] = Field(default_factory=list)
     max_tries: int = Field(12, ge=1)
 
@@ -247,21 +250,33 @@ async def generate_tasks(
     """Tasks for every agent × difficulty × `per_difficulty`, stored; existing ones are reused.
     With `llm` and `writer_cfg` (an LLMConfig) and `config.writer == "llm"`, the model writes the
     language; a writer failure is stored by the LLM layer and the template text is kept."""
-    if config.writer == "llm" and (llm is None or writer_cfg is None):
-        raise ValueError("writer='llm' needs an LLM client and a task_writer model (--model)")
+    if config.writer != "template" and (llm is None or writer_cfg is None):
+        raise ValueError(f"writer={config.writer!r} needs an LLM client and a task_writer model (--model)")
     toolkits = [load_toolkit(ref) for ref in config.toolkits]
     by_name = {t.name: t for t in tools}
     graph = ToolGraph.build(list(tools))
     out: list[Task] = []
     for agent in agents:
         agent_tools = [by_name[n] for n in agent.tool_names if n in by_name]
-        existing = {(t.difficulty, t.seed): t for t in store.list(Task, agent_id=agent.id)}
+        existing = {
+            (t.difficulty, t.seed, t.metadata.get("writer") == "llm_free"): t
+            for t in store.list(Task, agent_id=agent.id)
+        }
         fresh: list[Task] = []
         for difficulty in config.difficulties:
             for k in range(config.per_difficulty):
                 seed = config.seed + k
-                if (difficulty, seed) in existing:
-                    out.append(existing[(difficulty, seed)])
+                key = (difficulty, seed, config.writer == "llm_free")
+                if key in existing:
+                    out.append(existing[key])
+                    continue
+                if config.writer == "llm_free":
+                    try:
+                        fresh.append(
+                            await write_task(llm, writer_cfg, agent, agent_tools, difficulty, seed, toolkits)
+                        )
+                    except StructuredOutputError:
+                        pass  # the LLM layer stored the failure with the raw reply
                     continue
                 task = build_task(agent, agent_tools, graph, difficulty, seed, config, toolkits)
                 if task is None:

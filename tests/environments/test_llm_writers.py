@@ -45,3 +45,44 @@ async def test_model_written_agents_and_tasks(
     ]
     assert len(writer_requests) == 2
     assert "withheld_from_opening" in writer_requests[0].body["messages"][1]["content"]
+
+
+async def test_model_written_whole_tasks_get_a_blueprint_when_their_calls_run(
+    sqlite_store: Store, tickets: list[ToolSpec], llm_server: TestServer
+) -> None:
+    cfg = LLMConfig(model="openai/writer", api_base=llm_server.url, max_retries=0)
+    agents = await generate_agents(sqlite_store, tickets, AgentGenConfig(count=1, min_tools=6, max_tools=6))
+
+    def draft(calls: list[dict], opening: str) -> Reply:
+        return Reply.json(
+            {
+                "description": "Open an urgent ticket and check it",
+                "persona": "an office manager",
+                "style": "brisk",
+                "known_facts": {"title": "printer jam"},
+                "opening_message": opening,
+                "expected_calls": calls,
+                "success_criteria": ["a high-priority 'printer jam' ticket exists"],
+                "checkpoints": ["creates the ticket", "reads it back"],
+                "final_reply": "Ticket opened.",
+            }
+        )
+
+    good = [
+        {"name": "create_ticket", "arguments": {"title": "printer jam", "priority": "high"}},
+        {"name": "get_ticket", "arguments": {"ticket_id": "ticket_0004"}},
+    ]
+    bad = [{"name": "create_ticket", "arguments": {"title": "printer jam", "priority": "urgent!"}}]
+    llm_server.enqueue(
+        draft(good, "Please open a high-priority ticket."), draft(bad, "Open a printer jam ticket.")
+    )
+    config = TaskGenConfig(difficulties=["clarification", "single_call"], writer="llm_free")
+    async with LLMClient(sqlite_store, run_id="w") as llm:
+        tasks = await generate_tasks(sqlite_store, agents, tickets, config, llm, cfg)
+    clar, single = sorted(tasks, key=lambda t: t.difficulty)
+    assert clar.difficulty == "clarification" and clar.metadata["withheld_facts"] == ["title"]
+    assert clar.blueprint is not None and clar.source == "openai/writer"
+    assert clar.blueprint.expected_end_state["tickets"]["ticket_0004"]["priority"] == "high"
+    assert replay_blueprint(clar, tickets).end_state == clar.blueprint.expected_end_state
+    assert single.blueprint is None and "invalid arguments" in single.metadata["blueprint_error"]
+    assert [c.name for c in single.rubric.expected_tool_pattern] == ["create_ticket"]

@@ -108,12 +108,22 @@ def tasks_generate(
     seed: Annotated[int, typer.Option(help="First task seed.")] = 0,
     toolkit: ToolkitOption = None,
     model: Annotated[
-        str | None, typer.Option(help="Task-writer model for the language (default: templates).")
+        str | None, typer.Option(help="Task-writer model (for --writer llm / llm_free).")
     ] = None,
+    writer: Annotated[
+        str,
+        typer.Option(
+            help="template; llm (the model writes the language around the blueprint); llm_free (whole task)."
+        ),
+    ] = "template",
     api_base: ApiBaseOption = None,
     db: DbOption = None,
 ) -> None:
     """Write rubric tasks with programmatic blueprints for the stored agents."""
+    if writer not in ("template", "llm", "llm_free"):
+        raise typer.BadParameter(f"{writer!r}: choose template, llm or llm_free", param_hint="--writer")
+    if writer != "template" and model is None:
+        raise typer.BadParameter(f"--writer {writer} needs --model", param_hint="--model")
     store = open_store(db)
     tools = _library(store, toolkit or [])
     agents = store.list(Agent)
@@ -128,7 +138,7 @@ def tasks_generate(
         per_difficulty=per_difficulty,
         difficulties=list(difficulty or BLUEPRINT_DIFFICULTIES),  # type: ignore[arg-type]
         seed=seed,
-        writer="llm" if model else "template",
+        writer=writer,  # type: ignore[arg-type]
         toolkits=toolkit or [],
     )
     cfg = _cfg(model, api_base)
