@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from toolforge.commands import code_tasks, doctor, episodes, export, generate, sandbox, stats, tools, train
+from toolforge.commands import (
+    code_tasks,
+    doctor,
+    episodes,
+    export,
+    generate,
+    llm,
+    sandbox,
+    stats,
+    tools,
+    train,
+)
 
 app = typer.Typer(
     name="toolforge",
@@ -26,6 +37,7 @@ app.add_typer(code_tasks.app, name="code-tasks")
 app.add_typer(tools.app, name="tools")
 app.add_typer(generate.app, name="generate")
 app.add_typer(export.app, name="export")
+app.add_typer(llm.app, name="llm")
 
 
 def main() -> None:
