@@ -36,7 +36,7 @@ from docker.types import LogConfig, Ulimit
 
 from sandbox import tarfiles
 from sandbox.base import Backend, Sandbox
-from sandbox.errors import EngineUnavailableError, ImageMissingError, SandboxBrokenError
+from sandbox.errors import EngineUnavailableError, ImageMissingError, SandboxBrokenError, SandboxError
 from sandbox.models import SANDBOX_UID, WORKDIR, DockerBackendConfig, ExecRequest, ExecResult, SandboxSpec
 
 LABEL = "toolforge.sandbox"
@@ -94,7 +94,7 @@ class _Frames:
             chunk = self.sock.recv(1 << 16)
         except TimeoutError:
             raise
-        except OSError:
+        except OSError:  # reset or closed by the engine: the stream is over
             chunk = b""
         if not chunk:
             self.eof = True
@@ -300,7 +300,10 @@ class DockerSandbox(Sandbox):
         if not files:
             return
         data = tarfiles.pack(files, SANDBOX_UID, SANDBOX_UID)
-        code, _, err = self._docker_exec(["tar", "-x", "-f", "-", "-C", self.workdir], data, 120.0, 1 << 16)
+        with self._lock:  # a command's closing sweep would kill a concurrent tar
+            code, _, err = self._docker_exec(
+                ["tar", "-x", "-f", "-", "-C", self.workdir], data, 120.0, 1 << 16
+            )
         if code != 0:
             raise OSError(
                 f"writing {len(files)} file(s) into sandbox {self.id} failed: {err.decode()[-500:]}"
@@ -309,9 +312,10 @@ class DockerSandbox(Sandbox):
     def read_file(self, path: str, max_bytes: int = 1 << 20) -> bytes:
         full = self._abspath(path)
         parent, name = posixpath.split(full)
-        code, out, err = self._docker_exec(
-            ["tar", "-c", "-f", "-", "-C", parent or "/", name], None, 120.0, max_bytes + (1 << 16)
-        )
+        with self._lock:
+            code, out, err = self._docker_exec(
+                ["tar", "-c", "-f", "-", "-C", parent or "/", name], None, 120.0, max_bytes + (1 << 16)
+            )
         if code != 0:
             raise FileNotFoundError(f"{full} in sandbox {self.id}: {err.decode(errors='replace').strip()}")
         return tarfiles.unpack_one(out, max_bytes)
@@ -404,6 +408,12 @@ class DockerBackend(Backend):
         try:
             container.start()
             sandbox._attach()
+        except docker.errors.APIError as exc:
+            sandbox.close()
+            raise SandboxError(
+                f"sandbox from {spec.image!r} did not start ({exc.explanation or exc}); the image needs "
+                f"python3, tar and coreutils: build it with `toolforge sandbox build-image`"
+            ) from exc
         except BaseException:
             sandbox.close()
             raise

@@ -158,9 +158,15 @@ class LocalSandbox(Sandbox):
             start_new_session=True,
             preexec_fn=self._rlimits,
         )
+        deadline = t0 + timeout + 5
         out, err, dropped, expired = _capture(
-            proc, request.stdin or b"", self.spec.limits.output_bytes, t0 + timeout + 5
+            proc, request.stdin or b"", self.spec.limits.output_bytes, deadline
         )
+        if not expired:
+            try:  # the pipes closed; the command itself may still be exiting
+                proc.wait(timeout=max(deadline - time.monotonic(), 0))
+            except subprocess.TimeoutExpired:
+                expired = True
         try:
             os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group (bwrap: already gone)
         except ProcessLookupError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
 import time
 import uuid
 
@@ -9,7 +11,7 @@ import pytest
 
 from sandbox.base import Sandbox
 from sandbox.docker_backend import LABEL, LABEL_OWNER, DockerBackend, DockerSandbox
-from sandbox.errors import ImageMissingError, SandboxBrokenError
+from sandbox.errors import ImageMissingError, SandboxBrokenError, SandboxError
 from sandbox.models import DockerBackendConfig, SandboxSpec
 
 pytestmark = pytest.mark.docker
@@ -98,3 +100,20 @@ def test_sandbox_that_died_is_reported_and_not_healthy(
     box.container.kill()
     assert not box.healthy()
     assert box.id not in {c.name for c in docker_backend.list()}
+
+
+def test_an_image_without_python_fails_with_a_clear_error(docker_backend: DockerBackend) -> None:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        info = tarfile.TarInfo("hello.txt")
+        info.size = 2
+        tf.addfile(info, io.BytesIO(b"hi"))
+    tag = f"tf-test-nopython:{uuid.uuid4().hex[:6]}"
+    repository, version = tag.split(":")
+    docker_backend.client.api.import_image_from_data(buf.getvalue(), repository=repository, tag=version)
+    try:
+        with pytest.raises(SandboxError, match="python3"):
+            docker_backend.start(SandboxSpec(image=tag))
+        assert docker_backend.list(docker_backend.config.owner) == []
+    finally:
+        docker_backend.client.images.remove(tag, force=True)
