@@ -39,11 +39,14 @@ def trajectory_id(task_id: str, attempt: int, run_key: str) -> str:
     return content_id("traj", task_id, attempt, run_key)
 
 
-def agent_tools(agent: Agent, tools_by_name: dict[str, ToolSpec]) -> list[ToolSpec]:
-    missing = [n for n in agent.tool_names if n not in tools_by_name]
+def agent_tools(agent: Agent, tools_by_id: dict[str, ToolSpec]) -> list[ToolSpec]:
+    """The agent's tools, by id (names may repeat across servers and toolkits)."""
+    missing = [n for i, n in zip(agent.tool_ids, agent.tool_names, strict=False) if i not in tools_by_id]
     if missing:
-        raise ValueError(f"agent {agent.id} uses tools not in the library: {', '.join(missing)}")
-    return [tools_by_name[n] for n in agent.tool_names]
+        raise ValueError(
+            f"agent {agent.id} uses tools not given to the run: {', '.join(missing)}; pass the whole library"
+        )
+    return [tools_by_id[i] for i in agent.tool_ids]
 
 
 async def run_episode(
@@ -145,6 +148,7 @@ class RolloutSummary(BaseModel):
     wall_s: float = 0.0
     trajectories_per_s: float = 0.0
     usage: Usage = Field(default_factory=Usage)
+    without_blueprint: int = 0  # tasks the blueprint policy could not play (not run)
 
 
 async def play(
@@ -162,14 +166,18 @@ async def play(
         raise ValueError(f"attempts must be at least 1, got {attempts}")
     run_key = config.run_key()
     agents_by_id = {a.id: a for a in agents}
-    tools_by_name = {t.name: t for t in tools}
+    tools_by_id = {t.id: t for t in tools}
     done = await asyncio.to_thread(store.ids, Trajectory, run_key=run_key)
     todo: list[tuple[Task, int]] = []
+    unplayable = 0
     for task in tasks:
         if task.agent_id not in agents_by_id:
             raise ValueError(f"task {task.id} belongs to agent {task.agent_id}, which was not given")
+        if runtime.policy.name == "blueprint" and task.blueprint is None:
+            unplayable += 1  # the blueprint policy has nothing to play; the LLM policy can run it
+            continue
         todo += [(task, a) for a in range(attempts) if trajectory_id(task.id, a, run_key) not in done]
-    requested = len(tasks) * attempts
+    requested = (len(tasks) - unplayable) * attempts
     reasons: Counter[str] = Counter()
     usage = Usage()
     start = time.perf_counter()
@@ -185,7 +193,7 @@ async def play(
             traj = await run_episode(
                 task,
                 agent,
-                agent_tools(agent, tools_by_name),
+                agent_tools(agent, tools_by_id),
                 attempt,
                 runtime,
                 config.limits,
@@ -210,6 +218,7 @@ async def play(
         wall_s=round(wall, 3),
         trajectories_per_s=round(len(todo) / wall, 2) if wall > 0 and todo else 0.0,
         usage=usage,
+        without_blueprint=unplayable,
     )
 
 

@@ -253,11 +253,11 @@ async def generate_tasks(
     if config.writer != "template" and (llm is None or writer_cfg is None):
         raise ValueError(f"writer={config.writer!r} needs an LLM client and a task_writer model (--model)")
     toolkits = [load_toolkit(ref) for ref in config.toolkits]
-    by_name = {t.name: t for t in tools}
+    by_id = {t.id: t for t in tools}
     graph = ToolGraph.build(list(tools))
     out: list[Task] = []
     for agent in agents:
-        agent_tools = [by_name[n] for n in agent.tool_names if n in by_name]
+        agent_tools = [by_id[i] for i in agent.tool_ids if i in by_id]
         existing = {
             (t.difficulty, t.seed, t.metadata.get("writer") == "llm_free"): t
             for t in store.list(Task, agent_id=agent.id)

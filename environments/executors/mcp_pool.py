@@ -48,7 +48,7 @@ class _Session:
                 self.client = client
                 self.ready.set()
                 await self.stop.wait()
-        except (OSError, MCPError, RuntimeError) as exc:  # could not start, or died on close
+        except (OSError, MCPError, RuntimeError, ExceptionGroup) as exc:  # could not start, or died
             self.error = exc
         finally:
             self.client = None

@@ -26,7 +26,7 @@ from environments.errors import InfraError
 from environments.executors.base import CallContext, ToolResult
 from environments.executors.schema_sim import fit_output
 from environments.executors.semantics import semantics
-from environments.state import Delete, State, StateDelta, Upsert, collections, next_id
+from environments.state import Delete, State, StateDelta, Upsert, collections, next_id, plural
 from toolforge.core.errors import StructuredOutputError
 from toolforge.core.ids import digest
 from toolforge.core.types import ToolSpec
@@ -73,10 +73,27 @@ def draw_outcome(mix: OutcomeMix, ctx: CallContext) -> Outcome:
     return "ok"
 
 
+MAX_RECORDS = 40
+
+
+def world_view(tool: ToolSpec, arguments: dict[str, Any], state: State) -> dict[str, Any]:
+    """The part of the hidden state the model needs: the records of the kinds this call touches
+    (its own kind and every `<kind>_id` argument), and only the ids of the other kinds."""
+    sem = semantics(tool)
+    relevant = {sem.collection} | {plural(k[:-3]) for k in arguments if k.endswith("_id")}
+    view: dict[str, Any] = {}
+    for name, coll in collections(state).items():
+        if name in relevant:
+            view[name] = dict(list(coll.items())[:MAX_RECORDS])
+        else:
+            view[name] = {"ids": sorted(coll)[:MAX_RECORDS]}
+    return view
+
+
 def _prompt(
     tool: ToolSpec, arguments: dict[str, Any], ctx: CallContext, outcome: Outcome
 ) -> list[dict[str, str]]:
-    world = dict(collections(ctx.state).items())
+    world = world_view(tool, arguments, ctx.state)
     history = [
         {"tool": h.name, "arguments": h.arguments, "result": h.result, "is_error": h.is_error}
         for h in ctx.history[-HISTORY_CALLS:]
