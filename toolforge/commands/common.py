@@ -15,7 +15,10 @@ err_console = Console(stderr=True)
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="Store URL: a SQLite path or postgresql://… (default: $TOOLFORGE_DB or ./toolforge-data/toolforge.db)."),
+    typer.Option(
+        "--db",
+        help="Store URL: a SQLite path or postgresql://… (default: $TOOLFORGE_DB or ./toolforge-data/toolforge.db).",
+    ),
 ]
 
 

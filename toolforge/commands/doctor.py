@@ -37,7 +37,11 @@ def check_docker() -> Check:
         version = client.version().get("Version", "?")
         client.close()
     except (docker.errors.DockerException, OSError) as exc:
-        return False, f"engine unreachable: {exc}", "start the Docker engine, or use the `local` sandbox backend"
+        return (
+            False,
+            f"engine unreachable: {exc}",
+            "start the Docker engine, or use the `local` sandbox backend",
+        )
     return True, f"engine {version}", ""
 
 
