@@ -30,7 +30,7 @@ from toolforge.core.llm.completion import (
     request_key,
 )
 from toolforge.core.llm.config import LOCAL_PREFIX, Budget, LLMConfig
-from toolforge.core.llm.local import local_api_base
+from toolforge.core.llm.local import N_PARALLEL, local_api_base
 from toolforge.core.llm.recorder import Recorder
 from toolforge.core.llm.retry import backoff_s, is_retryable, retry_after_s
 from toolforge.core.store import LLMCacheRow, LLMCallRow, Store, failure_row
@@ -46,7 +46,15 @@ REPAIR_PROMPT = (
 
 
 class LLMClient:
-    """One client per run. `usage` holds the run's totals (the sum of its call rows)."""
+    """One client per run. `usage` holds the run's totals (the sum of its call rows).
+
+    - One `LLMCallRow` per logical call (its retries counted in it; a repair is another call),
+      buffered and committed in batches; a cache hit is a row with `cached=True` and no tokens.
+    - The response cache lives in the store: without a store there is no cache and no rows.
+    - The budget is checked before each call; calls already in flight may overshoot it by at most
+      their own cost (the concurrency limit bounds how many).
+    - Semaphores are per model string, sized by the first config seen for that model.
+    """
 
     def __init__(
         self,
@@ -249,7 +257,9 @@ class LLMClient:
         kwargs["max_retries"] = 0  # the OpenAI SDK's own retries: ours are the only ones
         semaphore = self._semaphores.get(cfg.model)
         if semaphore is None:
-            semaphore = self._semaphores[cfg.model] = asyncio.Semaphore(cfg.concurrency)
+            # the bundled server has N_PARALLEL slots: more in flight would only queue (and time out) there
+            limit = min(cfg.concurrency, N_PARALLEL) if cfg.is_local else cfg.concurrency
+            semaphore = self._semaphores[cfg.model] = asyncio.Semaphore(limit)
         retries = 0
         async with semaphore:
             start = time.perf_counter()  # latency = the call and its retries, not the queue before it
