@@ -1,9 +1,11 @@
 """The state check: the world the attempt left behind against the world the blueprint makes.
 
 The reference end state comes from replaying the task's blueprint on a fresh, deterministic
-schema simulator (`replay`, supplied by `environments`); without a replay function the
-blueprint's stored `expected_end_state` is the reference. Compared by hash (the whole state) or
-as assertions (every value of the reference present and equal).
+schema simulator (`replay`: `environments.blueprints.replay_blueprint`); without a replay function
+the blueprint's stored `expected_end_state` is the reference. Both are compared as
+`environments.state.entity_view` sees them (bookkeeping left out), by hash (the whole state) or
+as assertions (every value of the reference present and equal). An episode whose tools ran on a
+world model or a real MCP server keeps its state elsewhere: the check does not apply to it.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from environments.state import entity_view
 from judges.config import StateConfig
 from toolforge.core.ids import digest
 from toolforge.core.types import CheckResult, Task, Trajectory
 
 Replay = Callable[[Task], dict[str, Any]]
 MAX_DIFFS = 8
+# Executors whose effects live in the episode's state; world-model and MCP episodes keep their own.
+COMPARABLE_EXECUTORS = {"schema", "python"}
 
 
 def check_state(traj: Trajectory, task: Task, cfg: StateConfig, replay: Replay | None = None) -> CheckResult:
@@ -25,9 +30,18 @@ def check_state(traj: Trajectory, task: Task, cfg: StateConfig, replay: Replay |
         return CheckResult(
             check="state", passed=True, score=1.0, reason="no blueprint", details={"applicable": False}
         )
+    executors = set(traj.metadata.get("executors", {}).values())
+    if executors - COMPARABLE_EXECUTORS:
+        return CheckResult(
+            check="state",
+            passed=True,
+            score=1.0,
+            reason=f"end state not comparable: tools ran on {', '.join(sorted(executors - COMPARABLE_EXECUTORS))}",
+            details={"applicable": False},
+        )
     reference = replay(task) if replay is not None else task.blueprint.expected_end_state
-    expected = _drop_keys(reference, set(cfg.ignore_keys))
-    actual = _drop_keys(traj.final_state, set(cfg.ignore_keys))
+    expected = _drop_keys(entity_view(reference), set(cfg.ignore_keys))
+    actual = _drop_keys(entity_view(traj.final_state), set(cfg.ignore_keys))
     if cfg.mode == "hash":
         diffs = _diff(expected, actual, "", symmetric=True)
     else:

@@ -123,3 +123,21 @@ def test_ignored_keys_are_left_out_of_the_comparison() -> None:
 def test_judge_config_rejects_unknown_keys() -> None:
     with pytest.raises(ValueError, match="extra"):
         JudgeConfig.model_validate({"rules": {"enabled": True, "budgett": 3}})
+
+
+def test_state_does_not_apply_to_episodes_run_on_a_world_model() -> None:
+    traj = planted.defects()["wrong_end_state"][0]
+    simulated = traj.model_copy(
+        update={"metadata": {"executors": {"cancel_order": "world_model", "get_order": "schema"}}}
+    )
+    result = check_state(simulated, planted.task(), StateConfig())
+    assert result.passed and result.details == {"applicable": False} and "world_model" in result.reason
+    schema_only = traj.model_copy(update={"metadata": {"executors": {"cancel_order": "schema"}}})
+    assert not check_state(schema_only, planted.task(), StateConfig()).passed
+
+
+def test_bookkeeping_is_left_out_of_the_comparison() -> None:
+    traj = planted.trajectory(
+        [*planted.LOOKUP, *planted.CANCEL, planted.DONE], final_state={**planted.END, "_seq": {"order": 9}}
+    )
+    assert check_state(traj, planted.task(), StateConfig()).passed
