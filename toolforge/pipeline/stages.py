@@ -198,7 +198,7 @@ async def stage_sampling(
         verdict = (
             await asyncio.to_thread(store.get, Verdict, verdict_id) if verdict_id in stored_verdicts else None
         )
-        if verdict is None:
+        if verdict is None or verdict.error is not None:  # a judge that failed before is tried again
             async with gate:
                 verdict = await judge.judge(traj, task)
             await asyncio.to_thread(store.put, [verdict])
