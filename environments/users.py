@@ -103,15 +103,15 @@ def user_system_prompt(task: Task) -> str:
     )
 
 
-def user_view(messages: list[Message], task: Task) -> list[Message]:
+def user_view(messages: list[Message], task: Task) -> list[dict[str, str]]:
     """The conversation as the user model sees it: the agent's words as `user`, its own as
     `assistant`; system prompt, tool calls and tool results hidden."""
-    view = [Message(role="system", content=user_system_prompt(task))]
+    view = [{"role": "system", "content": user_system_prompt(task)}]
     for m in messages:
         if m.role == "assistant" and m.content:
-            view.append(Message(role="user", content=m.content))
+            view.append({"role": "user", "content": m.content})
         elif m.role == "user":
-            view.append(Message(role="assistant", content=m.content))
+            view.append({"role": "assistant", "content": m.content or ""})
     return view
 
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from environments.config import OutcomeMix, RolloutConfig
+from environments.config import Limits, OutcomeMix, RolloutConfig
 from environments.environment import ExecutorSet, ToolEnvironment
 from environments.executors.world_model import WorldModelSimulator
 from environments.runner import run_episodes
-from toolforge.core.llm import LLMClient, LLMConfig, RolesConfig
+from toolforge.core.llm import Budget, LLMClient, LLMConfig, RolesConfig
 from toolforge.core.llm.testserver import Reply, Request, TestServer
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Rubric, Task, ToolCall, ToolSpec, Trajectory, UserGoal
@@ -184,3 +184,24 @@ async def test_outcome_classes_follow_the_configured_mix(
         assert abs(counts[name] / 1000 - p) <= 0.03, (name, counts)
     errors = sum(1 for env in envs for h in env.ctx.history if h.is_error)
     assert errors == counts["error"]
+
+
+async def test_wall_time_and_budget_end_the_episode(
+    sqlite_store: Store, tickets: list[ToolSpec], llm_server: TestServer
+) -> None:
+    agent, task = _episode(tickets)
+    slow = _config(OutcomeMix()).model_copy(update={"limits": Limits(max_wall_s=0.3)})
+    llm_server.enqueue(Reply.hang(3.0))
+    summary = await run_episodes(sqlite_store, [task], [agent], tickets, slow, roles=_roles(llm_server))
+    assert summary.end_reasons == {"timeout": 1}
+    llm_server.responder = scripted
+    tight = _config(OutcomeMix()).model_copy(update={"limits": Limits(max_tokens=40)})
+    summary = await run_episodes(sqlite_store, [task], [agent], tickets, tight, roles=_roles(llm_server))
+    assert summary.end_reasons == {"max_tokens": 1}
+    spent = _config(OutcomeMix()).model_copy(update={"limits": Limits(max_turns=5)})
+    summary = await run_episodes(
+        sqlite_store, [task], [agent], tickets, spent, roles=_roles(llm_server), budget=Budget(max_tokens=1)
+    )
+    assert summary.end_reasons == {"budget": 1}
+    traj = next(t for t in sqlite_store.list(Trajectory) if t.end_reason == "budget")
+    assert "budget" in traj.error
