@@ -117,3 +117,19 @@ def test_an_image_without_python_fails_with_a_clear_error(docker_backend: Docker
         assert docker_backend.list(docker_backend.config.owner) == []
     finally:
         docker_backend.client.images.remove(tag, force=True)
+
+
+def test_only_internal_networks_are_accepted(docker_backend: DockerBackend, spec: SandboxSpec) -> None:
+    suffix = uuid.uuid4().hex[:6]
+    internal = docker_backend.client.networks.create(f"tf-test-int-{suffix}", driver="bridge", internal=True)
+    open_net = docker_backend.client.networks.create(f"tf-test-open-{suffix}", driver="bridge")
+    try:
+        with pytest.raises(ValueError, match="not internal"):
+            docker_backend.start(spec.model_copy(update={"network": open_net.name}))
+        with docker_backend.start(spec.model_copy(update={"network": internal.name})) as box:
+            probe = "import socket\ntry:\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n    print('OUT')\nexcept OSError:\n    print('blocked')\n"
+            assert box.exec(["python3", "-c", probe], timeout_s=20).stdout == "blocked\n"
+            assert "eth0" in box.exec("ls /sys/class/net").stdout.split()
+    finally:
+        internal.remove()
+        open_net.remove()
