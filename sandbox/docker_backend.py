@@ -180,12 +180,16 @@ class DockerSandbox(Sandbox):
         return reply
 
     def _death_reason(self) -> str:
+        said = bytes(self._frames.stderr[-300:]).decode(errors="replace").strip() if self._frames else ""
         try:
             self.container.reload()
             state = self.container.attrs["State"]
-            return f"status {state['Status']}, exit code {state['ExitCode']}, OOMKilled {state['OOMKilled']}"
+            reason = (
+                f"status {state['Status']}, exit code {state['ExitCode']}, OOMKilled {state['OOMKilled']}"
+            )
         except docker.errors.NotFound:
-            return "container removed"
+            reason = "container removed"
+        return f"{reason}; exec server said: {said}" if said else reason
 
     def _fail(self, message: str, sweep: bool = False) -> NoReturn:
         self._broken = True
