@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -71,7 +72,7 @@ class SFTRunConfig(BaseModel):
     save_steps: int = Field(default=50, gt=0)
     logging_steps: int = Field(default=10, gt=0)
     bf16: bool | None = None  # None → bf16 autocast when CUDA is available
-    gradient_checkpointing: bool = False
+    activation_checkpointing: bool = False  # recompute activations in backward (TRL's default is on)
     resume: bool = True
 
 
@@ -92,11 +93,12 @@ def prepare_tokenizer(config: SFTRunConfig) -> PreTrainedTokenizerBase:
         return load_tokenizer(saved)
     if config.tokenizer is not None:
         tokenizer = load_tokenizer(config.tokenizer)
-    else:
+    else:  # BPE training is deterministic: every rank trains the same tokenizer
         conversations = read_exported_jsonl(config.data)
         texts = (render_k2(c.messages, c.tools) for c in conversations)
         tokenizer = train_bpe_tokenizer(texts, vocab_size=config.bpe_vocab_size)
-    tokenizer.save_pretrained(str(saved))
+    if int(os.environ.get("RANK", "0")) == 0:  # one writer under torchrun / accelerate launch
+        tokenizer.save_pretrained(str(saved))
     return tokenizer
 
 
@@ -150,8 +152,6 @@ def build_trainer(config: SFTRunConfig) -> tuple[K2SFTTrainer, DataStats]:
     tokenizer = prepare_tokenizer(config)
     dataset, stats = build_dataset(tokenizer, read_exported_jsonl(config.data), config.max_length)
     model = build_model(get_preset(config.preset), tokenizer)
-    if config.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     optimizer = MuonClip(
         k2_param_groups(model),
         lr=config.learning_rate,
@@ -179,6 +179,7 @@ def build_trainer(config: SFTRunConfig) -> tuple[K2SFTTrainer, DataStats]:
         include_num_input_tokens_seen="all",
         report_to="none",
         disable_tqdm=True,
+        activation_checkpointing=config.activation_checkpointing,
     )
     callback = MuonClipCallback(ExpertLoadTracker(model, config.bias_update_speed), config.tau)
     trainer = K2SFTTrainer(
