@@ -177,6 +177,9 @@ async def play(
             unplayable += 1  # the blueprint policy has nothing to play; the LLM policy can run it
             continue
         todo += [(task, a) for a in range(attempts) if trajectory_id(task.id, a, run_key) not in done]
+    for agent in {task.agent_id: agents_by_id[task.agent_id] for task, _ in todo}.values():
+        for tool in agent_tools(agent, tools_by_id):
+            runtime.executors.for_tool(tool)  # every tool has an executor, or fail before starting
     requested = (len(tasks) - unplayable) * attempts
     reasons: Counter[str] = Counter()
     usage = Usage()

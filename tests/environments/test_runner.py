@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from environments.agents import AgentGenConfig, generate_agents
 from environments.blueprints import replay_blueprint
 from environments.config import Limits, MCPServerConfig, RolloutConfig
@@ -110,3 +112,13 @@ async def test_infra_failure_ends_the_attempt_with_a_stored_reason(sqlite_store:
     (traj,) = sqlite_store.list(Trajectory)
     assert traj.end_reason == "infra_error" and "did not start" in traj.error
     assert json.loads(traj.messages[-1].tool_calls[0].function.arguments) == {}
+
+
+async def test_toolkit_tools_without_their_toolkit_fail_before_any_episode(
+    sqlite_store: Store, shop: type[Toolkit], shop_ref: str
+) -> None:
+    tools = shop.specs()
+    agents, tasks = await _world(sqlite_store, tools, shop_ref, count=1)
+    with pytest.raises(ValueError, match="--toolkit"):
+        await run_episodes(sqlite_store, tasks, agents, tools, RolloutConfig())
+    assert sqlite_store.list(Trajectory) == []
