@@ -34,6 +34,7 @@ from toolforge.core.llm.local import N_PARALLEL, local_api_base
 from toolforge.core.llm.recorder import Recorder
 from toolforge.core.llm.retry import backoff_s, is_retryable, retry_after_s
 from toolforge.core.store import LLMCacheRow, LLMCallRow, Store, failure_row
+from toolforge.core.store.tables import utcnow
 from toolforge.core.types import Message, ToolSpec, Usage
 
 T = TypeVar("T")
@@ -312,25 +313,29 @@ class LLMClient:
         error: str | None,
     ) -> None:
         self.usage = self.usage.add(usage)
-        self._recorder.add(
-            LLMCallRow(
-                id=f"call_{uuid.uuid4().hex}",
-                run_id=self.run_id,
-                role=role,
-                model=cfg.model,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                cost_usd=usage.cost_usd,
-                latency_s=latency_s,
-                retries=retries,
-                cached=cached,
-                ok=error is None,
-                error=error,
-            )
+        self._recorder.add_values(
+            LLMCallRow,
+            {
+                "id": f"call_{uuid.uuid4().hex}",
+                "run_id": self.run_id,
+                "role": role,
+                "model": cfg.model,
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "cost_usd": usage.cost_usd,
+                "latency_s": latency_s,
+                "retries": retries,
+                "cached": cached,
+                "ok": error is None,
+                "error": error,
+                "created_at": utcnow(),
+            },
         )
 
     def _cache_put(self, key: str, cfg: LLMConfig, raw: dict[str, Any]) -> None:
-        self._recorder.add(LLMCacheRow(key=key, model=cfg.model, response=raw))
+        self._recorder.add_values(
+            LLMCacheRow, {"key": key, "model": cfg.model, "response": raw, "created_at": utcnow()}
+        )
 
 
 @functools.lru_cache(maxsize=1024)

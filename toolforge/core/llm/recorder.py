@@ -1,7 +1,7 @@
 """Accounting rows, cache rows and failures, buffered in memory and committed in batches.
 
 Calls never wait for the database: rows go to a buffer that a background task flushes every
-`interval_s` (or at `max_rows`), in one transaction on a worker thread. `flush()` commits what is
+`interval_s` (or at `max_rows`), one transaction per table, on a worker thread. `flush()` commits what is
 buffered now; `aclose()` flushes and stops. A crash loses at most the last interval of accounting
 and cache rows (the cache then costs one more call); failures are flushed before they are raised.
 """
@@ -25,7 +25,7 @@ class Recorder:
         self.store = store
         self.interval_s = interval_s
         self.max_rows = max_rows
-        self._rows: list[SQLModel] = []
+        self._rows: list[tuple[type[SQLModel], dict[str, Any]]] = []
         self._pending_cache: dict[str, dict[str, Any]] = {}
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
@@ -35,11 +35,16 @@ class Recorder:
         self._lookup_task: asyncio.Task[None] | None = None
 
     def add(self, row: SQLModel) -> None:
+        """Buffer a row object (rare rows: failures)."""
+        self.add_values(type(row), row.model_dump())
+
+    def add_values(self, table: type[SQLModel], values: dict[str, Any]) -> None:
+        """Buffer one row as a plain column dict (the fast path: no model object is built)."""
         if self.store is None:
             return
-        self._rows.append(row)
-        if isinstance(row, LLMCacheRow):
-            self._pending_cache[row.key] = row.response
+        self._rows.append((table, values))
+        if table is LLMCacheRow:
+            self._pending_cache[values["key"]] = values["response"]
         self._ensure_task()
         if len(self._rows) >= self.max_rows and self._wake is not None:
             self._wake.set()
@@ -87,13 +92,21 @@ class Recorder:
             if not rows:
                 return
             try:
-                await asyncio.to_thread(self.store.upsert_rows, rows)
+                await asyncio.to_thread(self._write, rows)
             except BaseException:
                 self._rows[:0] = rows  # keep them for the next flush
                 raise
-            for row in rows:
-                if isinstance(row, LLMCacheRow):
-                    self._pending_cache.pop(row.key, None)
+            for table, values in rows:
+                if table is LLMCacheRow:
+                    self._pending_cache.pop(values["key"], None)
+
+    def _write(self, rows: list[tuple[type[SQLModel], dict[str, Any]]]) -> None:
+        assert self.store is not None
+        by_table: dict[type[SQLModel], list[dict[str, Any]]] = {}
+        for table, values in rows:
+            by_table.setdefault(table, []).append(values)
+        for table, values_list in by_table.items():
+            self.store.upsert_values(table, values_list)
 
     async def aclose(self) -> None:
         self._closed = True
