@@ -68,6 +68,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     console = Console()
     rows: list[tuple[str, float, str]] = []
+    load_before = os.getloadavg()[0]
     t_all = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(str(Path(tmp) / "bench.db"))
@@ -82,12 +83,13 @@ def main() -> None:
         result = dedup(tools, embedder)
         changed = apply(store, tools, result)
         dedup_s = time.perf_counter() - t0
+        embedded = embedder.misses
         rows.append(
             (
                 "dedup",
                 dedup_s,
                 f"{len(tools)} tools: {len(result.exact)} exact + {len(result.near)} near duplicates, "
-                f"{changed} rows linked",
+                f"{changed} rows linked; {embedded} texts embedded",
             )
         )
 
@@ -119,6 +121,7 @@ def main() -> None:
         store.close()
     total = time.perf_counter() - t_all
     rows.append(("total", total, f"goal: ≤ 600 s; dedup goal ≤ 120 s (threads={args.threads})"))
+    load = f"load average (1 min) before {load_before:.1f}, after {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
 
     table = Table(title=f"tools_scale: {args.tools} tools, {args.latency_ms} ms latency")
     table.add_column("phase")
@@ -127,6 +130,7 @@ def main() -> None:
     for name, seconds, what in rows:
         table.add_row(name, f"{seconds:.1f}", what)
     console.print(table)
+    print(load)
     for seed, q in enumerate(quality):
         print(
             f"planted seed={seed}: planted={int(q['planted'])} distinct={int(q['distinct'])} "

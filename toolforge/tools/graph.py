@@ -195,7 +195,15 @@ class ToolGraph:
     def __init__(self, graph: nx.DiGraph, tools: dict[str, ToolSpec]) -> None:
         self.graph = graph
         self.tools = tools
-        self._ids = sorted(tools)
+        self._components: list[set[str]] | None = None
+
+    @property
+    def components(self) -> list[set[str]]:
+        """Weakly connected components, largest first (computed once)."""
+        if self._components is None:
+            found = [set(c) for c in nx.weakly_connected_components(self.graph)]
+            self._components = sorted(found, key=lambda c: (-len(c), min(c)))
+        return self._components
 
     # ---- building -----------------------------------------------------------------------------
 
@@ -223,32 +231,32 @@ class ToolGraph:
                 pairs = ring + [(b, a) for a, b in ring]
             graph.add_edges_from(pairs, kind="domain", links=[])
 
+        # Producers by output key, and by (key, group) for same-domain lookups.
         producers: dict[str, list[tuple[str, SchemaField]]] = defaultdict(list)
+        local: dict[tuple[str, str], list[tuple[str, SchemaField]]] = defaultdict(list)
         for tid in ids:
+            group = _group(by_id[tid])
             for f in output_fields(by_id[tid]):
                 for key in f.keys:
                     producers[key].append((tid, f))
+                    local[(key, group)].append((tid, f))
         aliases = _embedding_aliases(producers, by_id, embedder) if embedder is not None else {}
 
         for tid in ids:
             group = _group(by_id[tid])
             for param in input_fields(by_id[tid]):
                 (key,) = param.keys
-                candidates = list(producers.get(key, []))
-                for alias in aliases.get(key, ()):
-                    candidates += producers[alias]
-                generic = key in GENERIC_NAMES
+                keys = [key, *aliases.get(key, ())]
                 same: dict[str, SchemaField] = {}
+                for k in keys:
+                    for pid, f in local.get((k, group), []):
+                        if pid != tid and _compatible(f.types, param.types):
+                            same.setdefault(pid, f)
                 cross: dict[str, SchemaField] = {}
-                for pid, f in candidates:
-                    if pid == tid or not _compatible(f.types, param.types):
-                        continue
-                    if _group(by_id[pid]) == group:
-                        same.setdefault(pid, f)
-                    elif not generic:
-                        cross.setdefault(pid, f)
-                keep = sorted(cross, key=lambda pid, t=tid: _order(pid, t))[:CROSS_DOMAIN_FANIN]
-                for pid, f in [*same.items(), *((p, cross[p]) for p in keep)]:
+                if key not in GENERIC_NAMES:
+                    for k in keys:
+                        cross.update(_pick_cross(producers.get(k, []), tid, group, param, by_id, cross))
+                for pid, f in [*same.items(), *cross.items()]:
                     data = graph.get_edge_data(pid, tid)
                     if data is None or data["kind"] != "feeds":
                         graph.add_edge(pid, tid, kind="feeds", links=[(f.path, param.name)])
@@ -278,7 +286,7 @@ class ToolGraph:
             raise ValueError(f"need 1 <= min_size <= max_size, got {min_size}..{max_size}")
         rng = random.Random(seed)
         target = rng.randint(min_size, max_size)
-        big = [c for c in nx.weakly_connected_components(self.graph) if len(c) >= min_size]
+        big = [c for c in self.components if len(c) >= min_size]
         starts = sorted(t for c in big for t in c)
         if not starts:
             raise ValueError(
@@ -352,7 +360,7 @@ class ToolGraph:
         kinds: dict[str, int] = defaultdict(int)
         for _, _, data in self.graph.edges(data=True):
             kinds[data["kind"]] += 1
-        components = sorted((len(c) for c in nx.weakly_connected_components(self.graph)), reverse=True)
+        components = [len(c) for c in self.components]
         feed_out = [
             sum(1 for _, d in self.graph.succ[t].items() if d["kind"] == "feeds") for t in self.graph.nodes
         ]
@@ -369,6 +377,33 @@ class ToolGraph:
             "tools_feeding_others": sum(1 for x in feed_out if x),
             "mean_feed_out_degree": round(sum(feed_out) / n, 3) if n else 0.0,
         }
+
+
+def _pick_cross(
+    candidates: list[tuple[str, SchemaField]],
+    tid: str,
+    group: str,
+    param: SchemaField,
+    tools: dict[str, ToolSpec],
+    already: dict[str, SchemaField],
+) -> dict[str, SchemaField]:
+    """Up to CROSS_DOMAIN_FANIN type-compatible producers from other groups, starting at a place in
+    the (id-ordered) candidate list fixed by the consumer's id: deterministic, and O(fan-in) rather
+    than O(candidates) for a key that thousands of tools produce."""
+    out: dict[str, SchemaField] = {}
+    n = len(candidates)
+    if n == 0:
+        return out
+    start = _order(tid, param.name) % n
+    for step in range(n):
+        if len(out) + len(already) >= CROSS_DOMAIN_FANIN:
+            break
+        pid, f = candidates[(start + step) % n]
+        if pid == tid or pid in out or pid in already or _group(tools[pid]) == group:
+            continue
+        if _compatible(f.types, param.types):
+            out[pid] = f
+    return out
 
 
 def _shuffled(items: list[str], rng: random.Random) -> list[str]:

@@ -312,7 +312,8 @@ class Synthesizer:
 
     async def domains(self, category: str, want: int) -> list[Domain]:
         found: dict[str, Domain] = {}
-        for round_ in range(self.cfg.max_rounds):
+        rounds = math.ceil(want / self.cfg.domains_per_call) + self.cfg.max_rounds  # spare rounds for repeats
+        for round_ in range(rounds):
             if len(found) >= want:
                 break
             ask = min(self.cfg.domains_per_call, want - len(found))
