@@ -8,11 +8,11 @@
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any, Protocol
 
 from environments.episode import Episode
 from environments.executors.semantics import semantics
-from toolforge.core.ids import digest
 from toolforge.core.types import ExpectedCall, Message, ToolCall
 
 _OPENERS = {
@@ -32,7 +32,7 @@ class Policy(Protocol):
 
 
 def _pick(options: list[str], *key: Any) -> str:
-    return options[int(digest(list(key), 8), 16) % len(options)]
+    return options[zlib.crc32(repr(key).encode()) % len(options)]
 
 
 def _calls_and_results(messages: list[Message]) -> tuple[list[ToolCall], dict[str, Message]]:

@@ -39,12 +39,74 @@ def _valid(schema: Any, value: Any) -> bool:
     return found[1].is_valid(value)
 
 
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+    "null": (type(None),),
+}
+
+
+def _type_ok(schema: dict[str, Any], value: Any) -> bool:
+    """A cheap look at `type`, `enum` and `const` only (the full check comes once, at the end)."""
+    if "const" in schema:
+        return bool(value == schema["const"])
+    if "enum" in schema:
+        return value in schema["enum"]
+    kind = schema.get("type")
+    if kind is None:
+        return True
+    kinds = kind if isinstance(kind, list) else [kind]
+    if isinstance(value, bool) and "boolean" not in kinds:
+        return False
+    return any(isinstance(value, _JSON_TYPES.get(k, ())) for k in kinds)
+
+
+def _shape(schema: dict[str, Any], base: Any, value: Any) -> Any:
+    """`base` (generated from the schema) with `value`'s fields laid over where their types fit."""
+    props: dict[str, Any] = schema.get("properties", {})
+    if isinstance(base, dict) and props and isinstance(value, dict):
+        out = dict(base)
+        for key, sub in props.items():
+            if key in value and isinstance(sub, dict) and _type_ok(sub, value[key]):
+                out[key] = value[key]
+            elif key not in value and isinstance(sub, dict) and sub.get("type") == "object":
+                out[key] = _shape(sub, out.get(key, {}), value)
+        return out
+    if isinstance(base, dict) and props and isinstance(value, list):
+        out = dict(base)
+        for key, sub in props.items():
+            if isinstance(sub, dict) and sub.get("type") == "array":
+                items = sub.get("items", {})
+                template = out[key][0] if out.get(key) else {}
+                out[key] = [_shape(items, template, v) if isinstance(items, dict) else v for v in value]
+                break
+        for key in ("count", "total"):
+            if key in props and isinstance(props[key], dict) and _type_ok(props[key], len(value)):
+                out[key] = len(value)
+        return out
+    if isinstance(base, list) and isinstance(value, list):
+        items = schema.get("items", {})
+        template = base[0] if base else {}
+        return [_shape(items, template, v) if isinstance(items, dict) else v for v in value]
+    return value if _type_ok(schema, value) else base
+
+
 def fit_output(schema: dict[str, Any] | None, value: Any, rng: random.Random) -> Any:
-    """`value` shaped to `schema`: generated from the schema, with `value`'s fields laid over."""
-    if schema is None or _valid(schema, value):
+    """`value` shaped to `schema`: generated from the schema, with `value`'s fields laid over.
+    A cheap shaping first, checked once against the schema; the exact field-by-field overlay
+    only when that check fails."""
+    if schema is None:
         return value
     schema = inline_refs(schema)
-    return _overlay(schema, instance_for(schema, rng, optional_p=0.3), value, rng)
+    base = instance_for(schema, rng, optional_p=0.3)
+    shaped = _shape(schema, base, value)
+    if _valid(schema, shaped):
+        return shaped
+    return _overlay(schema, base, value, rng)
 
 
 def _overlay(schema: dict[str, Any], base: Any, value: Any, rng: random.Random) -> Any:
