@@ -182,7 +182,8 @@ class LLMClient:
             except BudgetExceeded:
                 raise
             except LLMError as exc:
-                await self._fail(stage, item_id or key or "request", f"call failed: {exc}", None)
+                fallback = key or request_key({"model": cfg.model, "messages": attempt_messages}, cache_salt)
+                await self._fail(stage, item_id or fallback, f"call failed: {exc}", None)
                 raise
             try:
                 value = parse(completion.text)
