@@ -104,8 +104,8 @@ class BlueprintPolicy:
             result = results.get(call.id)
             if result is None or i >= len(expected_results):
                 continue
+            last_error = (result.content or "") if result.is_error else None
             if result.is_error:
-                last_error = result.content or ""
                 continue
             try:
                 actual = json.loads(result.content or "null")
