@@ -11,7 +11,7 @@ from transformers import DeepseekV3ForCausalLM
 from transformers.models.deepseek_v3.modeling_deepseek_v3 import DeepseekV3Attention
 
 from trainer.presets import k2_tiny
-from trainer.qk_clip import ATTN_IMPLEMENTATION, qk_clip_, take_max_logits
+from trainer.qk_clip import ATTN_IMPLEMENTATION, head_max_logits, qk_clip_, take_max_logits
 
 DOCS = (90, 130, 60)
 
@@ -134,3 +134,15 @@ def test_nothing_is_captured_in_eval_mode(model: DeepseekV3ForCausalLM) -> None:
         model(**_packed(), use_cache=False)
     assert take_max_logits(model) is None
     assert qk_clip_(model, 1.0) is None
+
+
+@pytest.mark.parametrize("budget", [None, 4 * 64, 4 * 64 * 7])
+def test_chunked_max_equals_brute_force(budget: int | None) -> None:
+    g = torch.Generator().manual_seed(5)
+    q, k = torch.randn(1, 4, 64, 24, generator=g), torch.randn(1, 4, 64, 24, generator=g)
+    causal = torch.ones(64, 64).tril().bool()
+    doc = torch.arange(64) // 20
+    packed = (causal & (doc[:, None] == doc[None, :]))[None, None]
+    for mask, allowed in ((None, causal), (packed, packed[0, 0])):
+        logits = (q @ k.transpose(-1, -2) * 0.3).masked_fill(~allowed, float("-inf"))
+        assert torch.allclose(head_max_logits(q, k, mask, 0.3, budget), logits.amax(dim=(0, 2, 3)))
