@@ -44,12 +44,17 @@ class OutcomeMix(Strict):
 
 
 class MCPServerConfig(Strict):
-    """How to start one real MCP server over stdio; `id` matches the tools' `origin`."""
+    """How to start one real MCP server over stdio; its key in `mcp_servers` matches the tools'
+    `origin`. With `per_episode`, every episode gets its own server process, and `{episode_dir}`
+    in `args`/`env` becomes a fresh directory for it (a state file there isolates its world);
+    `state_file` (same template) is read at the episode's end into `final_state["_mcp"][id]`."""
 
     command: str
     args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
     cwd: str | None = None
+    per_episode: bool = False
+    state_file: str | None = None
 
 
 class RolloutConfig(Strict):

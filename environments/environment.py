@@ -50,6 +50,11 @@ class ExecutorSet:
             return self.mcp
         return self.simulator
 
+    async def release(self, episode_id: str, state: State) -> None:
+        """The episode is over: per-episode resources (MCP server processes) are closed."""
+        if self.mcp is not None:
+            await self.mcp.release(episode_id, state)
+
     def kinds(self, tools: list[ToolSpec]) -> dict[str, str]:
         return {t.name: self.for_tool(t).kind for t in tools}
 
@@ -72,6 +77,9 @@ class ToolEnvironment:
     @property
     def state(self) -> State:
         return self.ctx.state
+
+    async def aclose(self) -> None:
+        await self.executors.release(self.ctx.episode_id, self.ctx.state)
 
     async def call(self, call: ToolCall) -> Message:
         result, arguments = await self._result(call)

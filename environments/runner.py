@@ -110,6 +110,7 @@ async def run_episode(
         end, error = "infra_error", f"{type(exc).__name__}: {exc}"
     finally:
         current_episode.reset(metering)
+        await env.aclose()
     return Trajectory(
         task_id=task.id,
         agent_id=agent.id,

@@ -3,7 +3,8 @@ keys. Python toolkits, the schema simulator and the world-model simulator share 
 blueprint's expected end state compares with any trajectory's final state.
 
 Reserved keys: `_seq` (id counters per kind), `_faults` (injected tool failures, consumed in
-order), `_log` (calls of state-changing tools that touch no entity).
+order), `_log` (calls of state-changing tools that touch no entity), `_mcp` (the end states of
+per-episode MCP servers, by server id).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 State = dict[str, Any]
-RESERVED = ("_seq", "_faults", "_log")
+RESERVED = ("_seq", "_faults", "_log", "_mcp")
 
 
 def plural(kind: str) -> str:

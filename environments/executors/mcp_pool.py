@@ -7,14 +7,19 @@ protocol error, a timeout, a dead server or an invalid structured result is an `
 ends the attempt, and a dead session is respawned on next use.
 
 State lives in the server, not in the episode: episodes that share a pooled session share its
-world. Give a stateful server one session per episode (or a state file per run) when that matters.
+world. A server configured `per_episode` gets one process per episode instead, started on the
+episode's first call with `{episode_dir}` filled in, and closed by `release` at the episode's end,
+which also reads its `state_file` into the episode's state (`_mcp`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from mcp import Client, MCPError, StdioServerParameters
@@ -70,6 +75,8 @@ class MCPPool:
         self.call_timeout_s = call_timeout_s
         self.size = sessions_per_server
         self.sessions: dict[str, list[_Session]] = {}
+        self.episodes: dict[str, dict[str, _Session]] = {}  # episode id -> server id -> session
+        self.dirs: dict[str, Path] = {}
         self._turn: dict[str, int] = {}
         self._lock = asyncio.Lock()
 
@@ -80,6 +87,38 @@ class MCPPool:
         for sessions in self.sessions.values():
             for session in sessions:
                 await session.close()
+        for episode_id in list(self.episodes):
+            await self.release(episode_id, {})
+
+    async def _episode_session(self, server_id: str, episode_id: str) -> _Session:
+        sessions = self.episodes.setdefault(episode_id, {})
+        session = sessions.get(server_id)
+        if session is None:
+            if episode_id not in self.dirs:
+                self.dirs[episode_id] = Path(tempfile.mkdtemp(prefix="mcp-episode-"))
+            session = sessions[server_id] = _Session(
+                server_id, _for_episode(self.servers[server_id], self.dirs[episode_id])
+            )
+            session.start()
+        await session.ready.wait()
+        if session.client is None:
+            raise InfraError(f"MCP server {server_id!r} did not start: {session.error}")
+        return session
+
+    async def release(self, episode_id: str, state: dict[str, Any]) -> None:
+        """Close the episode's own servers; their state files go into `state["_mcp"]`."""
+        sessions = self.episodes.pop(episode_id, {})
+        for session in sessions.values():
+            await session.close()
+        folder = self.dirs.pop(episode_id, None)
+        if folder is None:
+            return
+        for server_id in sessions:
+            template = self.servers[server_id].state_file
+            path = Path(template.replace("{episode_dir}", str(folder))) if template else None
+            if path is not None and path.exists():
+                state.setdefault("_mcp", {})[server_id] = json.loads(path.read_text())
+        shutil.rmtree(folder, ignore_errors=True)
 
     def serves(self, tool: ToolSpec) -> bool:
         return tool.origin in self.servers
@@ -104,7 +143,10 @@ class MCPPool:
         return session
 
     async def execute(self, tool: ToolSpec, arguments: dict[str, Any], ctx: CallContext) -> ToolResult:
-        session = await self._session(tool.origin)
+        if self.servers[tool.origin].per_episode:
+            session = await self._episode_session(tool.origin, ctx.episode_id)
+        else:
+            session = await self._session(tool.origin)
         assert session.client is not None
         name = str((tool.raw or {}).get("name", tool.name))
         try:
@@ -128,6 +170,15 @@ class MCPPool:
                 structured=result.structured_content,
             )
         return ToolResult(content=text, structured=_json_or_none(text))
+
+
+def _for_episode(config: MCPServerConfig, folder: Path) -> MCPServerConfig:
+    def fill(text: str) -> str:
+        return text.replace("{episode_dir}", str(folder))
+
+    return config.model_copy(
+        update={"args": [fill(a) for a in config.args], "env": {k: fill(v) for k, v in config.env.items()}}
+    )
 
 
 def _json_or_none(text: str) -> Any:

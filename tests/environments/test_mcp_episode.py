@@ -75,3 +75,44 @@ async def test_episode_on_a_real_mcp_server(sqlite_store: Store, tmp_path: Path)
     world = json.loads(state_file.read_text())  # the server's own state changed for real
     assert world["products"]["prd_mug"]["stock"] == 38
     assert world["orders"]["ord_0001"]["lines"][0]["quantity"] == 2
+
+
+async def test_per_episode_servers_isolate_each_episode_world(sqlite_store: Store) -> None:
+    tools = await _harvest(["-m", "examples.mcp_servers.shop"])
+    agent = Agent(
+        name="Shop",
+        system_prompt="You help.",
+        tool_ids=[t.id for t in tools],
+        tool_names=[t.name for t in tools],
+    )
+    actions = [
+        ExpectedCall(
+            name="add_to_cart", arguments={"customer_id": "cus_alan", "product_id": "prd_lamp", "quantity": 1}
+        ),
+        ExpectedCall(name="place_order", arguments={"customer_id": "cus_alan"}),
+    ]
+    tasks = [
+        Task(
+            agent_id=agent.id,
+            user_goal=UserGoal(description="Buy a lamp", opening_message="A desk lamp please, I'm cus_alan."),
+            difficulty="multi_call",
+            rubric=Rubric(success_criteria=["an order for prd_lamp exists"]),
+            blueprint=Blueprint(actions=actions, final_reply="Ordered."),
+            seed=seed,
+        )
+        for seed in range(2)
+    ]
+    server = MCPServerConfig(
+        command="python",
+        args=["-m", "examples.mcp_servers.shop", "--state", "{episode_dir}/shop.json"],
+        cwd=str(REPO),
+        per_episode=True,
+        state_file="{episode_dir}/shop.json",
+    )
+    config = RolloutConfig(mcp_servers={"shop": server}, max_in_flight=2)
+    summary = await run_episodes(sqlite_store, tasks, [agent], tools, config)
+    assert summary.end_reasons == {"user_stop": 2}
+    for traj in sqlite_store.list(Trajectory):
+        world = traj.final_state["_mcp"]["shop"]
+        assert list(world["orders"]) == ["ord_0001"]  # each episode started from the seed world
+        assert world["products"]["prd_lamp"]["stock"] == 4
