@@ -44,6 +44,23 @@ EDGE_CASES: list[tuple[list[dict], list[dict] | None]] = [
             }
         ],
     ),
+    (  # rows read back from Arrow/parquet carry every key, None where absent
+        [
+            {"role": "system", "content": "s", "name": None, "tool_calls": None, "tool_call_id": None},
+            {"role": "user", "content": "u", "name": None, "tool_calls": None, "tool_call_id": None},
+            {
+                "role": "assistant",
+                "content": None,
+                "name": None,
+                "tool_calls": [
+                    {"id": None, "type": "function", "function": {"name": "f", "arguments": None}}
+                ],
+                "tool_call_id": None,
+            },
+            {"role": "tool", "content": "r", "name": None, "tool_calls": None, "tool_call_id": None},
+        ],
+        None,
+    ),
 ]
 
 
