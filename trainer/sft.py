@@ -40,6 +40,7 @@ __all__ = [
     "SFTRunConfig",
     "build_model",
     "build_trainer",
+    "load_model",
     "prepare_tokenizer",
     "run_sft",
 ]
@@ -56,6 +57,7 @@ class SFTRunConfig(BaseModel):
     out: Path
     preset: str = "k2-tiny"
     tokenizer: Path | None = None  # a local K2 tokenizer directory; None → train a BPE on the data
+    init: Path | None = None  # start from this HF checkpoint's weights instead of a fresh preset model
     bpe_vocab_size: int = Field(default=2048, ge=269)
     max_steps: int = Field(default=100, gt=0)
     learning_rate: float = Field(default=2e-4, gt=0)
@@ -87,12 +89,19 @@ class SFTResult:
 
 
 def prepare_tokenizer(config: SFTRunConfig) -> PreTrainedTokenizerBase:
-    """The run's tokenizer: the one saved in `out` (resume), a local K2 one, or a new BPE."""
+    """The run's tokenizer: the one saved in `out` (resume), `--tokenizer`, the `--init` checkpoint's,
+    or a new BPE trained on the data."""
     saved = config.out / TOKENIZER_DIR
     if saved.is_dir():
         return load_tokenizer(saved)
     if config.tokenizer is not None:
         tokenizer = load_tokenizer(config.tokenizer)
+    elif config.init is not None:  # a checkpoint is fine-tuned with the tokenizer it was trained with
+        if not (config.init / "tokenizer_config.json").is_file():
+            raise ValueError(
+                f"{config.init} holds no tokenizer; pass the one it was trained with (--tokenizer)"
+            )
+        tokenizer = load_tokenizer(config.init)
     else:  # BPE training is deterministic: every rank trains the same tokenizer
         conversations = read_exported_jsonl(config.data)
         texts = (render_k2(c.messages, c.tools) for c in conversations)
@@ -112,6 +121,19 @@ def build_model(
     config.pad_token_id = tokenizer.pad_token_id
     config.use_cache = False  # a cache in training silently turns off the packed-document mask
     model = DeepseekV3ForCausalLM(config).to(dtype)
+    model.set_attn_implementation(ATTN_IMPLEMENTATION)
+    return model
+
+
+def load_model(path: Path, tokenizer: PreTrainedTokenizerBase) -> DeepseekV3ForCausalLM:
+    """A DeepseekV3 checkpoint to fine-tune further (a previous run, k2-small, a converted K2)."""
+    model = DeepseekV3ForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+    if model.config.vocab_size < len(tokenizer):
+        raise ValueError(
+            f"{path} has {model.config.vocab_size} token embeddings but the tokenizer has {len(tokenizer)}; "
+            "pass the tokenizer it was trained with (--tokenizer)"
+        )
+    model.config.use_cache = False
     model.set_attn_implementation(ATTN_IMPLEMENTATION)
     return model
 
@@ -151,7 +173,11 @@ def build_trainer(config: SFTRunConfig) -> tuple[K2SFTTrainer, DataStats]:
     config.out.mkdir(parents=True, exist_ok=True)
     tokenizer = prepare_tokenizer(config)
     dataset, stats = build_dataset(tokenizer, read_exported_jsonl(config.data), config.max_length)
-    model = build_model(get_preset(config.preset), tokenizer)
+    model = (
+        build_model(get_preset(config.preset), tokenizer)
+        if config.init is None
+        else load_model(config.init, tokenizer)
+    )
     optimizer = MuonClip(
         k2_param_groups(model),
         lr=config.learning_rate,

@@ -126,6 +126,14 @@ def test_a_resumed_run_continues_from_its_step_with_the_same_loss_curve(
         "    print(type(m).__name__, m.config.model_type, float(m(input_ids=ids).logits.double().sum()))\n"
     )
     paths = [str(tmp_path / "full"), str(tmp_path / "cut" / "checkpoint-8")]
+
+    # --init fine-tunes a finished run further, with its tokenizer: it starts where that run ended
+    tuned = runner.invoke(app, _cli(exported_jsonl, tmp_path / "tuned", "--init", str(tmp_path / "full")))
+    assert tuned.exit_code == 0, tuned.output
+    tuned_losses = _losses(
+        json.loads((tmp_path / "tuned" / "checkpoint-8" / "trainer_state.json").read_text())["log_history"]
+    )
+    assert tuned_losses[1] < 0.8 * full_losses[1] and tuned_losses[1] < full_losses[4]
     out = subprocess.run([sys.executable, "-c", script, *paths], capture_output=True, text=True, check=True)
     lines = out.stdout.strip().splitlines()
     assert [line.split()[:2] for line in lines] == [["DeepseekV3ForCausalLM", "deepseek_v3"]] * 2

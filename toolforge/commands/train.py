@@ -38,6 +38,10 @@ def sft(
     tokenizer: Annotated[
         Path | None, typer.Option(help="A local K2 tokenizer directory (default: train a BPE on the data).")
     ] = None,
+    init: Annotated[
+        Path | None,
+        typer.Option(help="Fine-tune this checkpoint (DeepseekV3 HF format) instead of a fresh --preset."),
+    ] = None,
     tau: Annotated[float, typer.Option(help="QK-Clip threshold on per-head max attention logits.")] = 100.0,
     bias_update_speed: Annotated[
         float, typer.Option(help="Routing-bias step per update; 0 freezes it.")
@@ -55,6 +59,8 @@ def sft(
     """Train with TRL's SFTTrainer, MuonClip and QK-Clip; resumable; checkpoints load with AutoModelForCausalLM."""
     if not data.is_file():
         fail(f"--data {data} does not exist; pass the exporter's JSONL file")
+    if init is not None and not (init / "config.json").is_file():
+        fail(f"--init {init} is not a checkpoint directory (no config.json)")
     if tokenizer is not None and not tokenizer.is_dir():
         fail(f"--tokenizer {tokenizer} is not a directory; pass a local tokenizer directory or leave it out")
     try:
@@ -73,6 +79,7 @@ def sft(
             out=out,
             preset=preset,
             tokenizer=tokenizer,
+            init=init,
             max_steps=max_steps,
             learning_rate=lr,
             weight_decay=weight_decay,
