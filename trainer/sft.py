@@ -204,7 +204,7 @@ def build_trainer(config: SFTRunConfig) -> tuple[K2SFTTrainer, DataStats]:
         max_length=config.max_length,
         include_num_input_tokens_seen="all",
         report_to="none",
-        disable_tqdm=True,
+        disable_tqdm=False,  # a progress bar; logs are written above it
         activation_checkpointing=config.activation_checkpointing,
     )
     callback = MuonClipCallback(ExpertLoadTracker(model, config.bias_update_speed), config.tau)
