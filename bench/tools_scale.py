@@ -63,7 +63,12 @@ def main() -> None:
     parser.add_argument("--tools", type=int, default=20_000)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2, help="torch threads for the embedder")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads for the embedder (1 is fastest on a busy 2-core box)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     console = Console()
