@@ -142,7 +142,6 @@ async def _run(
             store=store,
             run_id=run_id,
         )
-        t0 = time.perf_counter()
         progress.start_task(bars["rollouts"])
         progress.start_task(bars["judges"])
         totals = {"n": 0}
@@ -166,7 +165,6 @@ async def _run(
             tick_judge=lambda c: progress.advance(bars["judges"], c),
             grow=grow,
         )
-        reports["rollouts"].seconds = reports["judges"].seconds = round(time.perf_counter() - t0, 2)
 
     stats = sampling_stats(stages.outcomes(attempts, tasks), k=cfg.sampling.attempts)
     records = stages.export_records(attempts, tasks, agents, tools)

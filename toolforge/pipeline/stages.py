@@ -4,6 +4,7 @@ makes, keyed by deterministic ids, so a re-run finds its work done and does only
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -218,6 +219,7 @@ async def stage_sampling(
             ids = {trajectory_id(t.id, r, run_key) for t in pending}
             rollouts.done_before += len(ids & stored_trajs)
             tick_rollout(len(ids & stored_trajs))
+            t0 = time.perf_counter()
             summary = await play(
                 store,
                 pending,
@@ -230,7 +232,10 @@ async def stage_sampling(
             )
             rollouts.new += summary.ran
             rollouts.failed += summary.end_reasons.get("infra_error", 0)
+            t1 = time.perf_counter()
             await asyncio.gather(*(judge_one(t, r) for t in pending))
+            rollouts.seconds += round(t1 - t0, 2)
+            judged.seconds += round(time.perf_counter() - t1, 2)
     rollouts.total = rollouts.done_before + rollouts.new
     judged.total = judged.done_before + judged.new
     return attempts
