@@ -223,7 +223,20 @@ def dataset_files(result: PipelineResult) -> list[Path]:
     return [result.export.card, *result.export.files.values()]
 
 
+# Cheap stages redone on every run from what is stored: nothing of theirs is "already done".
+RECOMPUTED = ("selection", "export")
+
+
 def summary_rows(result: PipelineResult) -> list[list[Any]]:
     return [
-        [r.name, r.total, r.done_before, r.new, r.failed, f"{r.seconds:.1f}s", r.note] for r in result.reports
+        [
+            r.name,
+            r.total,
+            "-" if r.name in RECOMPUTED else r.done_before,
+            r.new,
+            r.failed,
+            f"{r.seconds:.1f}s",
+            r.note,
+        ]
+        for r in result.reports
     ]
