@@ -167,7 +167,7 @@ async def _run(
         )
 
     stats = sampling_stats(stages.outcomes(attempts, tasks), k=cfg.sampling.attempts)
-    records = stages.export_records(attempts, tasks, agents, tools)
+    records = stages.records_of(attempts, tasks, agents, tools)
     t0 = time.perf_counter()
     provenance = {
         "pipeline": cfg.name,

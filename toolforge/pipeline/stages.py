@@ -250,7 +250,7 @@ def outcomes(attempts: Attempts, tasks: list[Task]) -> list[AttemptOutcome]:
     ]
 
 
-def export_records(
+def records_of(
     attempts: Attempts, tasks: list[Task], agents: list[Agent], tools: list[ToolSpec]
 ) -> list[ExportRecord]:
     tasks_by_id = {t.id: t for t in tasks}
