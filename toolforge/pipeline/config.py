@@ -7,6 +7,7 @@
     agents: {count: 4, min_tools: 3, max_tools: 5}
     tasks: {difficulties: [single_call, multi_call]}
     rollouts: {policy: llm, user: template, simulator: schema}
+    code_tasks: {paths: [../code_tasks], policy: llm, backend: {type: docker}}   # optional
     sampling: {attempts: 2, stop_after_accepted: 1}
     judges: {rubric: {enabled: true}}
     export: {formats: [openai, sharegpt, parquet, k2]}
@@ -19,13 +20,16 @@ thing here and in the stage's own command.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from environments.agents import AgentGenConfig
+from environments.code_task_episode import CodeLimits
 from environments.config import RolloutConfig
 from environments.tasks import TaskGenConfig
 from judges import JudgeConfig, SamplingConfig
+from sandbox import DEFAULT_IMAGE, BackendConfig, LocalBackendConfig
 from toolforge.core.llm import Budget, RolesConfig
 from toolforge.export import ExportConfig
 
@@ -42,6 +46,23 @@ class ToolsConfig(BaseModel):
     list_timeout_s: float = Field(30.0, gt=0)
 
 
+class CodeTasksConfig(BaseModel):
+    """Code tasks (K2's real execution): an agent works in a sandbox; the tests check grades it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paths: list[str] = Field(default_factory=list, description="code task folders (sandbox format)")
+    policy: Literal["llm", "gold"] = Field(
+        "llm",
+        description="llm: models.agent works on the task; gold: the task's gold patch (a reference run)",
+    )
+    backend: BackendConfig = Field(default_factory=LocalBackendConfig)
+    image: str = DEFAULT_IMAGE
+    python: str | None = Field(None, description="the interpreter (with pytest) inside the sandbox")
+    limits: CodeLimits = Field(default_factory=CodeLimits)
+    concurrency: int = Field(2, ge=1)
+
+
 class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -54,6 +75,7 @@ class PipelineConfig(BaseModel):
     agents: AgentGenConfig = Field(default_factory=AgentGenConfig)
     tasks: TaskGenConfig = Field(default_factory=TaskGenConfig)
     rollouts: RolloutConfig = Field(default_factory=RolloutConfig)
+    code_tasks: CodeTasksConfig = Field(default_factory=CodeTasksConfig)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     judges: JudgeConfig = Field(default_factory=JudgeConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)

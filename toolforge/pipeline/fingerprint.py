@@ -52,7 +52,12 @@ def stage_keys(cfg: PipelineConfig) -> dict[str, str]:
     agents = digest([tools, data["agents"], models.get("synthesizer")])
     tasks = digest([agents, data["tasks"], models.get("task_writer")])
     rollouts = digest(
-        [tasks, data["rollouts"], {r: models.get(r) for r in ("agent", "user", "tool_simulator")}]
+        [
+            tasks,
+            data["rollouts"],
+            data["code_tasks"],
+            {r: models.get(r) for r in ("agent", "user", "tool_simulator")},
+        ]
     )
     judges = digest([rollouts, data["judges"], models.get("judge") if cfg.judges.rubric.enabled else None])
     selection = digest([judges, data["sampling"]])

@@ -16,9 +16,11 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from environments.code_task_episode import TOOL_SPECS
 from judges import Judge, SamplingStats, sampling_stats
 from toolforge.core.llm import LLMClient
 from toolforge.core.store import RunRow, Store
+from toolforge.core.types import Agent, Task
 from toolforge.export import ExportResult, export_records
 from toolforge.pipeline import stages
 from toolforge.pipeline.config import PipelineConfig
@@ -123,19 +125,26 @@ async def _run(
         tools = await stages.stage_tools(store, cfg, reports["tools"])
         finish("tools", t0)
 
-        t0 = time.perf_counter()
-        progress.start_task(bars["agents"])
-        agents = await stages.stage_agents(store, cfg, tools, llm, reports["agents"])
-        finish("agents", t0)
+        code = stages.code_setup(cfg)
+        if code is not None:
+            stack.callback(code.backend.close)
+        agents: list[Agent] = []
+        tasks: list[Task] = []
+        if tools:
+            t0 = time.perf_counter()
+            progress.start_task(bars["agents"])
+            agents = await stages.stage_agents(store, cfg, tools, llm, reports["agents"])
+            finish("agents", t0)
 
-        t0 = time.perf_counter()
-        progress.start_task(bars["tasks"])
-        tasks = await stages.stage_tasks(store, cfg, agents, tools, llm, reports["tasks"])
-        finish("tasks", t0)
+            t0 = time.perf_counter()
+            progress.start_task(bars["tasks"])
+            tasks = await stages.stage_tasks(store, cfg, agents, tools, llm, reports["tasks"])
+            finish("tasks", t0)
 
         judge = Judge(
             cfg.judges,
             replay=stages.make_replay(tools, cfg),
+            grader=code.grader if code is not None else None,
             llm=llm if cfg.judges.rubric.enabled else None,
             llm_cfg=cfg.models.judge,
             judge_model=cfg.models.judge.model if cfg.models.judge is not None else "",
@@ -151,20 +160,30 @@ async def _run(
             progress.update(bars["rollouts"], total=totals["n"])
             progress.update(bars["judges"], total=totals["n"])
 
-        attempts = await stages.stage_sampling(
-            store,
-            cfg,
-            tasks,
-            agents,
-            tools,
-            judge,
-            run_id,
-            reports["rollouts"],
-            reports["judges"],
-            tick_rollout=lambda c: progress.advance(bars["rollouts"], c),
-            tick_judge=lambda c: progress.advance(bars["judges"], c),
-            grow=grow,
-        )
+        ticks = {
+            "tick_rollout": lambda c: progress.advance(bars["rollouts"], c),
+            "tick_judge": lambda c: progress.advance(bars["judges"], c),
+            "grow": grow,
+        }
+        attempts = stages.Attempts()
+        if tasks:
+            attempts = await stages.stage_sampling(
+                store,
+                cfg,
+                tasks,
+                agents,
+                tools,
+                judge,
+                run_id,
+                reports["rollouts"],
+                reports["judges"],
+                **ticks,
+            )
+        if code is not None:
+            code_agents, code_tasks = await stages.stage_code(
+                store, cfg, code, judge, run_id, attempts, reports["rollouts"], reports["judges"], **ticks
+            )
+            agents, tasks, tools = [*agents, *code_agents], [*tasks, *code_tasks], [*tools, *TOOL_SPECS]
 
     stats = sampling_stats(stages.outcomes(attempts, tasks), k=cfg.sampling.attempts)
     records = stages.records_of(attempts, tasks, agents, tools)

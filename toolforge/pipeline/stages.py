@@ -11,13 +11,20 @@ from typing import Any
 
 from environments.agents import generate_agents
 from environments.blueprints import replay_blueprint
+from environments.code_task_episode import TOOL_SPECS, PatchPolicy, code_task_records, run_code_task
+from environments.code_task_episode import run_key as code_run_key
 from environments.config import RolloutConfig
+from environments.metered import MeteredLLMClient
+from environments.policies import LLMPolicy, Policy
 from environments.runner import play, trajectory_id
 from environments.runtime import open_runtime
 from environments.tasks import generate_tasks
 from environments.toolkit import load_toolkit
 from judges import AttemptOutcome, Judge
+from judges.tests_check import SandboxGrader
+from sandbox import Backend, CodeTask, SandboxSpec, load_tasks, make_backend
 from toolforge.core.errors import ConfigError
+from toolforge.core.ids import digest
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Task, ToolSpec, Trajectory, Verdict
 from toolforge.export import ExportRecord
@@ -100,8 +107,10 @@ async def stage_tools(store: Store, cfg: PipelineConfig, report: StageReport) ->
     library = {t.id: t for t in load_tools(store) if t.origin in origins}
     library.update({t.id: t for t in toolkit_tools})
     tools = sorted(library.values(), key=lambda t: t.id)
-    if not tools:
-        raise ConfigError("the run has no tools: set tools.servers, tools.catalogs or tools.toolkits")
+    if not tools and not cfg.code_tasks.paths:
+        raise ConfigError(
+            "the run has no tools: set tools.servers, tools.catalogs or tools.toolkits (or code_tasks.paths)"
+        )
     report.total = len(tools)
     report.done_before = len({t.id for t in tools} & before)
     report.new = report.total - report.done_before
@@ -193,20 +202,7 @@ async def stage_sampling(
         traj = await asyncio.to_thread(store.get, Trajectory, trajectory_id(task.id, attempt, run_key))
         if traj is None:
             raise RuntimeError(f"attempt {attempt} of task {task.id} was played but not stored")
-        verdict_id = Verdict(
-            trajectory_id=traj.id, checks=[], score=0, accepted=False, judge_key=judge.key
-        ).id
-        verdict = (
-            await asyncio.to_thread(store.get, Verdict, verdict_id) if verdict_id in stored_verdicts else None
-        )
-        if verdict is None or verdict.error is not None:  # a judge that failed before is tried again
-            async with gate:
-                verdict = await judge.judge(traj, task)
-            await asyncio.to_thread(store.put, [verdict])
-            judged.new += 1
-            judged.failed += verdict.error is not None
-        else:
-            judged.done_before += 1
+        verdict = await ensure_verdict(store, judge, traj, task, stored_verdicts, gate, judged)
         attempts.by_task.setdefault(task.id, []).append((traj, verdict))
         tick_judge(1)
 
@@ -239,6 +235,143 @@ async def stage_sampling(
     rollouts.total = rollouts.done_before + rollouts.new
     judged.total = judged.done_before + judged.new
     return attempts
+
+
+async def ensure_verdict(
+    store: Store,
+    judge: Judge,
+    traj: Trajectory,
+    task: Task,
+    stored: set[str],
+    gate: asyncio.Semaphore,
+    report: StageReport,
+) -> Verdict:
+    """The stored verdict of `traj` under this judge, or a new one (stored before it is returned)."""
+    verdict_id = Verdict(trajectory_id=traj.id, checks=[], score=0, accepted=False, judge_key=judge.key).id
+    verdict = await asyncio.to_thread(store.get, Verdict, verdict_id) if verdict_id in stored else None
+    if verdict is not None and verdict.error is None:
+        report.done_before += 1
+        return verdict
+    async with gate:  # new, or its judge failed before: judged (again)
+        verdict = await judge.judge(traj, task)
+    await asyncio.to_thread(store.put, [verdict])
+    report.new += 1
+    report.failed += verdict.error is not None
+    return verdict
+
+
+@dataclass
+class CodeSetup:
+    """The code tasks of a run, the sandbox backend they run on, and the grader of the tests check."""
+
+    tasks: list[CodeTask]
+    backend: Backend
+    spec: SandboxSpec
+    grader: SandboxGrader
+
+
+def code_setup(cfg: PipelineConfig) -> CodeSetup | None:
+    code = cfg.code_tasks
+    if not code.paths:
+        return None
+    loaded = [t for path in code.paths for t in load_tasks(cfg.input_path(path))]
+    if code.python is not None:
+        loaded = [t.model_copy(update={"python": code.python}) for t in loaded]
+    if code.policy == "gold":
+        missing = [t.id for t in loaded if t.gold_patch is None]
+        if missing:
+            raise ConfigError(
+                f"code_tasks.policy 'gold' needs a gold patch in every task; missing: {missing}"
+            )
+    elif cfg.models.agent is None:
+        raise ConfigError("code_tasks.policy 'llm' needs a model: set models.agent (or use policy: gold)")
+    backend = make_backend(code.backend)
+    spec = SandboxSpec(image=code.image)
+    return CodeSetup(loaded, backend, spec, SandboxGrader(backend, {t.id: t for t in loaded}, spec))
+
+
+async def stage_code(
+    store: Store,
+    cfg: PipelineConfig,
+    setup: CodeSetup,
+    judge: Judge,
+    run_id: str,
+    attempts: Attempts,
+    rollouts: StageReport,
+    judged: StageReport,
+    tick_rollout: Tick,
+    tick_judge: Tick,
+    grow: Callable[[int], None],
+) -> tuple[list[Agent], list[Task]]:
+    """Rejection sampling over the code tasks: each attempt played in a fresh sandbox, then judged
+    (the tests check re-grades its patch). Returns the code agents and tasks."""
+    code = cfg.code_tasks
+    k, n = cfg.sampling.attempts, cfg.sampling.stop_after_accepted
+    records = {t.id: code_task_records(t) for t in setup.tasks}
+    await asyncio.to_thread(
+        store.put, [*TOOL_SPECS, *(a for a, _ in records.values()), *(t for _, t in records.values())]
+    )
+    stored_verdicts = store.ids(Verdict, judge_key=judge.key)
+    gate = asyncio.Semaphore(code.concurrency)
+    judge_gate = asyncio.Semaphore(cfg.models.judge.concurrency if cfg.models.judge is not None else 8)
+    llm = MeteredLLMClient(store, run_id=run_id, budget=cfg.budget) if code.policy == "llm" else None
+    models = {"agent": cfg.models.agent.model} if llm is not None and cfg.models.agent is not None else {}
+
+    def policy_for(code_task: CodeTask) -> tuple[Policy, str]:
+        if llm is not None:
+            return LLMPolicy(llm, cfg.models.agent), ""
+        patch = code_task.gold_patch or ""
+        return PatchPolicy(patch), digest(patch)
+
+    async def one(code_task: CodeTask, attempt: int) -> None:
+        agent, task = records[code_task.id]
+        policy, extra = policy_for(code_task)
+        key = code_run_key(policy, code.limits, models, extra)
+        traj = await asyncio.to_thread(store.get, Trajectory, trajectory_id(task.id, attempt, key))
+        if traj is None:
+            t0 = time.perf_counter()
+            async with gate:
+                episode = await run_code_task(
+                    code_task,
+                    policy,
+                    setup.backend,
+                    spec=setup.spec,
+                    attempt=attempt,
+                    limits=code.limits,
+                    key=key,
+                    models=models,
+                )
+            traj = episode.trajectory
+            await asyncio.to_thread(store.put, [traj])
+            rollouts.new += 1
+            rollouts.failed += traj.end_reason == "infra_error"
+            rollouts.seconds += round(time.perf_counter() - t0, 2)
+        else:
+            rollouts.done_before += 1
+        tick_rollout(1)
+        t0 = time.perf_counter()
+        verdict = await ensure_verdict(store, judge, traj, task, stored_verdicts, judge_gate, judged)
+        judged.seconds += round(time.perf_counter() - t0, 2)
+        attempts.by_task.setdefault(task.id, []).append((traj, verdict))
+        tick_judge(1)
+
+    try:
+        for r in range(k):
+            pending = [
+                t
+                for t in setup.tasks
+                if attempts.made(records[t.id][1].id) == r and attempts.accepted(records[t.id][1].id) < n
+            ]
+            if not pending:
+                break
+            grow(len(pending))
+            await asyncio.gather(*(one(t, r) for t in pending))
+    finally:
+        if llm is not None:
+            await llm.aclose()
+    rollouts.total = rollouts.done_before + rollouts.new
+    judged.total = judged.done_before + judged.new
+    return [a for a, _ in records.values()], [t for _, t in records.values()]
 
 
 def outcomes(attempts: Attempts, tasks: list[Task]) -> list[AttemptOutcome]:
