@@ -34,6 +34,8 @@ def test_missing_and_invalid_values_are_named(tmp_path: Path) -> None:
         parse_config({**small(tmp_path), "sampling": {"attempts": 0}})
     with pytest.raises(ConfigError, match="under tools.toolkits"):
         parse_config({**small(tmp_path), "tasks": {"toolkits": ["x.py:X"]}})
+    with pytest.raises(ConfigError, match="models.judge is not set"):
+        parse_config({**small(tmp_path), "judges": {}})
 
 
 def test_a_file_that_is_not_a_mapping_or_missing_is_reported(tmp_path: Path) -> None:

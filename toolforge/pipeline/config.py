@@ -90,6 +90,11 @@ class PipelineConfig(BaseModel):
             raise ValueError(
                 "name toolkits once, under tools.toolkits (not tasks.toolkits or rollouts.toolkits)"
             )
+        if self.judges.rubric.enabled and self.models.judge is None:
+            raise ValueError(
+                "judges.rubric is enabled but models.judge is not set: set models.judge "
+                "(local/smollm2 runs offline) or judges.rubric.enabled: false"
+            )
         if self.rollouts.models:
             raise ValueError(
                 "rollouts.models is filled from the models section: set models.agent, models.user, ..."
