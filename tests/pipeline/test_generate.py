@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import datasets
+import yaml
 from jsonschema import Draft202012Validator
-from pipeline_configs import small, write
+from pipeline_configs import REPO, small, write
 from typer.testing import CliRunner
 
 from toolforge.cli import app
@@ -126,3 +127,24 @@ def test_export_of_a_generate_run_by_name(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "30 of 30 trajectories exported" in flat(result.output)
     assert len((out / "openai.jsonl").read_text().splitlines()) == 30
+
+
+async def test_the_offline_example_on_the_mcp_servers_exports_schema_valid_calls(tmp_path: Path) -> None:
+    """The demo's config (example MCP servers, blueprint tasks), judged without the model."""
+    data = yaml.safe_load((REPO / "examples" / "pipelines" / "offline.yaml").read_text())
+    data["workspace"] = str(tmp_path / "ws")
+    data["judges"]["rubric"] = {"enabled": False}
+    cfg = parse_config(data, base_dir=REPO / "examples" / "pipelines")
+    result = await run_pipeline(cfg, progress=False)
+    assert {r.name: r.total for r in result.reports}["tools"] == 36
+    conversations = list(read_openai_jsonl(result.export.files["openai"]))
+    assert len(conversations) == result.export.stats["exported"] > 0
+    calls = 0
+    for conv in conversations:
+        schemas = {t["function"]["name"]: t["function"]["parameters"] for t in conv.tools}
+        for message in conv.messages:
+            for call in message.tool_calls or []:
+                Draft202012Validator(schemas[call.name]).validate(call.parsed_arguments())
+                calls += 1
+    assert calls >= len(conversations)
+    assert set(result.sampling.by_domain) == {"agenda", "shop", "workspace"}
