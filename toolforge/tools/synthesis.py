@@ -387,20 +387,26 @@ class Synthesizer:
             nonlocal claimed
             async with gate:
                 have = existing.get((domain.category, domain.name), [])
+                if len(have) >= self.cfg.tools_per_domain:
+                    done.add(domain.name + "|" + domain.category)  # full from an earlier run
+                    return
                 grant = min(self.cfg.tools_per_domain - len(have), self.cfg.target - claimed)
                 if grant <= 0:
-                    return
+                    return  # the target is claimed for now; a later pass retries if claims come back
                 done.add(domain.name + "|" + domain.category)
                 claimed += grant
                 added = await self.tools(domain, have, len(have) + grant, writer)
                 claimed -= grant - added  # give back what this domain could not fill
 
         async with BatchWriter(self.store) as writer:
-            for _pass in range(2):  # a second pass lets later domains fill what earlier ones missed
+            # Passes until the target is met or every domain was tried: a domain that could not fill
+            # its share gives the claim back, and the next pass hands it to an untried domain. Each
+            # pass that starts below the target tries at least one new domain, so this ends.
+            while claimed < self.cfg.target:
                 todo = [d for d in domains if d.name + "|" + d.category not in done]
-                await asyncio.gather(*(one(d, writer) for d in todo))
-                if claimed >= self.cfg.target:
+                if not todo:
                     break
+                await asyncio.gather(*(one(d, writer) for d in todo))
         return self.report
 
 
