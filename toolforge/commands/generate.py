@@ -42,6 +42,11 @@ def generate(
         result = asyncio.run(run_pipeline(cfg, console, progress=progress))
     except (ToolforgeError, ValueError) as exc:
         fail(str(exc))
+    except KeyboardInterrupt:
+        fail(
+            "interrupted: everything finished so far is stored; run the same command again to resume",
+            code=130,
+        )
     print_summary(result)
 
 
