@@ -1,4 +1,6 @@
-"""The loopback server, started once per module in a background thread; each test gets it reset."""
+"""The loopback server, started once per module in a background thread; each test gets it reset.
+Every test that takes `cfg` (or `transport`) runs over both transports: litellm and the direct
+openai_compatible one."""
 
 from __future__ import annotations
 
@@ -25,6 +27,13 @@ def server(server_module: TestServer) -> Iterator[TestServer]:
     server_module.reset()
 
 
+@pytest.fixture(params=["litellm", "openai_compatible"])
+def transport(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture
-def cfg(server: TestServer) -> LLMConfig:
-    return LLMConfig(model="openai/test-model", api_base=server.url, timeout_s=5.0, max_retries=4)
+def cfg(server: TestServer, transport: str) -> LLMConfig:
+    return LLMConfig(
+        model="openai/test-model", api_base=server.url, timeout_s=5.0, max_retries=4, transport=transport
+    )

@@ -204,14 +204,14 @@ async def test_budget_stops_calls(server: TestServer, cfg: LLMConfig, sqlite_sto
     assert len(server.requests) == 1
 
 
-async def test_cost_budget_uses_litellm_cost_map(server: TestServer) -> None:
-    known = LLMConfig(model="openai/gpt-4o-mini", api_base=server.url)
+async def test_cost_budget_uses_litellm_cost_map(server: TestServer, transport: str) -> None:
+    known = LLMConfig(model="openai/gpt-4o-mini", api_base=server.url, transport=transport)
     async with LLMClient(budget=Budget(max_cost_usd=1e-9)) as client:
         done = await client.complete(known, MESSAGES, role="user")
         assert done.usage.cost_usd > 0
         with pytest.raises(BudgetExceeded, match="spend budget"):
             await client.complete(known, [{"role": "user", "content": "more"}], role="user")
-    unknown = LLMConfig(model="openai/no-such-model", api_base=server.url)
+    unknown = LLMConfig(model="openai/no-such-model", api_base=server.url, transport=transport)
     async with LLMClient() as client:
         assert (await client.complete(unknown, MESSAGES, role="user")).usage.cost_usd == 0
 

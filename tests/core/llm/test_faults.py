@@ -26,7 +26,8 @@ class Item(BaseModel):
 
 
 @pytest.mark.slow
-async def test_fault_run(sqlite_store: Store) -> None:
+@pytest.mark.parametrize("transport", ["litellm", "openai_compatible"])
+async def test_fault_run(sqlite_store: Store, transport: str) -> None:
     # The server runs in its own process. Timeouts are generous (a busy 2-core box stretches every
     # call); a "timeout" fault hangs longer than the client waits.
     faults = Faults(
@@ -59,6 +60,7 @@ async def test_fault_run(sqlite_store: Store) -> None:
             timeout_s=4,
             max_retries=MAX_RETRIES,
             concurrency=64,
+            transport=transport,
         )
         async with LLMClient(sqlite_store, run_id="faults", retry_base_s=0.005, retry_max_s=0.05) as client:
             await asyncio.gather(*(one(i, client, cfg) for i in range(CALLS)))

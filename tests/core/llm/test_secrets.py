@@ -26,6 +26,7 @@ async def test_planted_key_never_leaks(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     capfd,
+    transport: str,
 ) -> None:
     secret = f"sk-planted-{uuid.uuid4().hex}"
     monkeypatch.setenv("TOOLFORGE_PLANTED_KEY", secret)
@@ -38,6 +39,7 @@ async def test_planted_key_never_leaks(
         api_key_env="TOOLFORGE_PLANTED_KEY",
         timeout_s=0.3,
         max_retries=1,
+        transport=transport,
     )
     errors: list[BaseException] = []
     server.enqueue(

@@ -1,4 +1,5 @@
-"""The one door to every model: litellm `acompletion` with a concurrency limit per model, bounded
+"""The one door to every model: litellm `acompletion` (or, with `transport="openai_compatible"`, a lean
+aiohttp POST: `direct.py`) with a concurrency limit per model, bounded
 retries (backoff + jitter, Retry-After honoured), a budget, per-call accounting rows, a response
 cache in the store, structured output with one repair attempt, and tool calling in two modes."""
 
@@ -9,7 +10,7 @@ import functools
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import openai
@@ -30,6 +31,7 @@ from toolforge.core.llm.completion import (
     request_key,
 )
 from toolforge.core.llm.config import LOCAL_PREFIX, Budget, LLMConfig
+from toolforge.core.llm.direct import DirectTransport, cost_usd
 from toolforge.core.llm.local import N_PARALLEL, local_api_base
 from toolforge.core.llm.recorder import Recorder
 from toolforge.core.llm.retry import backoff_s, is_retryable, retry_after_s
@@ -74,6 +76,7 @@ class LLMClient:
         self._recorder = Recorder(store)
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._rng = random.Random()
+        self._direct = DirectTransport()
 
     async def __aenter__(self) -> LLMClient:
         return self
@@ -82,7 +85,8 @@ class LLMClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Commit every buffered row (accounting, cache, failures)."""
+        """Commit every buffered row (accounting, cache, failures); close the direct transport's session."""
+        await self._direct.aclose()
         await self._recorder.aclose()
 
     async def flush(self) -> None:
@@ -244,19 +248,9 @@ class LLMClient:
         self, cfg: LLMConfig, request: dict[str, Any], role: str
     ) -> tuple[dict[str, Any], float, float, int]:
         secret = cfg.api_key()
-        kwargs = dict(request)
-        if cfg.is_local:
-            kwargs["model"] = "openai/" + cfg.model[len(LOCAL_PREFIX) :]
-            kwargs["api_base"] = await asyncio.to_thread(local_api_base)
-            kwargs["api_key"] = "none"
-        else:
-            if cfg.api_base is not None:
-                kwargs["api_base"] = cfg.api_base
-                kwargs["api_key"] = secret if secret is not None else "none"
-            elif secret is not None:
-                kwargs["api_key"] = secret
-        kwargs["timeout"] = cfg.timeout_s
-        kwargs["max_retries"] = 0  # the OpenAI SDK's own retries: ours are the only ones
+        api_base = await asyncio.to_thread(local_api_base) if cfg.is_local else cfg.api_base
+        model = "openai/" + cfg.model[len(LOCAL_PREFIX) :] if cfg.is_local else cfg.model
+        send = self._sender(cfg, request, model, api_base, None if cfg.is_local else secret)
         semaphore = self._semaphores.get(cfg.model)
         if semaphore is None:
             # the bundled server has N_PARALLEL slots: more in flight would only queue (and time out) there
@@ -267,7 +261,7 @@ class LLMClient:
             start = time.perf_counter()  # latency = the call and its retries, not the queue before it
             while True:
                 try:
-                    response = await litellm.acompletion(**kwargs)
+                    raw, cost = await send()
                     break
                 except openai.OpenAIError as exc:
                     if not is_retryable(exc) or retries >= cfg.max_retries:
@@ -286,9 +280,38 @@ class LLMClient:
                     retries += 1
                     await asyncio.sleep(wait)
         latency = time.perf_counter() - start
-        hidden = getattr(response, "_hidden_params", None) or {}
-        cost = float(hidden.get("response_cost") or 0.0)
-        return raw_from_response(response), cost, latency, retries
+        return raw, cost, latency, retries
+
+    def _sender(
+        self, cfg: LLMConfig, request: dict[str, Any], model: str, api_base: str | None, secret: str | None
+    ) -> Callable[[], Awaitable[tuple[dict[str, Any], float]]]:
+        """One attempt of the call as `(raw, cost)`: the transport is chosen here and only here.
+        Both raise litellm's (openai's) exception types, so one retry path serves both."""
+        if cfg.transport == "openai_compatible":
+            assert api_base is not None  # LLMConfig requires it for this transport
+            direct = self._direct
+
+            async def send_direct() -> tuple[dict[str, Any], float]:
+                raw = await direct.send(api_base, model, request, secret, cfg.timeout_s)
+                return raw, cost_usd(cfg.model, raw)
+
+            return send_direct
+        kwargs = dict(request)
+        kwargs["model"] = model
+        if api_base is not None:
+            kwargs["api_base"] = api_base
+            kwargs["api_key"] = secret if secret is not None else "none"
+        elif secret is not None:
+            kwargs["api_key"] = secret
+        kwargs["timeout"] = cfg.timeout_s
+        kwargs["max_retries"] = 0  # the OpenAI SDK's own retries: ours are the only ones
+
+        async def send_litellm() -> tuple[dict[str, Any], float]:
+            response = await litellm.acompletion(**kwargs)
+            hidden = getattr(response, "_hidden_params", None) or {}
+            return raw_from_response(response), float(hidden.get("response_cost") or 0.0)
+
+        return send_litellm
 
     def _check_budget(self) -> None:
         budget = self.budget

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from toolforge.core.errors import ConfigError
 
@@ -31,6 +31,18 @@ class LLMConfig(BaseModel):
     timeout_s: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=4, ge=0)
     extra: dict[str, Any] = Field(default_factory=dict)
+    # "openai_compatible": a lean aiohttp POST to `{api_base}/chat/completions` instead of litellm, for
+    # self-hosted OpenAI-compatible servers under thousands of concurrent calls (docs/llm.md).
+    transport: Literal["litellm", "openai_compatible"] = "litellm"
+
+    @model_validator(mode="after")
+    def _transport_needs_api_base(self) -> LLMConfig:
+        if self.transport == "openai_compatible" and self.api_base is None and not self.is_local:
+            raise ConfigError(
+                f"model {self.model}: transport 'openai_compatible' needs api_base (the server's URL, "
+                "e.g. http://127.0.0.1:8000/v1); set api_base, or use transport 'litellm'"
+            )
+        return self
 
     @property
     def is_local(self) -> bool:
