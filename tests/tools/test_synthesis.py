@@ -11,7 +11,7 @@ from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm.testserver import Reply, Request, TestServer
 from toolforge.core.store import FailureRow, Store
 from toolforge.tools.library import load_tools
-from toolforge.tools.synthesis import SynthesisConfig, Synthesizer
+from toolforge.tools.synthesis import LOCAL_SAMPLING, SynthesisConfig, Synthesizer
 from toolforge.tools.synthesis_fake import responder
 from toolforge.tools.validate import rejection
 
@@ -100,7 +100,7 @@ async def test_a_model_that_keeps_failing_is_recorded_and_the_run_goes_on(tmp_pa
 @pytest.mark.slow
 async def test_the_bundled_model_gives_schema_valid_tools(tmp_path: Path) -> None:
     store = Store(str(tmp_path / "t.db"))
-    llm = LLMConfig(model="local/smollm2", max_tokens=400, timeout_s=240, max_retries=0)
+    llm = LLMConfig(model="local/smollm2", timeout_s=240, max_retries=0, **LOCAL_SAMPLING)
     cfg = SynthesisConfig(
         target=1,
         categories=["travel"],

@@ -199,7 +199,7 @@ def synthesize_cmd(
 ) -> None:
     """Evolve synthetic tools category → domain → tool until the library holds --target of them."""
     from toolforge.core.llm import LLMClient, LLMConfig  # litellm import is slow; only this command needs it
-    from toolforge.tools.synthesis import SynthesisConfig, Synthesizer, existing_synthetic
+    from toolforge.tools.synthesis import LOCAL_SAMPLING, SynthesisConfig, Synthesizer, existing_synthetic
 
     try:
         cfg = SynthesisConfig(
@@ -209,7 +209,10 @@ def synthesize_cmd(
             tools_per_domain=tools_per_domain,
             concurrency=concurrency,
         )
-        llm = LLMConfig(model=model, api_base=api_base, api_key_env=api_key_env, concurrency=concurrency)
+        sampling = LOCAL_SAMPLING if model.startswith("local/") else {}
+        llm = LLMConfig(
+            model=model, api_base=api_base, api_key_env=api_key_env, concurrency=concurrency, **sampling
+        )
     except ValueError as exc:
         fail(str(exc).splitlines()[0])
     store = open_store(db)

@@ -35,6 +35,13 @@ from toolforge.core.types import ToolAnnotations, ToolSemantics, ToolSpec
 from toolforge.tools.validate import rejection
 
 NOVELTY_JACCARD = 0.8
+# Sampling for the bundled SmolLM2-135M: greedy decoding loops inside JSON strings (the grammar does
+# not bound their length) until max_tokens; mild temperature and repetition penalties let it finish.
+LOCAL_SAMPLING: dict[str, Any] = {
+    "temperature": 0.4,
+    "max_tokens": 1024,
+    "extra": {"frequency_penalty": 0.8, "presence_penalty": 0.4},
+}
 JsonType = Literal["string", "integer", "number", "boolean", "array", "object"]
 Effect = Literal["read", "create", "update", "delete", "action"]
 
