@@ -1,13 +1,17 @@
 """LLM client throughput against the loopback server (issue #2's bar).
 
     .venv/bin/python bench/llm_throughput.py                 # 5,000 structured calls at 64, 256, 1024
+    .venv/bin/python bench/llm_throughput.py --transport openai_compatible   # one transport only
     .venv/bin/python bench/llm_throughput.py --faults        # the fault run: 2,000 calls, injected faults
     .venv/bin/python bench/llm_throughput.py --mode litellm  # bare litellm.acompletion (its own overhead)
     .venv/bin/python bench/llm_throughput.py --mode http     # bare aiohttp POSTs (the server + loop bound)
 
 The server runs in its own process with 100 ms latency; the bound at concurrency C is C / 0.1 s.
-Client CPU is this process's CPU time (all threads: the store writer too) per call. The last line
-is `ratio_to_bound=<achieved calls/s / bound at 256>` (in --faults mode: `fault_run_ok=<bool>`).
+Client CPU is this process's CPU time (all threads: the store writer too) per call. In client mode
+`--transport both` (the default) prints a table per transport (LLMConfig.transport) and a summary
+line for each; the last line is `ratio_to_bound=<achieved calls/s / bound at 256>` of the
+openai_compatible transport (of the one run, with a single --transport; in --faults mode:
+`fault_run_ok=<bool>`).
 """
 
 from __future__ import annotations
@@ -41,8 +45,12 @@ class Item(BaseModel):
 SCHEMA = {"type": "json_schema", "json_schema": {"name": "Item", "schema": Item.model_json_schema()}}
 
 
-async def run_client(url: str, calls: int, concurrency: int, store: Store, run_id: str) -> list[float]:
-    cfg = LLMConfig(model="openai/bench", api_base=url, concurrency=concurrency, timeout_s=300)
+async def run_client(
+    url: str, calls: int, concurrency: int, store: Store, run_id: str, transport: str
+) -> list[float]:
+    cfg = LLMConfig(
+        model="openai/bench", api_base=url, concurrency=concurrency, timeout_s=300, transport=transport
+    )
 
     async def one(i: int, client: LLMClient) -> None:
         await client.structured(cfg, [{"role": "user", "content": f"{run_id} item {i}"}], Item, role="bench")
@@ -101,40 +109,60 @@ async def run_http(url: str, calls: int, concurrency: int, run_id: str) -> list[
 
 
 def throughput(args: argparse.Namespace, console: Console) -> None:
+    transports = ["litellm", "openai_compatible"] if args.transport == "both" else [args.transport]
+    if args.mode != "client":
+        transports = [args.mode]
+    results: dict[str, dict[int, tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp, spawn_server(latency_ms=args.latency_ms) as server:
+        store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        for transport in transports:
+            results[transport] = measure(args, console, server, store, transport)
+        store.close()
+    for transport, by_c in results.items():
+        print(
+            f"{transport}: "
+            + " ".join(f"ratio@{c}={r:.3f} cpu_ms/call@{c}={cpu:.2f}" for c, (r, cpu) in by_c.items())
+        )
+    last = results.get("openai_compatible") or next(iter(results.values()))
+    print(f"ratio_to_bound={last.get(256, (float('nan'), 0.0))[0]:.3f}")
+
+
+def measure(
+    args: argparse.Namespace, console: Console, server: Any, store: Store, transport: str
+) -> dict[int, tuple[float, float]]:
+    """One table (one transport, or a bare mode): {concurrency: (ratio to bound, client CPU ms/call)}."""
     table = Table(
-        title=f"{args.calls} structured calls per row, server latency {args.latency_ms:g} ms, mode {args.mode}"
+        title=f"{args.calls} structured calls per row, server latency {args.latency_ms:g} ms, "
+        + (f"transport {transport}" if args.mode == "client" else f"mode {args.mode}")
     )
     for column in ("concurrency", "wall s", "calls/s", "bound/s", "ratio", "client CPU ms/call",
                    "server CPU ms/call", "p50 ms", "p99 ms"):  # fmt: skip
         table.add_column(column, justify="right")
-    ratios: dict[int, float] = {}
-    with tempfile.TemporaryDirectory() as tmp, spawn_server(latency_ms=args.latency_ms) as server:
-        store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        for concurrency in args.concurrency:
-            run_id = f"bench-{concurrency}"
-            cpu0, server0, wall0 = time.process_time(), server.cpu_s(), time.perf_counter()
-            if args.mode == "client":
-                latencies = asyncio.run(run_client(server.url, args.calls, concurrency, store, run_id))
-            elif args.mode == "litellm":
-                latencies = asyncio.run(run_litellm(server.url, args.calls, concurrency, run_id))
-            else:
-                latencies = asyncio.run(run_http(server.url, args.calls, concurrency, run_id))
-            wall = time.perf_counter() - wall0
-            cpu, server_cpu = time.process_time() - cpu0, server.cpu_s() - server0
-            if args.mode == "client":
-                assert store.count(LLMCallRow, run_id=run_id) == args.calls
-            rate = args.calls / wall
-            bound = concurrency / (args.latency_ms / 1000)
-            ratios[concurrency] = rate / bound
-            q = statistics.quantiles(latencies, n=100)
-            table.add_row(
-                str(concurrency), f"{wall:.1f}", f"{rate:.0f}", f"{bound:.0f}", f"{rate / bound:.3f}",
-                f"{cpu / args.calls * 1000:.2f}", f"{server_cpu / args.calls * 1000:.2f}",
-                f"{q[49] * 1000:.0f}", f"{q[98] * 1000:.0f}",
-            )  # fmt: skip
-        store.close()
+    out: dict[int, tuple[float, float]] = {}
+    for concurrency in args.concurrency:
+        run_id = f"bench-{transport}-{concurrency}"
+        cpu0, server0, wall0 = time.process_time(), server.cpu_s(), time.perf_counter()
+        if args.mode == "client":
+            latencies = asyncio.run(run_client(server.url, args.calls, concurrency, store, run_id, transport))
+        elif args.mode == "litellm":
+            latencies = asyncio.run(run_litellm(server.url, args.calls, concurrency, run_id))
+        else:
+            latencies = asyncio.run(run_http(server.url, args.calls, concurrency, run_id))
+        wall = time.perf_counter() - wall0
+        cpu, server_cpu = time.process_time() - cpu0, server.cpu_s() - server0
+        if args.mode == "client":
+            assert store.count(LLMCallRow, run_id=run_id) == args.calls
+        rate = args.calls / wall
+        bound = concurrency / (args.latency_ms / 1000)
+        out[concurrency] = (rate / bound, cpu / args.calls * 1000)
+        q = statistics.quantiles(latencies, n=100)
+        table.add_row(
+            str(concurrency), f"{wall:.1f}", f"{rate:.0f}", f"{bound:.0f}", f"{rate / bound:.3f}",
+            f"{cpu / args.calls * 1000:.2f}", f"{server_cpu / args.calls * 1000:.2f}",
+            f"{q[49] * 1000:.0f}", f"{q[98] * 1000:.0f}",
+        )  # fmt: skip
     console.print(table)
-    print(f"ratio_to_bound={ratios.get(256, float('nan')):.3f}")
+    return out
 
 
 def faults(args: argparse.Namespace, console: Console) -> None:
@@ -213,6 +241,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 256, 1024])
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--mode", choices=["client", "litellm", "http"], default="client")
+    parser.add_argument(
+        "--transport", choices=["litellm", "openai_compatible", "both"], default="both",
+        help="the client's transport (client mode; both: one table each)",
+    )  # fmt: skip
     parser.add_argument("--faults", action="store_true", help="run the fault mix instead")
     parser.add_argument("--fault-calls", type=int, default=2000)
     args = parser.parse_args()
