@@ -9,7 +9,11 @@
     bound in_flight / latency (every episode always waiting on exactly one call). For context the
     table also shows the client's ceiling: calls/s with zero latency at the same concurrency.
 
+    With `--transport both` (the default) part (b) runs once per LLMConfig.transport; `llm_ratio` on
+    the last line is the openai_compatible transport's (the litellm figure is printed above it).
+
     .venv/bin/python bench/rollout.py [--tasks-per 16] [--attempts 4] [--llm-episodes 512]
+                                      [--transport litellm|openai_compatible|both]
 """
 
 from __future__ import annotations
@@ -117,8 +121,10 @@ def start_server(latency_ms: float) -> tuple[subprocess.Popen[str], str]:
     return proc, line.split()[-1]
 
 
-async def ceiling(url: str, concurrency: int, n: int) -> float:
-    cfg = LLMConfig(model="openai/bench", api_base=url, max_retries=0, concurrency=concurrency)
+async def ceiling(url: str, concurrency: int, n: int, transport: str) -> float:
+    cfg = LLMConfig(
+        model="openai/bench", api_base=url, max_retries=0, concurrency=concurrency, transport=transport
+    )
     async with LLMClient(None) as llm:
         await llm.complete(cfg, [{"role": "user", "content": "warm up"}], role="agent")
         start = time.perf_counter()
@@ -128,13 +134,18 @@ async def ceiling(url: str, concurrency: int, n: int) -> float:
         return n / (time.perf_counter() - start)
 
 
-async def llm_run(latency_ms: float, in_flight: int, episodes: int) -> dict[str, Any]:
+async def llm_run(latency_ms: float, in_flight: int, episodes: int, transport: str) -> dict[str, Any]:
     tools = [t for t in await example_tools() if t.origin == "shop"][:6]
     proc, url = start_server(latency_ms)
     zero, zero_url = start_server(0.0)
     try:
         cfg = LLMConfig(
-            model="openai/bench", api_base=url, max_retries=2, concurrency=in_flight, timeout_s=120
+            model="openai/bench",
+            api_base=url,
+            max_retries=2,
+            concurrency=in_flight,
+            timeout_s=120,
+            transport=transport,
         )
         roles = RolesConfig(agent=cfg, user=cfg, tool_simulator=cfg)
         agent = Agent(
@@ -167,7 +178,7 @@ async def llm_run(latency_ms: float, in_flight: int, episodes: int) -> dict[str,
             summary = await run_episodes(store, tasks, [agent], tools, config, roles=roles, run_id="bench")
             store.close()
         calls_per_s = summary.usage.calls / summary.wall_s
-        top = await ceiling(zero_url, in_flight, 1024)
+        top = await ceiling(zero_url, in_flight, 1024, transport)
     finally:
         proc.kill()
         zero.kill()
@@ -193,27 +204,41 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--in-flight", type=int, default=256)
     parser.add_argument("--llm-episodes", type=int, default=512)
+    parser.add_argument(
+        "--transport", choices=["litellm", "openai_compatible", "both"], default="both",
+        help="the LLM client's transport in part (b); both: one run each",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.serve is not None:
         serve(args.serve)
         return
     tps, n, reasons = asyncio.run(offline(args.tasks_per, args.attempts, args.repeats))
-    llm = asyncio.run(llm_run(args.latency_ms, args.in_flight, args.llm_episodes))
+    transports = ["litellm", "openai_compatible"] if args.transport == "both" else [args.transport]
+    runs = {
+        t: asyncio.run(llm_run(args.latency_ms, args.in_flight, args.llm_episodes, t)) for t in transports
+    }
     table = Table(title="bench/rollout.py")
     for column in ("measure", "value"):
         table.add_column(column)
     table.add_row("(a) offline trajectories per run", str(n))
     table.add_row("(a) offline end reasons", json.dumps(reasons))
     table.add_row(f"(a) offline trajectories/s (median of {args.repeats})", f"{tps:.1f}")
-    table.add_row("(b) LLM episodes / end reasons", f"{llm['episodes']} {json.dumps(llm['end_reasons'])}")
-    table.add_row("(b) LLM calls / wall s", f"{llm['calls']} / {llm['wall_s']:.1f}")
-    table.add_row("(b) LLM calls/s achieved", f"{llm['calls_per_s']:.1f}")
-    table.add_row(f"(b) bound {args.in_flight} in flight / {args.latency_ms:g} ms", f"{llm['bound']:.0f}")
-    table.add_row("(b) ratio to bound", f"{llm['ratio']:.3f}")
-    table.add_row("(b) client ceiling, calls/s at 0 ms (same concurrency)", f"{llm['ceiling']:.1f}")
-    table.add_row("(b) achieved / client ceiling", f"{llm['calls_per_s'] / llm['ceiling']:.2f}")
-    Console().print(table)
-    print(f"offline_tps={tps:.1f} llm_ratio={llm['ratio']:.3f}")
+    for transport, llm in runs.items():
+        b = f"(b) {transport}:"
+        table.add_row(
+            f"{b} LLM episodes / end reasons", f"{llm['episodes']} {json.dumps(llm['end_reasons'])}"
+        )
+        table.add_row(f"{b} LLM calls / wall s", f"{llm['calls']} / {llm['wall_s']:.1f}")
+        table.add_row(f"{b} LLM calls/s achieved", f"{llm['calls_per_s']:.1f}")
+        table.add_row(f"{b} bound {args.in_flight} in flight / {args.latency_ms:g} ms", f"{llm['bound']:.0f}")
+        table.add_row(f"{b} ratio to bound", f"{llm['ratio']:.3f}")
+        table.add_row(f"{b} client ceiling, calls/s at 0 ms (same concurrency)", f"{llm['ceiling']:.1f}")
+        table.add_row(f"{b} achieved / client ceiling", f"{llm['calls_per_s'] / llm['ceiling']:.2f}")
+    Console(width=140).print(table)
+    for transport, llm in runs.items():
+        print(f"llm_ratio[{transport}]={llm['ratio']:.3f}")
+    last = runs.get("openai_compatible") or next(iter(runs.values()))
+    print(f"offline_tps={tps:.1f} llm_ratio={last['ratio']:.3f}")
 
 
 if __name__ == "__main__":
