@@ -23,11 +23,13 @@ class City(BaseModel):
     country: str
 
 
-async def test_structured_call_validates_against_schema(tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", ["litellm", "openai_compatible"])
+async def test_structured_call_validates_against_schema(tmp_path: Path, transport: str) -> None:
     store = Store(f"sqlite:///{tmp_path / 'local.db'}")
     messages = [{"role": "user", "content": "Name one big city and its country."}]
     async with LLMClient(store, run_id="local") as client:
-        city = await client.structured(LOCAL, messages, City, role="task_writer")
+        cfg = LOCAL.model_copy(update={"transport": transport})
+        city = await client.structured(cfg, messages, City, role="task_writer")
     assert isinstance(city, City)
     assert City.model_validate_json(city.model_dump_json()) == city
     [row] = store.rows(LLMCallRow, run_id="local")

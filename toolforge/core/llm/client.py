@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import random
 import time
 import uuid
@@ -77,6 +78,9 @@ class LLMClient:
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._rng = random.Random()
         self._direct = DirectTransport()
+        # call-row ids: a random prefix per client and a counter (uuid4 per call was a syscall each)
+        self._row_prefix = f"call_{uuid.uuid4().hex[:20]}"
+        self._row_ids = itertools.count()
 
     async def __aenter__(self) -> LLMClient:
         return self
@@ -340,7 +344,7 @@ class LLMClient:
         self._recorder.add_values(
             LLMCallRow,
             {
-                "id": f"call_{uuid.uuid4().hex}",
+                "id": f"{self._row_prefix}{next(self._row_ids):012x}",
                 "run_id": self.run_id,
                 "role": role,
                 "model": cfg.model,

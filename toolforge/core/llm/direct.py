@@ -51,6 +51,11 @@ def cost_usd(model: str, raw: dict[str, Any]) -> float:
     return usage["prompt_tokens"] * prompt_price + usage["completion_tokens"] * completion_price
 
 
+@functools.lru_cache(maxsize=64)
+def _timeout(total_s: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=total_s)
+
+
 class DirectTransport:
     """One `aiohttp.ClientSession` per event loop (its connector unbounded: the client's per-model
     semaphores are the limit). Close it with `aclose()` from the loop that used it."""
@@ -93,7 +98,7 @@ class DirectTransport:
         payload = _dumps(body).encode()  # compact, like the OpenAI SDK
         try:
             async with self._session().post(
-                url, data=payload, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout_s)
+                url, data=payload, headers=headers, timeout=_timeout(timeout_s)
             ) as response:
                 status = response.status
                 data = await response.read()
