@@ -109,8 +109,7 @@ async def run_http(url: str, calls: int, concurrency: int, run_id: str) -> list[
 
 
 def throughput(args: argparse.Namespace, console: Console) -> None:
-    # openai_compatible first: litellm leaves logging tasks behind that it revives on later event loops
-    transports = ["openai_compatible", "litellm"] if args.transport == "both" else [args.transport]
+    transports = ["litellm", "openai_compatible"] if args.transport == "both" else [args.transport]
     if args.mode != "client":
         transports = [args.mode]
     results: dict[str, dict[int, tuple[float, float]]] = {}
@@ -119,7 +118,7 @@ def throughput(args: argparse.Namespace, console: Console) -> None:
         for transport in transports:
             results[transport] = measure(args, console, server, store, transport)
         store.close()
-    for transport, by_c in sorted(results.items()):
+    for transport, by_c in results.items():
         print(
             f"{transport}: "
             + " ".join(f"ratio@{c}={r:.3f} cpu_ms/call@{c}={cpu:.2f}" for c, (r, cpu) in by_c.items())

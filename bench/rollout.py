@@ -213,8 +213,7 @@ def main() -> None:
         serve(args.serve)
         return
     tps, n, reasons = asyncio.run(offline(args.tasks_per, args.attempts, args.repeats))
-    # openai_compatible first: litellm leaves logging tasks behind that it revives on later event loops
-    transports = ["openai_compatible", "litellm"] if args.transport == "both" else [args.transport]
+    transports = ["litellm", "openai_compatible"] if args.transport == "both" else [args.transport]
     runs = {
         t: asyncio.run(llm_run(args.latency_ms, args.in_flight, args.llm_episodes, t)) for t in transports
     }
