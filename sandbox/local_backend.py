@@ -130,12 +130,13 @@ class LocalSandbox(Sandbox):
         inner = ["timeout", "-s", "KILL", f"{timeout:g}", *request.argv()]
         env = {**BASE_ENV, "HOME": self.workdir, **self.spec.env, **request.env}
         if self.isolation == "bwrap":
-            argv = ["bwrap"]
+            # The private /tmp comes first: a read-only bind below it (a venv in /tmp, say) must
+            # land on top of the tmpfs, not be hidden by it.
+            argv = ["bwrap", "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
             for path in self.ro_binds:
                 argv += ["--ro-bind", path, path]
             argv += [
                 "--bind", str(self.host_dir), WORKDIR,
-                "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
                 "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
                 "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
                 "--chdir", os.path.normpath(os.path.join(WORKDIR, cwd_rel)),
