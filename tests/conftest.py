@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,9 @@ POSTGRES_URL_ENV = "TOOLFORGE_TEST_POSTGRES_URL"
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# `datasets` caches what it loads by path; tmp paths recur between runs, so a shared cache can hand
+# back an earlier run's rows. Each test session gets its own.
+os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="toolforge-hf-datasets-")
 
 
 def _set_torch_threads() -> None:
