@@ -25,7 +25,6 @@ from environments.environment import ExecutorSet, ToolEnvironment
 from environments.episode import Episode
 from environments.errors import InfraError
 from environments.executors.base import CallContext, ToolResult
-from environments.metered import current_episode
 from environments.policies import Policy
 from environments.toolkit import ToolFailure, Toolkit, tool
 from sandbox import (
@@ -42,6 +41,7 @@ from sandbox import (
 )
 from toolforge.core.errors import BudgetExceeded, LLMError
 from toolforge.core.ids import content_id, digest
+from toolforge.core.llm.metering import start_meter, stop_meter
 from toolforge.core.types import (
     Agent,
     EndReason,
@@ -302,7 +302,7 @@ async def run_code_task(
     report: GradeReport | None = None
     patch = ""
     turns = calls = 0
-    token = current_episode.set(episode)
+    token = start_meter(episode.add_usage)
     try:
         with _sandbox(source, spec or SandboxSpec()) as box:
             await asyncio.to_thread(prepare, box, code_task)
@@ -345,7 +345,7 @@ async def run_code_task(
         end, error = "infra_error", f"{type(exc).__name__}: {exc}"
         report = None
     finally:
-        current_episode.reset(token)
+        stop_meter(token)
     trajectory = Trajectory(
         task_id=task.id,
         agent_id=agent.id,

@@ -26,10 +26,10 @@ from environments.config import Limits, RolloutConfig
 from environments.environment import ToolEnvironment
 from environments.episode import Episode
 from environments.errors import InfraError
-from environments.metered import current_episode
 from environments.runtime import Runtime, open_runtime
 from toolforge.core.errors import BudgetExceeded, LLMError
 from toolforge.core.ids import content_id
+from toolforge.core.llm.metering import start_meter, stop_meter
 from toolforge.core.store import BatchWriter, Store, to_row
 from toolforge.core.types import Agent, EndReason, Message, Task, ToolSpec, Trajectory, Usage
 
@@ -67,7 +67,7 @@ async def run_episode(
     end: EndReason
     error: str | None = None
     turns = calls = 0
-    metering = current_episode.set(episode)  # model calls of this episode count into its usage
+    metering = start_meter(episode.add_usage)  # model calls of this episode count into its usage
     try:
         async with asyncio.timeout(limits.max_wall_s):
             messages.append(Message(role="user", content=await runtime.user.opening(episode)))
@@ -109,7 +109,7 @@ async def run_episode(
     except (InfraError, LLMError) as exc:
         end, error = "infra_error", f"{type(exc).__name__}: {exc}"
     finally:
-        current_episode.reset(metering)
+        stop_meter(metering)
         await env.aclose()
     return Trajectory(
         task_id=task.id,

@@ -12,12 +12,11 @@ from environments.environment import ExecutorSet
 from environments.executors.mcp_pool import MCPPool
 from environments.executors.schema_sim import SchemaSimulator
 from environments.executors.world_model import WorldModelSimulator
-from environments.metered import MeteredLLMClient
 from environments.policies import BlueprintPolicy, LLMPolicy, Policy
 from environments.toolkit import ToolkitExecutor, load_toolkit
 from environments.users import LLMUser, TemplateUser, UserSimulator
 from toolforge.core.errors import ConfigError
-from toolforge.core.llm import Budget, RolesConfig
+from toolforge.core.llm import Budget, LLMClient, RolesConfig
 from toolforge.core.store import Store
 
 
@@ -46,9 +45,9 @@ async def open_runtime(
     run_id: str = "",
 ) -> AsyncIterator[Runtime]:
     async with AsyncExitStack() as stack:
-        llm: MeteredLLMClient | None = None
+        llm: LLMClient | None = None
         if config.policy == "llm" or config.user == "llm" or config.simulator == "world_model":
-            llm = await stack.enter_async_context(MeteredLLMClient(store, run_id=run_id, budget=budget))
+            llm = await stack.enter_async_context(LLMClient(store, run_id=run_id, budget=budget))
         policy: Policy
         if config.policy == "llm":
             policy = LLMPolicy(llm, _need(roles, "agent", "policy='llm'"))

@@ -13,7 +13,6 @@ import pytest
 
 from environments.code_task_episode import TOOL_SPECS, CodeLimits, PatchPolicy, run_code_task
 from environments.episode import Episode
-from environments.metered import MeteredLLMClient
 from environments.policies import LLMPolicy
 from judges.config import JudgeConfig, RubricConfig, StateConfig
 from judges.judge import Judge
@@ -22,7 +21,7 @@ from sandbox import DEFAULT_IMAGE, CodeTask, DockerBackendConfig, SandboxSpec, l
 from sandbox.docker_backend import DockerBackend
 from sandbox.errors import EngineUnavailableError
 from sandbox.images import image_present
-from toolforge.core.llm import LLMConfig
+from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import Store
 from toolforge.core.types import Message, ToolCall
@@ -110,7 +109,7 @@ async def test_a_model_fixes_the_task_through_the_tools(
             Reply.text("Fixed median for even lengths and empty input."),
         )
         cfg = LLMConfig(model="openai/test-model", api_base=server.url, timeout_s=10.0)
-        async with MeteredLLMClient(sqlite_store, run_id="t") as llm:
+        async with LLMClient(sqlite_store, run_id="t") as llm:
             episode = await run_code_task(
                 median, LLMPolicy(llm, cfg), backend, spec=spec, models={"agent": cfg.model}
             )

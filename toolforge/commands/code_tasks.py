@@ -18,7 +18,6 @@ from environments.code_task_episode import (
     run_code_task,
     run_key,
 )
-from environments.metered import MeteredLLMClient
 from environments.policies import LLMPolicy, Policy
 from judges.config import JudgeConfig, RubricConfig, StateConfig
 from judges.judge import Judge
@@ -37,7 +36,7 @@ from sandbox import (
 )
 from toolforge.commands.common import DbOption, console, fail, open_store
 from toolforge.core.ids import digest
-from toolforge.core.llm import LLMConfig
+from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.store import Store
 from toolforge.core.types import Verdict
 
@@ -183,7 +182,7 @@ async def _run_all(
     judge = Judge(
         JudgeConfig(state=StateConfig(enabled=False), rubric=RubricConfig(enabled=False)), grader=grader
     )
-    llm = MeteredLLMClient(store, run_id="code-tasks") if llm_cfg is not None else None
+    llm = LLMClient(store, run_id="code-tasks") if llm_cfg is not None else None
     models = {"agent": llm_cfg.model} if llm_cfg is not None else {}
     semaphore = asyncio.Semaphore(concurrency)
     results: dict[str, tuple[CodeEpisode, Verdict]] = {}

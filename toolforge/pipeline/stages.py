@@ -14,7 +14,6 @@ from environments.blueprints import replay_blueprint
 from environments.code_task_episode import TOOL_SPECS, PatchPolicy, code_task_records, run_code_task
 from environments.code_task_episode import run_key as code_run_key
 from environments.config import RolloutConfig
-from environments.metered import MeteredLLMClient
 from environments.policies import LLMPolicy, Policy
 from environments.runner import play, trajectory_id
 from environments.runtime import open_runtime
@@ -25,6 +24,7 @@ from judges.tests_check import SandboxGrader
 from sandbox import Backend, CodeTask, SandboxSpec, load_tasks, make_backend
 from toolforge.core.errors import ConfigError
 from toolforge.core.ids import digest
+from toolforge.core.llm import LLMClient
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Task, ToolSpec, Trajectory, Verdict
 from toolforge.export import ExportRecord
@@ -314,7 +314,7 @@ async def stage_code(
     stored_verdicts = store.ids(Verdict, judge_key=judge.key)
     gate = asyncio.Semaphore(code.concurrency)
     judge_gate = asyncio.Semaphore(cfg.models.judge.concurrency if cfg.models.judge is not None else 8)
-    llm = MeteredLLMClient(store, run_id=run_id, budget=cfg.budget) if code.policy == "llm" else None
+    llm = LLMClient(store, run_id=run_id, budget=cfg.budget) if code.policy == "llm" else None
     models = {"agent": cfg.models.agent.model} if llm is not None and cfg.models.agent is not None else {}
 
     def policy_for(code_task: CodeTask) -> tuple[Policy, str]:

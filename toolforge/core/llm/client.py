@@ -34,6 +34,7 @@ from toolforge.core.llm.completion import (
 from toolforge.core.llm.config import LOCAL_PREFIX, Budget, LLMConfig
 from toolforge.core.llm.direct import DirectTransport, cost_usd
 from toolforge.core.llm.local import N_PARALLEL, local_api_base
+from toolforge.core.llm.metering import report_usage
 from toolforge.core.llm.recorder import Recorder
 from toolforge.core.llm.retry import backoff_s, is_retryable, retry_after_s
 from toolforge.core.store import LLMCacheRow, LLMCallRow, Store, failure_row
@@ -341,6 +342,7 @@ class LLMClient:
         error: str | None,
     ) -> None:
         self.usage = self.usage.add(usage)
+        report_usage(usage)
         self._recorder.add_values(
             LLMCallRow,
             {
