@@ -12,10 +12,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from sandbox.docker_backend import DockerBackend
+from sandbox.errors import EngineUnavailableError
+from sandbox.images import image_present
+from sandbox.models import DEFAULT_IMAGE, DockerBackendConfig
 from toolforge.core.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES_URL_ENV = "TOOLFORGE_TEST_POSTGRES_URL"
+SANDBOX_IMAGE = os.environ.get("TOOLFORGE_SANDBOX_IMAGE", DEFAULT_IMAGE)
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -84,3 +89,23 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 def store(request: pytest.FixtureRequest) -> Store:
     """The same test against both backends."""
     return request.getfixturevalue(f"{request.param}_store")
+
+
+@pytest.fixture(scope="session")
+def docker_backend() -> Iterator[DockerBackend]:
+    """One labelled Docker backend for every test that needs real containers; the image must exist
+    (built once before the tests), and no container with its label may outlive the session."""
+    owner = f"tf-test-{uuid.uuid4().hex[:8]}"
+    try:
+        backend = DockerBackend(DockerBackendConfig(owner=owner))
+    except EngineUnavailableError as exc:
+        pytest.fail(f"the docker tests need a running Docker engine: {exc}")
+    if not image_present(backend.client, SANDBOX_IMAGE):
+        pytest.fail(
+            f"sandbox image {SANDBOX_IMAGE!r} is missing: build it once before the tests with "
+            f"`toolforge sandbox build-image` (needs root + debootstrap, or a registry with --method dockerfile)"
+        )
+    yield backend
+    leftovers = backend.gc(owner=owner)
+    backend.close()
+    assert not leftovers, f"the tests left labelled containers behind: {leftovers}"

@@ -5,8 +5,6 @@ sandbox that dies mid-episode. Every episode ends graded and judged like any oth
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,10 +15,8 @@ from environments.policies import LLMPolicy
 from judges.config import JudgeConfig, RubricConfig, StateConfig
 from judges.judge import Judge
 from judges.tests_check import SandboxGrader
-from sandbox import DEFAULT_IMAGE, CodeTask, DockerBackendConfig, SandboxSpec, load_task
+from sandbox import DEFAULT_IMAGE, CodeTask, SandboxSpec, load_task
 from sandbox.docker_backend import DockerBackend
-from sandbox.errors import EngineUnavailableError
-from sandbox.images import image_present
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import Store
@@ -31,21 +27,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "code_tasks"
 IMAGE = os.environ.get("TOOLFORGE_SANDBOX_IMAGE", DEFAULT_IMAGE)
 
 
-@pytest.fixture(scope="module")
-def backend() -> Iterator[DockerBackend]:
-    owner = f"tf-test-episode-{uuid.uuid4().hex[:6]}"
-    try:
-        backend = DockerBackend(DockerBackendConfig(owner=owner))
-    except EngineUnavailableError as exc:
-        pytest.fail(f"code-task episodes need a running Docker engine: {exc}")
-    if not image_present(backend.client, IMAGE):
-        pytest.fail(
-            f"sandbox image {IMAGE!r} is missing: run `toolforge sandbox build-image` before the tests"
-        )
-    yield backend
-    leftovers = backend.gc(owner=owner)
-    backend.close()
-    assert not leftovers, f"episodes left sandboxes behind: {leftovers}"
+@pytest.fixture
+def backend(docker_backend: DockerBackend) -> DockerBackend:
+    return docker_backend
 
 
 @pytest.fixture
