@@ -27,10 +27,11 @@ from environments.environment import ToolEnvironment
 from environments.episode import Episode
 from environments.errors import InfraError
 from environments.runtime import Runtime, open_runtime
+from environments.writer import TrajectoryWriter, trajectory_values
 from toolforge.core.errors import BudgetExceeded, LLMError
 from toolforge.core.ids import content_id
 from toolforge.core.llm.metering import start_meter, stop_meter
-from toolforge.core.store import BatchWriter, Store, to_row
+from toolforge.core.store import Store
 from toolforge.core.types import Agent, EndReason, Message, Task, ToolSpec, Trajectory, Usage
 
 
@@ -59,7 +60,8 @@ async def run_episode(
     run_key: str = "",
     models: dict[str, str] | None = None,
 ) -> Trajectory:
-    episode_id = trajectory_id(task.id, attempt, run_key)
+    task_id = task.id  # a hash of the task: computed once
+    episode_id = trajectory_id(task_id, attempt, run_key)
     episode = Episode(task=task, agent=agent, tools=tools, episode_id=episode_id, attempt=attempt)
     env = ToolEnvironment(tools, runtime.executors, task.initial_state, episode_id)
     messages: list[Message] = [Message(role="system", content=agent.system_prompt)]
@@ -112,7 +114,7 @@ async def run_episode(
         stop_meter(metering)
         await env.aclose()
     return Trajectory(
-        task_id=task.id,
+        task_id=task_id,
         agent_id=agent.id,
         attempt=attempt,
         run_key=run_key,
@@ -189,7 +191,7 @@ async def play(
     for item in todo:
         queue.put_nowait(item)
 
-    async def worker(writer: BatchWriter) -> None:
+    async def worker(writer: TrajectoryWriter) -> None:
         nonlocal usage
         while not queue.empty():
             task, attempt = queue.get_nowait()
@@ -204,13 +206,13 @@ async def play(
                 run_key,
                 config.models,
             )
-            await writer.write([to_row(traj)])
+            await writer.write(trajectory_values(traj))
             reasons[traj.end_reason] += 1
             usage = usage.add(traj.usage)
             if on_done is not None:
                 on_done(traj)
 
-    async with BatchWriter(store) as writer:
+    async with TrajectoryWriter(store) as writer:
         await asyncio.gather(*(worker(writer) for _ in range(min(config.max_in_flight, len(todo)))))
     wall = time.perf_counter() - start
     return RolloutSummary(
