@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 
 from toolforge.core.errors import StoreError
-from toolforge.core.store import BatchWriter, FailureRow, Store, ToolRow, TrajectoryRow, to_row
+from toolforge.core.store import (
+    BatchWriter,
+    FailureRow,
+    LLMCacheRow,
+    LLMCallRow,
+    Store,
+    ToolRow,
+    TrajectoryRow,
+    to_row,
+)
 from toolforge.core.types import Message, ToolSpec, Trajectory
 
 
@@ -108,3 +118,39 @@ def test_password_is_masked_in_display_url(postgres_url: str) -> None:
         assert "s3cret-pw" not in store.display_url
     finally:
         store.close()
+
+
+def test_bulk_upserts_round_trip_every_column_type(store: Store) -> None:
+    """`upsert_values` hands rows to the driver itself (JSON, booleans, datetimes converted by
+    the column types' own processors): what comes back through the ORM is what went in."""
+    when = datetime(2026, 11, 29, 6, 30, 1, 123456, tzinfo=UTC)
+    response = {"choices": [{"message": {"content": "héllo ✓", "tool_calls": []}}], "n": 2**40, "x": 0.1}
+    call = {
+        "id": "call_1", "run_id": "r", "role": "agent", "model": "m", "prompt_tokens": 7,
+        "completion_tokens": 3, "cost_usd": 0.25, "latency_s": 0.1, "retries": 2, "cached": True,
+        "ok": False, "error": "HTTP 500", "created_at": when,
+    }  # fmt: skip
+    store.upsert_tables(
+        {
+            LLMCallRow: [call, {**call, "id": "call_2", "error": None, "ok": True, "cached": False}],
+            LLMCacheRow: [{"key": "k1", "model": "m", "response": response, "created_at": when}],
+        }
+    )
+    store.upsert_values(LLMCallRow, [{**call, "retries": 3}])  # an upsert: the row is replaced
+    rows = {r.id: r for r in store.rows(LLMCallRow, run_id="r")}
+    assert set(rows) == {"call_1", "call_2"}
+    first = rows["call_1"]
+    assert (first.retries, first.cached, first.ok, first.error, first.cost_usd) == (
+        3,
+        True,
+        False,
+        "HTTP 500",
+        0.25,
+    )
+    assert first.created_at.replace(tzinfo=UTC) == when
+    assert rows["call_2"].error is None and rows["call_2"].ok is True
+    assert store.cache_get("k1") == response
+    assert store.cache_get_many(["k1", "missing"]) == {"k1": response}
+    if store.in_process:
+        assert store.cache_lookup("k1") == response
+        assert store.cache_lookup("missing") is None
