@@ -8,7 +8,7 @@ import socket
 import pytest
 from pydantic import ValidationError
 
-from toolforge.core.errors import LLMError
+from toolforge.core.errors import ConfigError, LLMError
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm.direct import raw_from_json, token_prices, wire_model
 from toolforge.core.llm.testserver import Reply, TestServer
@@ -104,12 +104,26 @@ def test_raw_from_json_tolerates_missing_usage() -> None:
     assert raw["choices"][0]["message"] == {"role": "assistant", "content": "hi", "tool_calls": []}
 
 
-async def test_one_session_per_client_and_loop(server: TestServer) -> None:
+async def test_one_pool_per_client_and_loop_and_its_connection_is_reused(server: TestServer) -> None:
     cfg = LLMConfig(model="openai/m", api_base=server.url, transport="openai_compatible")
     client = LLMClient()
     for i in range(3):
         await client.complete(cfg, [{"role": "user", "content": str(i)}], role="user")
-    sessions = list(client._direct._sessions.values())
-    assert len(sessions) == 1
+    pools = list(client._direct._pools.values())
+    assert len(pools) == 1
+    assert pools[0].opened == 1  # three calls in sequence, one keep-alive connection
     await client.aclose()
-    assert sessions[0].closed
+    assert not client._direct._pools
+
+
+async def test_a_secret_with_a_line_break_is_refused_before_sending(
+    server: TestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BROKEN_KEY", "sk-abc\r\nX-Injected: 1")
+    cfg = LLMConfig(
+        model="openai/m", api_base=server.url, transport="openai_compatible", api_key_env="BROKEN_KEY"
+    )
+    async with LLMClient() as client:
+        with pytest.raises(ConfigError, match="line break"):
+            await client.complete(cfg, MESSAGES, role="user")
+    assert server.requests == []

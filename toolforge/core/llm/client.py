@@ -1,5 +1,5 @@
 """The one door to every model: litellm `acompletion` (or, with `transport="openai_compatible"`, a lean
-aiohttp POST: `direct.py`) with a concurrency limit per model, bounded
+HTTP POST: `direct.py`) with a concurrency limit per model, bounded
 retries (backoff + jitter, Retry-After honoured), a budget, per-call accounting rows, a response
 cache in the store, structured output with one repair attempt, and tool calling in two modes."""
 
@@ -33,6 +33,7 @@ from toolforge.core.llm.completion import (
 )
 from toolforge.core.llm.config import LOCAL_PREFIX, Budget, LLMConfig
 from toolforge.core.llm.direct import DirectTransport, cost_usd
+from toolforge.core.llm.limiter import Limiter
 from toolforge.core.llm.local import N_PARALLEL, local_api_base
 from toolforge.core.llm.metering import report_usage
 from toolforge.core.llm.recorder import Recorder
@@ -76,7 +77,7 @@ class LLMClient:
         self.retry_max_s = retry_max_s
         self.usage = Usage()
         self._recorder = Recorder(store)
-        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._limiters: dict[str, Limiter] = {}
         self._rng = random.Random()
         self._direct = DirectTransport()
         # call-row ids: a random prefix per client and a counter (uuid4 per call was a syscall each)
@@ -219,7 +220,7 @@ class LLMClient:
         self._recorder.add(failure_row(stage, item_id, reason, raw, self.run_id))
         await self._recorder.flush()
 
-    # ---- one call: cache, budget, semaphore, retries, accounting ------------------------------
+    # ---- one call: concurrency slot, cache, budget, retries, accounting -----------------------
 
     async def _complete(
         self,
@@ -237,53 +238,58 @@ class LLMClient:
             **cfg.extra,
             **params,
         }
-        key = request_key(request, cache_salt)
-        hit = await self._recorder.cache_get(key)
-        if hit is not None:
-            completion = completion_from_raw(hit, 0.0, cached=True)
-            self._account(cfg, role, completion.usage, 0.0, 0, cached=True, error=None)
-            return completion, key
-        self._check_budget()
-        raw, cost, latency, retries = await self._send(cfg, request, role)
+        # The slot is taken before the cache key and lookup: calls queued behind the limit cost
+        # nothing until their turn, so the first requests go out at once even when thousands
+        # are submitted together (their keys and lookups used to delay the first send by 0.2 s).
+        async with self._limiter(cfg):
+            key = request_key(request, cache_salt)
+            hit = await self._recorder.cache_get(key)
+            if hit is not None:
+                completion = completion_from_raw(hit, 0.0, cached=True)
+                self._account(cfg, role, completion.usage, 0.0, 0, cached=True, error=None)
+                return completion, key
+            self._check_budget()
+            raw, cost, latency, retries = await self._send(cfg, request, role)
         completion = completion_from_raw(raw, cost, cached=False)
         self._account(cfg, role, completion.usage, latency, retries, cached=False, error=None)
         return completion, key
 
+    def _limiter(self, cfg: LLMConfig) -> Limiter:
+        limiter = self._limiters.get(cfg.model)
+        if limiter is None:
+            # the bundled server has N_PARALLEL slots: more in flight would only queue (and time out) there
+            limit = min(cfg.concurrency, N_PARALLEL) if cfg.is_local else cfg.concurrency
+            limiter = self._limiters[cfg.model] = Limiter(limit)
+        return limiter
+
     async def _send(
         self, cfg: LLMConfig, request: dict[str, Any], role: str
     ) -> tuple[dict[str, Any], float, float, int]:
+        """The call and its retries, within the caller's concurrency slot."""
         secret = cfg.api_key()
         api_base = await asyncio.to_thread(local_api_base) if cfg.is_local else cfg.api_base
         model = "openai/" + cfg.model[len(LOCAL_PREFIX) :] if cfg.is_local else cfg.model
         send = self._sender(cfg, request, model, api_base, None if cfg.is_local else secret)
-        semaphore = self._semaphores.get(cfg.model)
-        if semaphore is None:
-            # the bundled server has N_PARALLEL slots: more in flight would only queue (and time out) there
-            limit = min(cfg.concurrency, N_PARALLEL) if cfg.is_local else cfg.concurrency
-            semaphore = self._semaphores[cfg.model] = asyncio.Semaphore(limit)
         retries = 0
-        async with semaphore:
-            start = time.perf_counter()  # latency = the call and its retries, not the queue before it
-            while True:
-                try:
-                    raw, cost = await send()
-                    break
-                except openai.OpenAIError as exc:
-                    if not is_retryable(exc) or retries >= cfg.max_retries:
-                        latency = time.perf_counter() - start
-                        message = _redact(f"{type(exc).__name__}: {exc}", secret)
-                        what = "gave up after" if is_retryable(exc) else "failed on"
-                        self._account(
-                            cfg, role, Usage(calls=1), latency, retries, cached=False, error=message
-                        )
-                        raise LLMError(
-                            f"{cfg.model} ({role}) {what} attempt {retries + 1}: {_short(message)}"
-                        ) from None
-                    wait = retry_after_s(exc)
-                    if wait is None:
-                        wait = backoff_s(retries, self.retry_base_s, self.retry_max_s, self._rng)
-                    retries += 1
-                    await asyncio.sleep(wait)
+        start = time.perf_counter()  # latency = the call and its retries
+        while True:
+            try:
+                raw, cost = await send()
+                break
+            except openai.OpenAIError as exc:
+                if not is_retryable(exc) or retries >= cfg.max_retries:
+                    latency = time.perf_counter() - start
+                    message = _redact(f"{type(exc).__name__}: {exc}", secret)
+                    what = "gave up after" if is_retryable(exc) else "failed on"
+                    self._account(cfg, role, Usage(calls=1), latency, retries, cached=False, error=message)
+                    raise LLMError(
+                        f"{cfg.model} ({role}) {what} attempt {retries + 1}: {_short(message)}"
+                    ) from None
+                wait = retry_after_s(exc)
+                if wait is None:
+                    wait = backoff_s(retries, self.retry_base_s, self.retry_max_s, self._rng)
+                retries += 1
+                await asyncio.sleep(wait)
         latency = time.perf_counter() - start
         return raw, cost, latency, retries
 

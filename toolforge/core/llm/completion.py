@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from toolforge.core.ids import digest
@@ -24,8 +26,16 @@ class Completion(BaseModel):
 
 
 def request_key(request: dict[str, Any], cache_salt: str) -> str:
-    """The cache key: a hash of everything that shapes the reply (never the key or the URL)."""
-    return digest({"request": request, "salt": cache_salt}, length=32)
+    """The cache key: a hash of everything that shapes the reply (never the key or the URL).
+
+    The canonical JSON of `ids.digest`, written by orjson (a tenth of the time: a request carries
+    its whole conversation and schemas); the same text for JSON values, save a few float spellings."""
+    value = {"request": request, "salt": cache_salt}
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # a value orjson does not write (a big int, a custom object): the slow path
+        return digest(value, length=32)
+    return hashlib.sha256(text).hexdigest()[:32]
 
 
 def raw_from_response(response: Any) -> dict[str, Any]:
@@ -75,8 +85,8 @@ def completion_from_raw(raw: dict[str, Any], cost_usd: float, cached: bool) -> C
         if cached
         else Usage(
             calls=1,
-            prompt_tokens=tokens.get("prompt_tokens", 0),
-            completion_tokens=tokens.get("completion_tokens", 0),
+            prompt_tokens=tokens.get("prompt_tokens") or 0,
+            completion_tokens=tokens.get("completion_tokens") or 0,
             cost_usd=cost_usd,
         )
     )

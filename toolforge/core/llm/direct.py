@@ -1,5 +1,6 @@
 """The lean transport for OpenAI-compatible servers (`LLMConfig.transport="openai_compatible"`):
-one POST to `{api_base}/chat/completions` on a shared aiohttp session, no litellm in the call path.
+one POST to `{api_base}/chat/completions` on a lean keep-alive connection pool (`http.py`), no
+litellm in the call path.
 
 It sends the body litellm would send and hands back the same plain `raw` dict; its failures are
 litellm's exception types (429 → RateLimitError, 5xx → InternalServerError/..., timeouts →
@@ -16,16 +17,16 @@ import gc
 import json
 from typing import Any
 
-import aiohttp
 import httpx
+import orjson
 
 from toolforge.core.llm._litellm import litellm
+from toolforge.core.llm.http import HTTPError, HTTPPool, parse_origin, request_head
 
 PROVIDER = "openai"
 # Young collections every 700 allocations were ~10% of the client's CPU at 2,000 calls/s (and their
 # pauses bunch replies up); a process that opts into this transport collects every 10,000 instead.
 GC_GEN0_THRESHOLD = 10_000
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _PROVIDERS = frozenset(str(getattr(p, "value", p)) for p in litellm.provider_list)
 
 
@@ -55,79 +56,78 @@ def cost_usd(model: str, raw: dict[str, Any]) -> float:
     return usage["prompt_tokens"] * prompt_price + usage["completion_tokens"] * completion_price
 
 
-@functools.lru_cache(maxsize=64)
-def _timeout(total_s: float) -> aiohttp.ClientTimeout:
-    return aiohttp.ClientTimeout(total=total_s)
-
-
 class DirectTransport:
-    """One `aiohttp.ClientSession` per event loop (its connector unbounded: the client's per-model
-    semaphores are the limit). Close it with `aclose()` from the loop that used it."""
+    """One connection pool (`http.HTTPPool`) per event loop; unbounded: the client's per-model
+    semaphores are the limit. Close it with `aclose()` from the loop that used it."""
 
     def __init__(self) -> None:
-        self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+        self._pools: dict[asyncio.AbstractEventLoop, HTTPPool] = {}
 
-    def _session(self) -> aiohttp.ClientSession:
+    def _pool(self) -> HTTPPool:
         loop = asyncio.get_running_loop()
-        session = self._sessions.get(loop)
-        if session is None or session.closed:
+        pool = self._pools.get(loop)
+        if pool is None:
             gen0, gen1, gen2 = gc.get_threshold()
             if 0 < gen0 < GC_GEN0_THRESHOLD:
                 gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
-            for old in [lp for lp in self._sessions if lp.is_closed()]:
-                del self._sessions[old]  # sessions of finished loops: their sockets went with them
-            session = self._sessions[loop] = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, limit_per_host=0),
-                skip_auto_headers=("User-Agent",),
-            )
-        return session
+            for old in [lp for lp in self._pools if lp.is_closed()]:
+                del self._pools[old]  # pools of finished loops: their sockets went with them
+            pool = self._pools[loop] = HTTPPool()
+        return pool
 
     async def aclose(self) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        session = self._sessions.pop(loop, None)
-        if session is not None:
-            await session.close()
+        pool = self._pools.pop(loop, None)
+        if pool is not None:
+            await pool.aclose()
 
     async def send(
         self, api_base: str, model: str, request: dict[str, Any], secret: str | None, timeout_s: float
     ) -> dict[str, Any]:
         """The reply as the client's plain `raw` dict; failures raise litellm's exception types."""
+        origin = parse_origin(api_base)
+        head = request_head(origin, "/chat/completions", _headers(secret))
         body = dict(request)
         body["model"] = wire_model(model)
-        url = api_base.rstrip("/") + "/chat/completions"
-        headers = {
-            "Authorization": f"Bearer {secret if secret is not None else 'none'}",
-            "Content-Type": "application/json",
-        }
-        payload = _dumps(body).encode()  # compact, like the OpenAI SDK
         try:
-            async with self._session().post(
-                url, data=payload, headers=headers, timeout=_timeout(timeout_s)
-            ) as response:
-                status = response.status
-                data = await response.read()
-                reply_headers = response.headers if status >= 400 else None
+            payload = orjson.dumps(body)  # compact UTF-8, like the OpenAI SDK
+        except TypeError as exc:
+            raise litellm.BadRequestError(
+                f"request is not JSON-serialisable: {exc}", model=model, llm_provider=PROVIDER
+            ) from None
+        try:
+            response = await self._pool().post(origin, head, payload, timeout_s)
         except TimeoutError:
             raise litellm.Timeout(
                 f"no reply within {timeout_s:g} s", model=model, llm_provider=PROVIDER
             ) from None
-        except aiohttp.ClientError as exc:
+        except (HTTPError, OSError) as exc:
             raise litellm.APIConnectionError(
                 f"{type(exc).__name__}: {exc}", llm_provider=PROVIDER, model=model
             ) from None
-        if reply_headers is not None:
-            raise _status_error(status, dict(reply_headers), data, url, model)
+        if response.status >= 400:
+            url = f"{origin.scheme}://{origin.netloc}{origin.prefix}/chat/completions"
+            raise _status_error(response.status, response.headers, response.body, url, model)
         try:
-            return raw_from_json(json.loads(data))
+            return raw_from_json(orjson.loads(response.body))
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise litellm.InternalServerError(
-                f"unreadable response body ({type(exc).__name__}): {data[:200]!r}",
+                f"unreadable response body ({type(exc).__name__}): {response.body[:200]!r}",
                 llm_provider=PROVIDER,
                 model=model,
             ) from None
+
+
+@functools.lru_cache(maxsize=64)
+def _headers(secret: str | None) -> tuple[tuple[str, str], ...]:
+    return (
+        ("Authorization", f"Bearer {secret if secret is not None else 'none'}"),
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json"),
+    )
 
 
 def raw_from_json(data: dict[str, Any]) -> dict[str, Any]:
