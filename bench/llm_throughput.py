@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
+from toolforge.core.aio import run
 from toolforge.core.errors import LLMError, StructuredOutputError
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm._litellm import litellm
@@ -45,25 +46,63 @@ class Item(BaseModel):
 SCHEMA = {"type": "json_schema", "json_schema": {"name": "Item", "schema": Item.model_json_schema()}}
 
 
+class Timed:
+    """What one row measured inside its event loop: the calls alone, then the client's close."""
+
+    def __init__(self) -> None:
+        self.wall_s = self.cpu_s = self.close_s = 0.0
+        self.latencies: list[float] = []
+
+    def start(self) -> None:
+        self._wall0, self._cpu0 = time.perf_counter(), time.process_time()
+
+    def stop(self) -> None:
+        self.wall_s = time.perf_counter() - self._wall0
+        self.cpu_s = time.process_time() - self._cpu0
+
+
+async def submit(calls: int, concurrency: int, call: Any, how: str) -> None:
+    """Run `call(i)` for every i: `workers` — `concurrency` callers, each making its calls one after
+    another (a load generator's concurrency); `gather` — every call submitted at once, the client's
+    own limit holding all but `concurrency` of them in its queue."""
+    if how == "gather":
+        await asyncio.gather(*(call(i) for i in range(calls)))
+        return
+    numbers = iter(range(calls))
+
+    async def worker() -> None:
+        for i in numbers:
+            await call(i)
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, calls))))
+
+
 async def run_client(
-    url: str, calls: int, concurrency: int, store: Store, run_id: str, transport: str
-) -> list[float]:
+    url: str, calls: int, concurrency: int, store: Store, run_id: str, transport: str, how: str
+) -> Timed:
     cfg = LLMConfig(
         model="openai/bench", api_base=url, concurrency=concurrency, timeout_s=300, transport=transport
     )
+    timed = Timed()
 
     async def one(i: int, client: LLMClient) -> None:
         await client.structured(cfg, [{"role": "user", "content": f"{run_id} item {i}"}], Item, role="bench")
 
-    async with LLMClient(store, run_id=run_id) as client:
-        await asyncio.gather(*(one(i, client) for i in range(calls)))
+    client = LLMClient(store, run_id=run_id)
+    timed.start()
+    await submit(calls, concurrency, lambda i: one(i, client), how)
+    timed.stop()
+    closing = time.perf_counter()
+    await client.aclose()  # commits the last buffered accounting and cache rows
+    timed.close_s = time.perf_counter() - closing
     # the client's own latency per call (from its slot in the concurrency limit to the reply)
-    return [row.latency_s for row in store.rows(LLMCallRow, run_id=run_id)]
+    timed.latencies = [row.latency_s for row in store.rows(LLMCallRow, run_id=run_id)]
+    return timed
 
 
-async def run_litellm(url: str, calls: int, concurrency: int, run_id: str) -> list[float]:
+async def run_litellm(url: str, calls: int, concurrency: int, run_id: str) -> Timed:
     semaphore = asyncio.Semaphore(concurrency)
-    latencies: list[float] = []
+    timed = Timed()
 
     async def one(i: int) -> None:
         async with semaphore:
@@ -78,17 +117,19 @@ async def run_litellm(url: str, calls: int, concurrency: int, run_id: str) -> li
                 timeout=300,
             )
             Item.model_validate_json(response.choices[0].message.content)
-            latencies.append(time.perf_counter() - start)
+            timed.latencies.append(time.perf_counter() - start)
 
+    timed.start()
     await asyncio.gather(*(one(i) for i in range(calls)))
-    return latencies
+    timed.stop()
+    return timed
 
 
-async def run_http(url: str, calls: int, concurrency: int, run_id: str) -> list[float]:
+async def run_http(url: str, calls: int, concurrency: int, run_id: str) -> Timed:
     import aiohttp
 
     semaphore = asyncio.Semaphore(concurrency)
-    latencies: list[float] = []
+    timed = Timed()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
 
         async def one(i: int) -> None:
@@ -102,10 +143,12 @@ async def run_http(url: str, calls: int, concurrency: int, run_id: str) -> list[
                 async with session.post(f"{url}/chat/completions", json=body) as response:
                     data: Any = await response.json()
                 Item.model_validate_json(data["choices"][0]["message"]["content"])
-                latencies.append(time.perf_counter() - start)
+                timed.latencies.append(time.perf_counter() - start)
 
+        timed.start()
         await asyncio.gather(*(one(i) for i in range(calls)))
-    return latencies
+        timed.stop()
+    return timed
 
 
 def throughput(args: argparse.Namespace, console: Console) -> None:
@@ -134,31 +177,34 @@ def measure(
     table = Table(
         title=f"{args.calls} structured calls per row, server latency {args.latency_ms:g} ms, "
         + (f"transport {transport}" if args.mode == "client" else f"mode {args.mode}")
+        + f", {args.loop} loop, calls submitted by {args.submit}"
     )
-    for column in ("concurrency", "wall s", "calls/s", "bound/s", "ratio", "client CPU ms/call",
-                   "server CPU ms/call", "p50 ms", "p99 ms"):  # fmt: skip
+    for column in ("concurrency", "calls wall s", "close s", "calls/s", "bound/s", "ratio",
+                   "client CPU ms/call", "server CPU ms/call", "p50 ms", "p99 ms"):  # fmt: skip
         table.add_column(column, justify="right")
     out: dict[int, tuple[float, float]] = {}
     for concurrency in args.concurrency:
-        run_id = f"bench-{transport}-{concurrency}"
-        cpu0, server0, wall0 = time.process_time(), server.cpu_s(), time.perf_counter()
+        run_id = f"bench-{transport}-{args.loop}-{args.submit}-{concurrency}"
+        server0 = server.cpu_s()
         if args.mode == "client":
-            latencies = asyncio.run(run_client(server.url, args.calls, concurrency, store, run_id, transport))
-        elif args.mode == "litellm":
-            latencies = asyncio.run(run_litellm(server.url, args.calls, concurrency, run_id))
-        else:
-            latencies = asyncio.run(run_http(server.url, args.calls, concurrency, run_id))
-        wall = time.perf_counter() - wall0
-        cpu, server_cpu = time.process_time() - cpu0, server.cpu_s() - server0
-        if args.mode == "client":
+            timed = run(
+                run_client(server.url, args.calls, concurrency, store, run_id, transport, args.submit),
+                args.loop,
+            )
             assert store.count(LLMCallRow, run_id=run_id) == args.calls
-        rate = args.calls / wall
+        elif args.mode == "litellm":
+            timed = run(run_litellm(server.url, args.calls, concurrency, run_id), args.loop)
+        else:
+            timed = run(run_http(server.url, args.calls, concurrency, run_id), args.loop)
+        server_cpu = server.cpu_s() - server0  # includes the client's close: an upper bound
+        rate = args.calls / timed.wall_s
         bound = concurrency / (args.latency_ms / 1000)
-        out[concurrency] = (rate / bound, cpu / args.calls * 1000)
-        q = statistics.quantiles(latencies, n=100)
+        cpu_ms = timed.cpu_s / args.calls * 1000
+        out[concurrency] = (rate / bound, cpu_ms)
+        q = statistics.quantiles(timed.latencies, n=100)
         table.add_row(
-            str(concurrency), f"{wall:.1f}", f"{rate:.0f}", f"{bound:.0f}", f"{rate / bound:.3f}",
-            f"{cpu / args.calls * 1000:.2f}", f"{server_cpu / args.calls * 1000:.2f}",
+            str(concurrency), f"{timed.wall_s:.2f}", f"{timed.close_s:.2f}", f"{rate:.0f}", f"{bound:.0f}",
+            f"{rate / bound:.3f}", f"{cpu_ms:.3f}", f"{server_cpu / args.calls * 1000:.3f}",
             f"{q[49] * 1000:.0f}", f"{q[98] * 1000:.0f}",
         )  # fmt: skip
     console.print(table)
@@ -194,7 +240,7 @@ def faults(args: argparse.Namespace, console: Console) -> None:
                 return client.usage
 
         wall0 = time.perf_counter()
-        usage = asyncio.run(main())
+        usage = run(main(), args.loop)
         wall = time.perf_counter() - wall0
         counts = server.stats()["counts"]
         rows = store.rows(LLMCallRow, run_id="faults")
@@ -244,6 +290,14 @@ def main() -> None:
     parser.add_argument(
         "--transport", choices=["litellm", "openai_compatible", "both"], default="both",
         help="the client's transport (client mode; both: one table each)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--loop", choices=["uvloop", "asyncio"], default="uvloop",
+        help="the client's event loop (uvloop: what toolforge's commands run on)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--submit", choices=["workers", "gather"], default="workers",
+        help="workers: `concurrency` callers in a loop; gather: all calls at once behind the client's limit",
     )  # fmt: skip
     parser.add_argument("--faults", action="store_true", help="run the fault mix instead")
     parser.add_argument("--fault-calls", type=int, default=2000)

@@ -8,6 +8,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import orjson
+
 from toolforge.core.jsonschema_tools import instance_for
 
 Kind = Literal["auto", "hang", "text", "tool_calls", "json", "error", "malformed", "truncated", "bad_body"]
@@ -145,15 +147,15 @@ def response_for(
     if reply.kind == "bad_body":
         return 200, {}, b'{"id": "chatcmpl-x", "choices": [ {"message": '
     content, tool_calls, finish = _message_for(req, reply, rng)
-    prompt_tokens = max(1, (body_size or len(json.dumps(req.body))) // 4)
+    prompt_tokens = max(1, (body_size or len(orjson.dumps(req.body))) // 4)
     completion_tokens = max(1, len(content or "") // 4 + 8 * len(tool_calls))
-    message = '{"role": "assistant", "content": ' + json.dumps(content)
+    message = '{"role": "assistant", "content": ' + orjson.dumps(content).decode()
     if tool_calls:
         message += ', "tool_calls": ' + json.dumps(tool_calls)
     model = req.body.get("model", "test")
     body = (
         f'{{"id": "chatcmpl-{req.index}", "object": "chat.completion", "created": 1700000000, '
-        f'"model": {json.dumps(model)}, "choices": [{{"index": 0, "message": {message}}}, '
+        f'"model": {orjson.dumps(model).decode()}, "choices": [{{"index": 0, "message": {message}}}, '
         f'"finish_reason": "{finish}"}}], "usage": {{"prompt_tokens": {prompt_tokens}, '
         f'"completion_tokens": {completion_tokens}, "total_tokens": {prompt_tokens + completion_tokens}}}}}'
     )
@@ -184,13 +186,13 @@ def _message_for(
     return "Hello from the toolforge test server.", [], "stop"
 
 
-_INSTANCES: dict[str, list[str]] = {}
+_INSTANCES: dict[bytes, list[str]] = {}
 _POOL = 16
 
 
 def _instance_text(schema: dict[str, Any], rng: random.Random) -> str:
     """A schema-valid instance as JSON text: one of 16 generated per schema (cheap under load)."""
-    key = json.dumps(schema, sort_keys=True)
+    key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
     pool = _INSTANCES.get(key)
     if pool is None:
         if len(_INSTANCES) > 4096:

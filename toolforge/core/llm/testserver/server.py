@@ -11,6 +11,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
+from toolforge.core.aio import loop_factory, run
 from toolforge.core.llm.testserver.replies import Faults, Reply, Request, response_for
 
 Responder = Callable[[Request], Reply | None]
@@ -99,7 +102,7 @@ class TestServer:
         errors: list[BaseException] = []
 
         def run() -> None:
-            loop = asyncio.new_event_loop()
+            loop = loop_factory()()
             asyncio.set_event_loop(loop)
             try:
                 loop.run_until_complete(self.astart())
@@ -162,8 +165,8 @@ class TestServer:
         if method != "POST" or not path.endswith("/chat/completions"):
             return 0.0, _http(404, {}, b'{"error": {"message": "not found"}}')
         try:
-            data = json.loads(body) if body else {}
-        except ValueError:
+            data = orjson.loads(body) if body else {}
+        except orjson.JSONDecodeError:
             return 0.0, _http(400, {}, b'{"error": {"message": "request body is not JSON"}}')
         req = Request(self._index, path, headers, data)
         self._index += 1
@@ -280,6 +283,6 @@ def run_forever(server: TestServer, ready: Callable[[TestServer], Any] | None = 
         await asyncio.Event().wait()
 
     try:
-        asyncio.run(main())
+        run(main())
     except KeyboardInterrupt:
         pass
