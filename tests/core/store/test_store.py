@@ -154,3 +154,9 @@ def test_bulk_upserts_round_trip_every_column_type(store: Store) -> None:
     if store.in_process:
         assert store.cache_lookup("k1") == response
         assert store.cache_lookup("missing") is None
+
+
+def test_a_bulk_row_missing_a_column_is_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="llm_cache has no value for column 'created_at'"):
+        store.upsert_values(LLMCacheRow, [{"key": "k", "model": "m", "response": {}}])
+    assert store.cache_get("k") is None

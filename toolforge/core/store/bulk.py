@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 
 @dataclass(frozen=True)
 class CompiledUpsert:
+    table: str
     sql: str
     pk: str
     columns: tuple[str, ...]  # parameter order (positional drivers) or names (named drivers)
@@ -27,13 +28,16 @@ class CompiledUpsert:
     processors: tuple[tuple[str, Callable[[Any], Any]], ...]
 
     def params(self, row: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        if self.processors:
-            row = dict(row)
-            for name, process in self.processors:
-                row[name] = process(row.get(name))
-        if self.positional:
-            return tuple(row.get(name) for name in self.columns)
-        return {name: row.get(name) for name in self.columns}
+        try:
+            if self.processors:
+                row = dict(row)
+                for name, process in self.processors:
+                    row[name] = process(row[name])
+            if self.positional:
+                return tuple([row[name] for name in self.columns])
+            return {name: row[name] for name in self.columns}
+        except KeyError as exc:  # a silent NULL would lose data: every column must be given
+            raise ValueError(f"a row for {self.table} has no value for column {exc.args[0]!r}") from None
 
     def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         latest = {row[self.pk]: row for row in rows}  # last write of an id wins
@@ -56,4 +60,4 @@ def compile_upsert(table: type[SQLModel], dialect: Dialect) -> CompiledUpsert:
         for c in sa_table.columns
         if (process := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None
     )
-    return CompiledUpsert(str(compiled), pk, columns, positional, processors)
+    return CompiledUpsert(sa_table.name, str(compiled), pk, columns, positional, processors)

@@ -130,7 +130,7 @@ class Store:
     def upsert_values(self, table: type[SQLModel], values: Sequence[dict[str, Any]]) -> None:
         """Insert or replace plain column dicts of one table, in one transaction: the fast path for
         high-volume rows (LLM call accounting, the response cache), compiled once per table and
-        executed by the driver (`bulk.py`). Missing columns are written as NULL."""
+        executed by the driver (`bulk.py`). Every column must be given (None for NULL)."""
         self.upsert_tables({table: values})
 
     def upsert_tables(self, values_by_table: dict[type[SQLModel], Sequence[dict[str, Any]]]) -> None:
