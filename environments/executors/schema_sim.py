@@ -19,6 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from environments.executors.base import CallContext, ToolResult
+from environments.executors.schema_check import compiled
 from environments.executors.schemas import inline_refs
 from environments.executors.semantics import semantics
 from environments.state import State, next_id
@@ -33,6 +34,9 @@ _VALIDATORS: dict[int, tuple[Any, Draft202012Validator]] = {}
 def _valid(schema: Any, value: Any) -> bool:
     if not isinstance(schema, dict):
         return schema is not False
+    check = compiled(schema)
+    if check is not None:
+        return check(value)
     found = _VALIDATORS.get(id(schema))
     if found is None or found[0] is not schema:
         found = _VALIDATORS[id(schema)] = (schema, Draft202012Validator(schema))
