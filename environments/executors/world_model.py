@@ -42,6 +42,14 @@ OUTCOME_GUIDE = {
     "unusual but valid state.",
 }
 HISTORY_CALLS = 12
+SYSTEM_PROMPTS: dict[str, str] = {
+    outcome: "You are the world model behind a set of tools. Given the hidden world state "
+    "({collection: {id: record}}), the calls made so far and a new call, return the tool's "
+    "result and the records it creates, changes or removes. Stay consistent with the state "
+    "and the history; never contradict a stored record. "
+    f"Outcome to render: {outcome.upper()} — {guide}"
+    for outcome, guide in OUTCOME_GUIDE.items()
+}
 
 
 class SimulatedCall(BaseModel):
@@ -90,37 +98,47 @@ def world_view(tool: ToolSpec, arguments: dict[str, Any], state: State) -> dict[
     return view
 
 
-def _prompt(
-    tool: ToolSpec, arguments: dict[str, Any], ctx: CallContext, outcome: Outcome
-) -> list[dict[str, str]]:
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+# The JSON of each tool's spec, by tool object (the tool kept, so its id cannot be reused).
+_SPECS: dict[int, tuple[ToolSpec, str]] = {}
+
+
+def _spec_json(tool: ToolSpec) -> str:
+    found = _SPECS.get(id(tool))
+    if found is None or found[0] is not tool:
+        spec = {
+            "name": tool.name,
+            "description": tool.description,
+            "input_schema": tool.input_schema,
+            "output_schema": tool.output_schema,
+        }
+        found = _SPECS[id(tool)] = (tool, _dumps(spec))
+    return found[1]
+
+
+def call_json(tool: ToolSpec, arguments: dict[str, Any], ctx: CallContext) -> str:
+    """`{"tool": spec, "world_state": ..., "history": ..., "call": arguments}` as `json.dumps`
+    writes it, the tool's spec encoded once per tool rather than once per call."""
     world = world_view(tool, arguments, ctx.state)
     history = [
         {"tool": h.name, "arguments": h.arguments, "result": h.result, "is_error": h.is_error}
         for h in ctx.history[-HISTORY_CALLS:]
     ]
-    spec = {
-        "name": tool.name,
-        "description": tool.description,
-        "input_schema": tool.input_schema,
-        "output_schema": tool.output_schema,
-    }
+    return (
+        f'{{"tool": {_spec_json(tool)}, "world_state": {_dumps(world)}, '
+        f'"history": {_dumps(history)}, "call": {_dumps(arguments)}}}'
+    )
+
+
+def _prompt(
+    tool: ToolSpec, arguments: dict[str, Any], ctx: CallContext, outcome: Outcome
+) -> list[dict[str, str]]:
     return [
-        {
-            "role": "system",
-            "content": "You are the world model behind a set of tools. Given the hidden world state "
-            "({collection: {id: record}}), the calls made so far and a new call, return the tool's "
-            "result and the records it creates, changes or removes. Stay consistent with the state "
-            "and the history; never contradict a stored record. "
-            f"Outcome to render: {outcome.upper()} — {OUTCOME_GUIDE[outcome]}",
-        },
-        {
-            "role": "user",
-            "content": json.dumps(
-                {"tool": spec, "world_state": world, "history": history, "call": arguments},
-                ensure_ascii=False,
-                default=str,
-            ),
-        },
+        {"role": "system", "content": SYSTEM_PROMPTS[outcome]},
+        {"role": "user", "content": call_json(tool, arguments, ctx)},
     ]
 
 
