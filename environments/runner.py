@@ -180,8 +180,10 @@ async def play(
             unplayable += 1  # the blueprint policy has nothing to play; the LLM policy can run it
             continue
         todo += [(task, a) for a in range(attempts) if trajectory_id(task.id, a, run_key) not in done]
-    for agent in {task.agent_id: agents_by_id[task.agent_id] for task, _ in todo}.values():
-        for tool in agent_tools(agent, tools_by_id):
+    tools_of: dict[str, list[ToolSpec]] = {}  # by agent id: built once, not once per episode
+    for agent_id in dict.fromkeys(task.agent_id for task, _ in todo):
+        tools_of[agent_id] = agent_tools(agents_by_id[agent_id], tools_by_id)
+        for tool in tools_of[agent_id]:
             runtime.executors.for_tool(tool)  # every tool has an executor, or fail before starting
     requested = (len(tasks) - unplayable) * attempts
     reasons: Counter[str] = Counter()
@@ -195,11 +197,10 @@ async def play(
         nonlocal usage
         while not queue.empty():
             task, attempt = queue.get_nowait()
-            agent = agents_by_id[task.agent_id]
             traj = await run_episode(
                 task,
-                agent,
-                agent_tools(agent, tools_by_id),
+                agents_by_id[task.agent_id],
+                tools_of[task.agent_id],
                 attempt,
                 runtime,
                 config.limits,
