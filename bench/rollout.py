@@ -12,8 +12,17 @@
     With `--transport both` (the default) part (b) runs once per LLMConfig.transport; `llm_ratio` on
     the last line is the openai_compatible transport's (the litellm figure is printed above it).
 
-    .venv/bin/python bench/rollout.py [--tasks-per 16] [--attempts 4] [--llm-episodes 512]
-                                      [--transport litellm|openai_compatible|both]
+    The ratio's time is the runner's own wall time for the episodes (`RolloutSummary.wall_s`: from
+    the first episode's start to the last trajectory's commit; building tools, starting the server
+    and the client, and opening the store are outside it). 2048 episodes by default (8 per slot at
+    256 in flight, ~5 s at the bound): at 512 (~1.2 s at the bound) the first calls' connection
+    setup and the tail, where fewer than `--in-flight` episodes are left, weighed several percent.
+
+Both parts run on the event loop toolforge's commands use (`toolforge.core.aio`: uvloop where
+installed; `--loop asyncio` for the stock loop).
+
+    .venv/bin/python bench/rollout.py [--tasks-per 16] [--attempts 4] [--llm-episodes 2048]
+                                      [--transport litellm|openai_compatible|both] [--loop uvloop|asyncio]
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ from environments.config import Limits, OutcomeMix, RolloutConfig  # noqa: E402
 from environments.runner import run_episodes  # noqa: E402
 from environments.tasks import TaskGenConfig, generate_tasks  # noqa: E402
 from examples.mcp_servers import agenda, shop, workspace  # noqa: E402
+from toolforge.core import aio  # noqa: E402
 from toolforge.core.jsonschema_tools import instance_for  # noqa: E402
 from toolforge.core.llm import LLMClient, LLMConfig, RolesConfig  # noqa: E402
 from toolforge.core.llm.testserver import Reply, Request, TestServer  # noqa: E402
@@ -192,6 +202,7 @@ async def llm_run(latency_ms: float, in_flight: int, episodes: int, transport: s
         "bound": bound,
         "ratio": calls_per_s / bound,
         "ceiling": top,
+        "loop": aio.loop_name(asyncio.get_running_loop()),
     }
 
 
@@ -203,21 +214,27 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--in-flight", type=int, default=256)
-    parser.add_argument("--llm-episodes", type=int, default=512)
+    parser.add_argument("--llm-episodes", type=int, default=2048)
     parser.add_argument(
         "--transport", choices=["litellm", "openai_compatible", "both"], default="both",
         help="the LLM client's transport in part (b); both: one run each",
+    )  # fmt: skip
+    parser.add_argument(
+        "--loop", choices=["uvloop", "asyncio"], default="uvloop",
+        help="the event loop of both parts (uvloop: what toolforge's commands run on)",
     )  # fmt: skip
     args = parser.parse_args()
     if args.serve is not None:
         serve(args.serve)
         return
-    tps, n, reasons = asyncio.run(offline(args.tasks_per, args.attempts, args.repeats))
+    tps, n, reasons = aio.run(offline(args.tasks_per, args.attempts, args.repeats), args.loop)
     transports = ["litellm", "openai_compatible"] if args.transport == "both" else [args.transport]
     runs = {
-        t: asyncio.run(llm_run(args.latency_ms, args.in_flight, args.llm_episodes, t)) for t in transports
+        t: aio.run(llm_run(args.latency_ms, args.in_flight, args.llm_episodes, t), args.loop)
+        for t in transports
     }
-    table = Table(title="bench/rollout.py")
+    loop = next(iter(runs.values()))["loop"]
+    table = Table(title=f"bench/rollout.py ({loop} loop)")
     for column in ("measure", "value"):
         table.add_column(column)
     table.add_row("(a) offline trajectories per run", str(n))
