@@ -17,7 +17,6 @@ recall ≥ 0.95 and false merges ≤ 0.01 on the planted set.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import torch  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from toolforge.core import aio
 from toolforge.core.llm import LLMClient, LLMConfig  # noqa: E402
 from toolforge.core.llm.testserver import TestServer  # noqa: E402
 from toolforge.core.store import Store  # noqa: E402
@@ -79,7 +79,7 @@ def main() -> None:
         store = Store(str(Path(tmp) / "bench.db"))
 
         t0 = time.perf_counter()
-        accepted, calls = asyncio.run(synthesize(store, args.tools, args.latency_ms, args.concurrency))
+        accepted, calls = aio.run(synthesize(store, args.tools, args.latency_ms, args.concurrency))
         rows.append(("synthesize", time.perf_counter() - t0, f"{accepted} tools, {calls} model calls"))
 
         tools = load_tools(store)

@@ -35,6 +35,7 @@ from sandbox import (
     make_backend,
 )
 from toolforge.commands.common import DbOption, console, fail, open_store
+from toolforge.core import aio
 from toolforge.core.ids import digest
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.store import Store
@@ -133,7 +134,7 @@ def run(
         else None
     )
     try:
-        episodes, verdicts = asyncio.run(
+        episodes, verdicts = aio.run(
             _run_all(tasks, chosen, spec, limits, store, llm_cfg, patch_text, gold, concurrency, attempt)
         )
     except SandboxError as exc:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +18,7 @@ from environments.tasks import BLUEPRINT_DIFFICULTIES, TaskGenConfig, generate_t
 from environments.toolkit import load_toolkit
 from environments.transcript import render_transcript
 from toolforge.commands.common import DbOption, console, fail, open_store
+from toolforge.core import aio
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient, LLMConfig, RolesConfig
 from toolforge.core.store import Store
@@ -86,7 +86,7 @@ def agents_generate(
             return await generate_agents(store, tools, config, llm if cfg else None, cfg)
 
     try:
-        agents = asyncio.run(go())
+        agents = aio.run(go())
     except (ToolforgeError, ValueError) as exc:
         fail(str(exc))
     table = Table(title=f"{len(agents)} agents")
@@ -148,7 +148,7 @@ def tasks_generate(
             return await generate_tasks(store, agents, tools, config, llm if cfg else None, cfg)
 
     try:
-        tasks = asyncio.run(go())
+        tasks = aio.run(go())
     except (ToolforgeError, ValueError) as exc:
         fail(str(exc))
     table = Table(title=f"{len(tasks)} tasks for {len(agents)} agents")
@@ -241,7 +241,7 @@ def rollout(
     ) as progress:
         bar = progress.add_task("episodes", total=len(tasks) * attempts)
         try:
-            summary = asyncio.run(
+            summary = aio.run(
                 run_episodes(
                     store,
                     tasks,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 from rich.table import Table
 
 from toolforge.commands.common import console, fail
+from toolforge.core import aio
 from toolforge.core.errors import ToolforgeError
 from toolforge.pipeline.loader import load_config
 from toolforge.pipeline.run import PipelineResult, run_pipeline, summary_rows
@@ -39,7 +39,7 @@ def generate(
             cfg.workspace = workspace
         if db is not None:
             cfg.db = db
-        result = asyncio.run(run_pipeline(cfg, console, progress=progress))
+        result = aio.run(run_pipeline(cfg, console, progress=progress))
     except (ToolforgeError, ValueError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Annotated
 
@@ -11,6 +10,7 @@ from pydantic import BaseModel, Field
 from rich.table import Table
 
 from toolforge.commands.common import console, fail
+from toolforge.core import aio
 
 app = typer.Typer(
     help="The LLM layer: check that a model answers through toolforge's client.", no_args_is_help=True
@@ -63,7 +63,7 @@ def test(
 
     start = time.perf_counter()
     try:
-        reply, client = asyncio.run(call())
+        reply, client = aio.run(call())
     except ConfigError as exc:
         fail(str(exc))
     except StructuredOutputError as exc:

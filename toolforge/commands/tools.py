@@ -3,7 +3,6 @@ show, stats."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections import Counter
@@ -16,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from toolforge.commands.common import DbOption, console, fail, open_store
+from toolforge.core import aio
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.ids import digest
 from toolforge.core.store import RunRow, Store
@@ -81,7 +81,7 @@ def harvest_cmd(
         def done(_: ServerReport) -> None:
             bar.advance(task)
 
-        reports = asyncio.run(
+        reports = aio.run(
             harvest(
                 store,
                 configs,
@@ -249,7 +249,7 @@ def synthesize_cmd(
         )
 
     try:
-        asyncio.run(go())
+        aio.run(go())
     except ToolforgeError as exc:
         fail(str(exc))
     finally:
