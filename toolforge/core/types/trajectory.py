@@ -31,8 +31,7 @@ class Usage(Record):
     cached_calls: int = 0
 
     def add(self, other: Usage) -> Usage:
-        # sums of validated fields: no need to validate again (this runs once or twice per model call)
-        return Usage.model_construct(
+        return Usage(
             calls=self.calls + other.calls,
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
