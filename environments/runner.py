@@ -59,8 +59,14 @@ async def run_episode(
     limits: Limits,
     run_key: str = "",
     models: dict[str, str] | None = None,
+    *,
+    task_id: str = "",
+    agent_id: str = "",
 ) -> Trajectory:
-    task_id = task.id  # a hash of the task: computed once
+    """One attempt at `task`. `task_id` and `agent_id`, when given, are `task.id` and `agent.id`
+    (content hashes, ~5-10 µs each: `play` has them already)."""
+    task_id = task_id or task.id
+    agent_id = agent_id or agent.id
     episode_id = trajectory_id(task_id, attempt, run_key)
     episode = Episode(task=task, agent=agent, tools=tools, episode_id=episode_id, attempt=attempt)
     env = ToolEnvironment(tools, runtime.executors, task.initial_state, episode_id)
@@ -115,7 +121,7 @@ async def run_episode(
         await env.aclose()
     return Trajectory(
         task_id=task_id,
-        agent_id=agent.id,
+        agent_id=agent_id,
         attempt=attempt,
         run_key=run_key,
         messages=messages,
@@ -171,7 +177,7 @@ async def play(
     agents_by_id = {a.id: a for a in agents}
     tools_by_id = {t.id: t for t in tools}
     done = await asyncio.to_thread(store.ids, Trajectory, run_key=run_key)
-    todo: list[tuple[Task, int]] = []
+    todo: list[tuple[Task, str, int]] = []  # (task, its id, attempt)
     unplayable = 0
     for task in tasks:
         if task.agent_id not in agents_by_id:
@@ -179,9 +185,12 @@ async def play(
         if runtime.policy.name == "blueprint" and task.blueprint is None:
             unplayable += 1  # the blueprint policy has nothing to play; the LLM policy can run it
             continue
-        todo += [(task, a) for a in range(attempts) if trajectory_id(task.id, a, run_key) not in done]
+        task_id = task.id
+        todo += [
+            (task, task_id, a) for a in range(attempts) if trajectory_id(task_id, a, run_key) not in done
+        ]
     tools_of: dict[str, list[ToolSpec]] = {}  # by agent id: built once, not once per episode
-    for agent_id in dict.fromkeys(task.agent_id for task, _ in todo):
+    for agent_id in dict.fromkeys(task.agent_id for task, _, _ in todo):
         tools_of[agent_id] = agent_tools(agents_by_id[agent_id], tools_by_id)
         for tool in tools_of[agent_id]:
             runtime.executors.for_tool(tool)  # every tool has an executor, or fail before starting
@@ -189,14 +198,14 @@ async def play(
     reasons: Counter[str] = Counter()
     usage = Usage()
     start = time.perf_counter()
-    queue: asyncio.Queue[tuple[Task, int]] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[Task, str, int]] = asyncio.Queue()
     for item in todo:
         queue.put_nowait(item)
 
     async def worker(writer: TrajectoryWriter) -> None:
         nonlocal usage
         while not queue.empty():
-            task, attempt = queue.get_nowait()
+            task, task_id, attempt = queue.get_nowait()
             traj = await run_episode(
                 task,
                 agents_by_id[task.agent_id],
@@ -206,6 +215,8 @@ async def play(
                 config.limits,
                 run_key,
                 config.models,
+                task_id=task_id,
+                agent_id=task.agent_id,  # the key of agents_by_id: the agent's id
             )
             await writer.write(trajectory_values(traj))
             reasons[traj.end_reason] += 1
