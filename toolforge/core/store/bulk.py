@@ -23,19 +23,15 @@ class CompiledUpsert:
     table: str
     sql: str
     pk: str
-    columns: tuple[str, ...]  # parameter order (positional drivers) or names (named drivers)
+    # (column, its bind processor or None) in parameter order (positional drivers) or by name
+    columns: tuple[tuple[str, Callable[[Any], Any] | None], ...]
     positional: bool
-    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
 
     def params(self, row: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         try:
-            if self.processors:
-                row = dict(row)
-                for name, process in self.processors:
-                    row[name] = process(row[name])
             if self.positional:
-                return tuple([row[name] for name in self.columns])
-            return {name: row[name] for name in self.columns}
+                return tuple([row[c] if p is None else p(row[c]) for c, p in self.columns])
+            return {c: row[c] if p is None else p(row[c]) for c, p in self.columns}
         except KeyError as exc:  # a silent NULL would lose data: every column must be given
             raise ValueError(f"a row for {self.table} has no value for column {exc.args[0]!r}") from None
 
@@ -54,10 +50,7 @@ def compile_upsert(table: type[SQLModel], dialect: Dialect) -> CompiledUpsert:
     )
     compiled = stmt.compile(dialect=dialect)
     positional = bool(compiled.positional)
-    columns = tuple(compiled.positiontup or ()) if positional else tuple(c.name for c in sa_table.columns)
-    processors = tuple(
-        (c.name, process)
-        for c in sa_table.columns
-        if (process := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None
-    )
-    return CompiledUpsert(sa_table.name, str(compiled), pk, columns, positional, processors)
+    names = tuple(compiled.positiontup or ()) if positional else tuple(c.name for c in sa_table.columns)
+    processors = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in sa_table.columns}
+    columns = tuple((name, processors[name]) for name in names)
+    return CompiledUpsert(sa_table.name, str(compiled), pk, columns, positional)
