@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -151,12 +154,37 @@ def test_bulk_upserts_round_trip_every_column_type(store: Store) -> None:
     assert rows["call_2"].error is None and rows["call_2"].ok is True
     assert store.cache_get("k1") == response
     assert store.cache_get_many(["k1", "missing"]) == {"k1": response}
-    if store.in_process:
-        assert store.cache_lookup("k1") == response
-        assert store.cache_lookup("missing") is None
+    if store.inline is not None:
+        assert store.inline.lookup("k1") == (True, response)
+        assert store.inline.lookup("missing") == (True, None)
 
 
 def test_a_bulk_row_missing_a_column_is_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="llm_cache has no value for column 'created_at'"):
         store.upsert_values(LLMCacheRow, [{"key": "k", "model": "m", "response": {}}])
     assert store.cache_get("k") is None
+
+
+def test_inline_sqlite_writes_and_steps_aside_when_another_process_holds_the_lock(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    inline = sqlite_store.inline
+    assert inline is not None
+    when = datetime(2026, 11, 29, tzinfo=UTC)
+    row = {"key": "k", "model": "m", "response": {"a": 1}, "created_at": when}
+    assert inline.try_upsert({LLMCacheRow: [row]})
+    other = sqlite3.connect(tmp_path / "toolforge.db")  # another writer, as another process would be
+    other.execute("BEGIN IMMEDIATE")
+    start = time.perf_counter()
+    assert not inline.try_upsert({LLMCacheRow: [{**row, "key": "k2"}]})
+    assert time.perf_counter() - start < 1  # told at once, not after the 30 s busy timeout
+    other.rollback()
+    other.close()
+    assert inline.try_upsert({LLMCacheRow: [{**row, "key": "k2"}]})
+    assert set(sqlite_store.cache_get_many(["k", "k2"])) == {"k", "k2"}
+    with pytest.raises(ValueError, match="no value for column 'created_at'"):
+        inline.try_upsert({LLMCacheRow: [{"key": "k3", "model": "m", "response": {}}]})
+    assert inline.try_upsert(
+        {LLMCacheRow: [{**row, "key": "k4"}]}
+    )  # the failed batch left no transaction open
+    assert sqlite_store.cache_get("k3") is None

@@ -1,8 +1,8 @@
 """Accounting rows, cache rows and failures, buffered in memory and committed in batches.
 
 Calls never wait for the database: rows go to a buffer that a background task flushes every
-`interval_s` (or at `max_rows`) in one transaction — on a worker thread for a database server, on
-the event loop itself for SQLite (`Store.in_process`). `flush()` commits what is
+`interval_s` (or at `max_rows`) in one transaction — on the event loop itself for SQLite unless
+another process holds its write lock (`store/inline.py`), else on a worker thread. `flush()` commits what is
 buffered now; `aclose()` flushes and stops. A crash loses at most the last interval of accounting
 and cache rows (the cache then costs one more call); failures are flushed before they are raised.
 """
@@ -60,8 +60,10 @@ class Recorder:
         pending = self._pending_cache.get(key)
         if pending is not None:
             return pending
-        if self.store.in_process:
-            return self.store.cache_lookup(key)
+        if self.store.inline is not None:
+            answered, hit = self.store.inline.lookup(key)
+            if answered:
+                return hit  # else the database is busy: ask from a worker thread
         waiter: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
         self._lookups.setdefault(key, []).append(waiter)
         if self._lookup_task is None or self._lookup_task.done():
@@ -96,24 +98,19 @@ class Recorder:
             rows, self._rows = self._rows, []
             if not rows:
                 return
+            by_table: dict[type[SQLModel], list[dict[str, Any]]] = {}
+            for table, values in rows:
+                by_table.setdefault(table, []).append(values)
             try:
-                if self.store.in_process:
-                    self._write(rows)  # SQLite: ~10 µs a row, cheaper than a thread's GIL hand-offs
-                else:
-                    await asyncio.to_thread(self._write, rows)
+                inline = self.store.inline
+                if inline is None or not inline.try_upsert(by_table):  # SQLite, unless locked elsewhere
+                    await asyncio.to_thread(self.store.upsert_tables, by_table)
             except BaseException:
                 self._rows[:0] = rows  # keep them for the next flush
                 raise
             for table, values in rows:
                 if table is LLMCacheRow:
                     self._pending_cache.pop(values["key"], None)
-
-    def _write(self, rows: list[tuple[type[SQLModel], dict[str, Any]]]) -> None:
-        assert self.store is not None
-        by_table: dict[type[SQLModel], list[dict[str, Any]]] = {}
-        for table, values in rows:
-            by_table.setdefault(table, []).append(values)
-        self.store.upsert_tables(by_table)
 
     async def aclose(self) -> None:
         self._closed = True

@@ -36,8 +36,15 @@ class CompiledUpsert:
             raise ValueError(f"a row for {self.table} has no value for column {exc.args[0]!r}") from None
 
     def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        conn.exec_driver_sql(self.sql, self.all_params(rows))  # type: ignore[arg-type]
+
+    def execute_dbapi(self, cursor: Any, rows: Sequence[dict[str, Any]]) -> None:
+        """On a bare DB-API cursor (inside the caller's transaction)."""
+        cursor.executemany(self.sql, self.all_params(rows))
+
+    def all_params(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...] | dict[str, Any]]:
         latest = {row[self.pk]: row for row in rows}  # last write of an id wins
-        conn.exec_driver_sql(self.sql, [self.params(row) for row in latest.values()])  # type: ignore[arg-type]
+        return [self.params(row) for row in latest.values()]
 
 
 def compile_upsert(table: type[SQLModel], dialect: Dialect) -> CompiledUpsert:

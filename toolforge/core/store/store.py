@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ from toolforge.core.errors import StoreError
 from toolforge.core.ids import content_id
 from toolforge.core.store.bulk import CompiledUpsert, compile_upsert
 from toolforge.core.store.convert import TABLE_OF, from_row, to_row
+from toolforge.core.store.inline import InlineSQLite
 from toolforge.core.store.tables import (
     FailureRow,
     LLMCacheRow,
@@ -83,8 +83,8 @@ class Store:
             self.url, connect_args=connect_args, pool_pre_ping=True, json_serializer=json_text
         )
         self._upserts: dict[type[SQLModel], CompiledUpsert] = {}
-        self._readers = threading.local()  # cache_lookup's connection, one per thread
-        self._reader_conns: list[Any] = []
+        # SQLite: lookups and batches an event loop may run itself (see inline.py)
+        self.inline = InlineSQLite(self.engine, self._upsert_for) if self.is_sqlite else None
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
@@ -101,10 +101,8 @@ class Store:
         return self.engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
-        for conn in self._reader_conns:
-            conn.close()
-        self._reader_conns.clear()
-        self._readers = threading.local()
+        if self.inline is not None:
+            self.inline.close()
         self.engine.dispose()
 
     # ---- writes -------------------------------------------------------------------------------
@@ -139,10 +137,7 @@ class Store:
             for table, values in values_by_table.items():
                 if not values:
                     continue
-                upsert = self._upserts.get(table)
-                if upsert is None:
-                    upsert = self._upserts[table] = compile_upsert(table, self.engine.dialect)
-                upsert.execute(conn, values)
+                self._upsert_for(table).execute(conn, values)
 
     def put(self, records: Iterable[Record], **columns: Any) -> None:
         self.upsert_rows([to_row(r, **columns) for r in records])
@@ -216,24 +211,11 @@ class Store:
             row = session.get(LLMCacheRow, key)
             return row.response if row is not None else None
 
-    @property
-    def in_process(self) -> bool:
-        """True for SQLite: the database lives in this process and a lookup by key or a batch of
-        upserts takes microseconds to milliseconds, so an event loop may make the calls itself
-        instead of handing them to a worker thread (whose GIL hand-offs stalled the loop for
-        milliseconds at a time). A database server is always reached from a worker thread."""
-        return self.is_sqlite
-
-    def cache_lookup(self, key: str) -> dict[str, Any] | None:
-        """One cached response by key (SQLite), on a DB-API connection this thread keeps open."""
-        conn = getattr(self._readers, "conn", None)
-        if conn is None:
-            conn = self._readers.conn = self.engine.raw_connection()
-            self._reader_conns.append(conn)
-        row = conn.driver_connection.execute(  # type: ignore[union-attr]
-            'SELECT response FROM llm_cache WHERE "key" = ?', (key,)
-        ).fetchone()
-        return orjson.loads(row[0]) if row is not None and row[0] is not None else None
+    def _upsert_for(self, table: type[SQLModel]) -> CompiledUpsert:
+        upsert = self._upserts.get(table)
+        if upsert is None:
+            upsert = self._upserts[table] = compile_upsert(table, self.engine.dialect)
+        return upsert
 
     def cache_get_many(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The cached responses among `keys` (one query per 500 keys; absent keys are left out)."""
