@@ -22,8 +22,11 @@ log = logging.getLogger(__name__)
 
 
 class Recorder:
-    # Short intervals keep each SQLite commit on the loop small (~10 µs a row: 1,000 rows ≈ 10 ms).
-    def __init__(self, store: Store | None, interval_s: float = 0.1, max_rows: int = 1000) -> None:
+    # Small, frequent commits: on SQLite each commit holds the event loop (~20 µs a row), and
+    # replies that arrive meanwhile wait for it. Measured at 256 calls in flight and 100 ms latency
+    # (bench/llm_throughput.py): every 0.1 s the ratio to the bound was 0.83-0.84 (its stalls also
+    # fell in step with the replies' 100 ms rhythm), every 0.02 s 0.89-0.92.
+    def __init__(self, store: Store | None, interval_s: float = 0.02, max_rows: int = 1000) -> None:
         self.store = store
         self.interval_s = interval_s
         self.max_rows = max_rows

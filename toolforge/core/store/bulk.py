@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,28 @@ class CompiledUpsert:
         return [self.params(row) for row in latest.values()]
 
 
+def _processor(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column type's own bind processor, or for sqlmodel's UTC datetimes on SQLite a 10× faster
+    one (`isoformat` in C instead of SQLAlchemy's %-formatting) — used only if it writes the very
+    text SQLAlchemy's would."""
+    general = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if dialect.name != "sqlite" or not isinstance(column_type, UTCDateTime) or general is None:
+        return general
+    samples = [datetime(2026, 11, 29, 6, 30, 1, 123456, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)]
+    samples.append(datetime(999, 12, 31, 23, 59, 59, 1, tzinfo=timezone(timedelta(hours=-5))))
+    if all(_sqlite_utc_text(d) == general(d) for d in samples) and general(None) is None:
+        return _sqlite_utc_text
+    return general
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.utcoffset() is None:  # sqlmodel's own rule for its datetime columns
+        raise ValueError("Datetime values must have timezone information; use datetime.now(UTC)")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 def compile_upsert(table: type[SQLModel], dialect: Dialect) -> CompiledUpsert:
     """`INSERT ... ON CONFLICT (pk) DO UPDATE SET every other column` for one table and dialect."""
     sa_table = table.__table__  # type: ignore[attr-defined]
@@ -58,6 +82,6 @@ def compile_upsert(table: type[SQLModel], dialect: Dialect) -> CompiledUpsert:
     compiled = stmt.compile(dialect=dialect)
     positional = bool(compiled.positional)
     names = tuple(compiled.positiontup or ()) if positional else tuple(c.name for c in sa_table.columns)
-    processors = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in sa_table.columns}
+    processors = {c.name: _processor(c.type, dialect) for c in sa_table.columns}
     columns = tuple((name, processors[name]) for name in names)
     return CompiledUpsert(sa_table.name, str(compiled), pk, columns, positional)
