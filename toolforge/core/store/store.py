@@ -76,7 +76,7 @@ class Store:
     def __init__(self, url: str | None = None) -> None:
         self.url = normalise_url(url or default_url())
         self.is_sqlite = self.url.startswith("sqlite")
-        if self.is_sqlite and ":memory:" not in self.url:
+        if self.is_sqlite and "///" in self.url and ":memory:" not in self.url:  # not in memory
             Path(self.url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": 30} if self.is_sqlite else {}
         self.engine: Engine = create_engine(
