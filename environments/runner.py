@@ -15,6 +15,7 @@ re-run does exactly the missing ones.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -197,6 +198,9 @@ async def play(
     requested = (len(tasks) - unplayable) * attempts
     reasons: Counter[str] = Counter()
     usage = Usage()
+    # What is alive now (tools, tasks, agents, the runtime, imported modules) lives for the whole
+    # run: frozen, the collector's full passes skip it (one took 46 ms mid-run at 256 in flight).
+    gc.freeze()
     start = time.perf_counter()
     queue: asyncio.Queue[tuple[Task, str, int]] = asyncio.Queue()
     for item in todo:
