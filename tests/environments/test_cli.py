@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from toolforge.cli import app
-from toolforge.core.store import Store
+from toolforge.core.store import Store, TrajectoryRow
 from toolforge.core.types import Trajectory
 
 
@@ -23,7 +23,13 @@ def test_agents_tasks_rollout_show(tmp_path: Path, shop_ref: str) -> None:
     out = runner.invoke(app, ["rollout", "--toolkit", shop_ref, "--attempts", "2", "--db", db])
     assert out.exit_code == 0, out.output
     assert "user_stop" in out.output and "16" in out.output
+    # a third attempt per task, played by two processes: only the 8 missing episodes run
+    out = runner.invoke(
+        app, ["rollout", "--toolkit", shop_ref, "--attempts", "3", "--workers", "2", "--db", db]
+    )
+    assert out.exit_code == 0, out.output
     store = Store(db)
+    assert store.count(TrajectoryRow) == 24
     traj = next(t for t in store.list(Trajectory) if t.metadata["difficulty"] == "recovery")
     store.close()
     out = runner.invoke(app, ["show", "trajectory", traj.id, "--db", db])
