@@ -9,7 +9,8 @@
     bound in_flight / latency (every episode always waiting on exactly one call). For context the
     table also shows the client's ceiling: calls/s with zero latency at the same concurrency.
 
-    With `--transport both` (the default) part (b) runs once per LLMConfig.transport, and the
+    Every run of part (b) is a process of its own. With `--transport both` (the default) part (b)
+    runs once per LLMConfig.transport, and the
     openai_compatible transport once per `--workers` value (default 1 and 2): the episodes in flight
     are shared by that many processes (`environments/parallel.py`), since one Python process
     saturates its core near 2,000 calls/s. `llm_ratio` on the last line is the openai_compatible
@@ -215,6 +216,15 @@ async def llm_run(
     }
 
 
+def part_b_alone(args: argparse.Namespace, transport: str, workers: int) -> dict[str, Any]:
+    """One run of part (b) in a process of its own: litellm leaves a logging worker behind that it
+    revives on every later event loop, which took CPU from whatever the same process ran next."""
+    argv = [sys.executable, __file__, "--part-b", transport, str(workers), "--latency-ms", str(args.latency_ms),
+            "--in-flight", str(args.in_flight), "--llm-episodes", str(args.llm_episodes), "--loop", args.loop]  # fmt: skip
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=REPO).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--serve", type=float, default=None, help=argparse.SUPPRESS)
@@ -236,14 +246,22 @@ def main() -> None:
         "--loop", choices=["uvloop", "asyncio"], default="uvloop",
         help="the event loop of both parts (uvloop: what toolforge's commands run on)",
     )  # fmt: skip
+    parser.add_argument("--part-b", nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
         serve(args.serve)
         return
+    if args.part_b is not None:
+        transport, workers = args.part_b
+        result = aio.run(
+            llm_run(args.latency_ms, args.in_flight, args.llm_episodes, transport, int(workers)), args.loop
+        )
+        print(json.dumps(result))
+        return
     tps, n, reasons = aio.run(offline(args.tasks_per, args.attempts, args.repeats), args.loop)
     transports = ["litellm", "openai_compatible"] if args.transport == "both" else [args.transport]
     runs = {
-        (t, w): aio.run(llm_run(args.latency_ms, args.in_flight, args.llm_episodes, t, w), args.loop)
+        (t, w): part_b_alone(args, t, w)
         for t in transports
         for w in (args.workers if t == "openai_compatible" else args.workers[:1])
     }
