@@ -8,11 +8,10 @@ thread holds the GIL too). The dict holds exactly what `to_row(trajectory).model
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from toolforge.core.store import Store
 from toolforge.core.store.tables import TrajectoryRow, utcnow
+from toolforge.core.store.writer import QueuedWriter
 from toolforge.core.types import Trajectory
 
 
@@ -29,49 +28,8 @@ def trajectory_values(traj: Trajectory) -> dict[str, Any]:
     }
 
 
-class TrajectoryWriter:
-    """`await write(values)` returns once the row is committed. Rows that arrive while a batch is
-    being written go together in the next transaction (at most `max_batch`); a failed batch
-    raises in every writer that was waiting on it."""
+class TrajectoryWriter(QueuedWriter[dict[str, Any]]):
+    """`await write(trajectory_values(traj))` returns once the row is committed (batched)."""
 
-    def __init__(self, store: Store, max_batch: int = 512) -> None:
-        self.store = store
-        self.max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[None]]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> TrajectoryWriter:
-        self._task = asyncio.create_task(self._run(), name="trajectory-writer")
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._queue.join()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def write(self, values: dict[str, Any]) -> None:
-        if self._task is None:
-            raise RuntimeError("TrajectoryWriter is used outside `async with`")
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((values, done))
-        await done
-
-    async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                await asyncio.to_thread(self.store.upsert_values, TrajectoryRow, [v for v, _ in batch])
-            except Exception as exc:  # the failure belongs to every writer in the batch
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-            else:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+    def commit(self, items: list[dict[str, Any]]) -> None:
+        self.store.upsert_values(TrajectoryRow, items)

@@ -31,7 +31,7 @@ class LLMConfig(BaseModel):
     timeout_s: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=4, ge=0)
     extra: dict[str, Any] = Field(default_factory=dict)
-    # "openai_compatible": a lean aiohttp POST to `{api_base}/chat/completions` instead of litellm, for
+    # "openai_compatible": a lean HTTP POST (core/llm/http.py) to `{api_base}/chat/completions`, for
     # self-hosted OpenAI-compatible servers under thousands of concurrent calls (docs/llm.md).
     transport: Literal["litellm", "openai_compatible"] = "litellm"
 
