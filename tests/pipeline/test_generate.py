@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import datasets
 import yaml
@@ -51,11 +52,9 @@ async def test_a_run_goes_through_every_stage_and_samples_again_after_rejections
     store.close()
 
 
-async def test_every_exported_tool_call_validates_and_parquet_opens(tmp_path: Path) -> None:
-    cfg = parse_config(small(tmp_path / "ws"))
-    result = await run_pipeline(cfg, progress=False)
-    conversations = list(read_openai_jsonl(result.export.files["openai"]))
-    assert len(conversations) == 12
+def validated_calls(conversations: list[Any]) -> int:
+    """How many tool calls the conversations hold; each one's arguments must validate against the
+    schema of the tool it names (raises otherwise)."""
     calls = 0
     for conv in conversations:
         schemas = {t["function"]["name"]: t["function"]["parameters"] for t in conv.tools}
@@ -63,8 +62,16 @@ async def test_every_exported_tool_call_validates_and_parquet_opens(tmp_path: Pa
             for call in message.tool_calls or []:
                 Draft202012Validator(schemas[call.name]).validate(call.parsed_arguments())
                 calls += 1
-        assert conv.metadata["judge"]["accepted"]
-    assert calls >= 12
+    return calls
+
+
+async def test_every_exported_tool_call_validates_and_parquet_opens(tmp_path: Path) -> None:
+    cfg = parse_config(small(tmp_path / "ws"))
+    result = await run_pipeline(cfg, progress=False)
+    conversations = list(read_openai_jsonl(result.export.files["openai"]))
+    assert len(conversations) == 12
+    assert all(conv.metadata["judge"]["accepted"] for conv in conversations)
+    assert validated_calls(conversations) >= 12
     ds = datasets.load_dataset(str(result.export.out_dir), split="train")
     assert ds.num_rows == 12 and set(ds["id"]) == {c.id for c in conversations}
     card = result.export.card.read_text()
@@ -139,12 +146,5 @@ async def test_the_offline_example_on_the_mcp_servers_exports_schema_valid_calls
     assert {r.name: r.total for r in result.reports}["tools"] == 36
     conversations = list(read_openai_jsonl(result.export.files["openai"]))
     assert len(conversations) == result.export.stats["exported"] > 0
-    calls = 0
-    for conv in conversations:
-        schemas = {t["function"]["name"]: t["function"]["parameters"] for t in conv.tools}
-        for message in conv.messages:
-            for call in message.tool_calls or []:
-                Draft202012Validator(schemas[call.name]).validate(call.parsed_arguments())
-                calls += 1
-    assert calls >= len(conversations)
+    assert validated_calls(conversations) >= len(conversations)
     assert set(result.sampling.by_domain) == {"agenda", "shop", "workspace"}
