@@ -58,7 +58,7 @@ def cost_usd(model: str, raw: dict[str, Any]) -> float:
 
 class DirectTransport:
     """One connection pool (`http.HTTPPool`) per event loop; unbounded: the client's per-model
-    semaphores are the limit. Close it with `aclose()` from the loop that used it."""
+    limiters (`limiter.py`) bound it. Close it with `aclose()` from the loop that used it."""
 
     def __init__(self) -> None:
         self._pools: dict[asyncio.AbstractEventLoop, HTTPPool] = {}
