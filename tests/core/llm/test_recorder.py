@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from toolforge.core.llm import LLMClient, LLMConfig
+from toolforge.core.llm.recorder import Recorder
 from toolforge.core.llm.testserver import TestServer
 from toolforge.core.store import LLMCacheRow, LLMCallRow, Store
 
@@ -35,3 +37,21 @@ async def test_a_locked_database_does_not_block_the_loop_and_loses_no_row(
     await client.aclose()
     assert sqlite_store.count(LLMCallRow, run_id="locked") == 5
     assert sqlite_store.count(LLMCacheRow) == 5
+
+
+async def test_lookups_made_together_are_answered_together_and_exactly(sqlite_store: Store) -> None:
+    """A burst of lookups (one query for all of them, padded to a power of two and split past 256
+    keys) gives each caller its own answer: committed, still buffered, absent or asked twice."""
+    when = datetime(2026, 12, 4, tzinfo=UTC)
+    committed = [{"key": f"c{i}", "model": "m", "response": {"n": i}, "created_at": when} for i in range(200)]
+    sqlite_store.upsert_values(LLMCacheRow, committed)
+    recorder = Recorder(sqlite_store, interval_s=60)
+    recorder.add_values(
+        LLMCacheRow, {"key": "buffered", "model": "m", "response": {"n": -1}, "created_at": when}
+    )
+    keys = [f"c{i}" for i in range(0, 200, 2)] + [f"absent{i}" for i in range(250)] + ["c4", "buffered"]
+    found = await asyncio.gather(*(recorder.cache_get(key) for key in keys))
+    expected = [{"n": i} for i in range(0, 200, 2)] + [None] * 250 + [{"n": 4}, {"n": -1}]
+    assert found == expected
+    await recorder.aclose()
+    assert await Recorder(sqlite_store).cache_get("buffered") == {"n": -1}  # committed on close

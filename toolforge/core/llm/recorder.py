@@ -38,6 +38,7 @@ class Recorder:
         self._closed = False
         self._lookups: dict[str, list[asyncio.Future[dict[str, Any] | None]]] = {}
         self._lookup_task: asyncio.Task[None] | None = None
+        self._inline_lookups: list[tuple[str, asyncio.Future[dict[str, Any] | None]]] = []
 
     def add(self, row: SQLModel) -> None:
         """Buffer a row object (rare rows: failures)."""
@@ -55,23 +56,42 @@ class Recorder:
             self._wake.set()
 
     async def cache_get(self, key: str) -> dict[str, Any] | None:
-        """A cached response, or None. On SQLite the loop looks it up itself (microseconds: a hop
-        to a worker thread cost more); elsewhere lookups from concurrent calls are batched into
-        one query on a worker thread, so the event loop never waits on a database server."""
+        """A cached response, or None. Lookups from concurrent calls are batched into one query:
+        on SQLite the loop makes it itself at the end of its turn (microseconds: a hop to a worker
+        thread cost more), elsewhere a worker thread does, so the loop never waits on a server."""
         if self.store is None:
             return None
         pending = self._pending_cache.get(key)
         if pending is not None:
             return pending
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[dict[str, Any] | None] = loop.create_future()
         if self.store.inline is not None:
-            answered, hit = self.store.inline.lookup(key)
-            if answered:
-                return hit  # else the database is busy: ask from a worker thread
-        waiter: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+            # answered by the loop itself at the end of this turn, together with every other
+            # lookup made in it (replies arrive in bursts: one query for the whole burst)
+            if not self._inline_lookups:
+                loop.call_soon(self._answer_inline_lookups)
+            self._inline_lookups.append((key, waiter))
+        else:
+            self._queue_threaded_lookup(key, waiter)
+        return await waiter
+
+    def _answer_inline_lookups(self) -> None:
+        assert self.store is not None and self.store.inline is not None
+        batch, self._inline_lookups = self._inline_lookups, []
+        found = self.store.inline.lookup_many(list(dict.fromkeys(key for key, _ in batch)))
+        for key, waiter in batch:
+            if waiter.done():  # its caller was cancelled meanwhile
+                continue
+            if found is None:  # the database is busy (another process writes): ask from a thread
+                self._queue_threaded_lookup(key, waiter)
+            else:
+                waiter.set_result(found.get(key))
+
+    def _queue_threaded_lookup(self, key: str, waiter: asyncio.Future[dict[str, Any] | None]) -> None:
         self._lookups.setdefault(key, []).append(waiter)
         if self._lookup_task is None or self._lookup_task.done():
             self._lookup_task = asyncio.get_running_loop().create_task(self._lookup_batches())
-        return await waiter
 
     async def _lookup_batches(self) -> None:
         assert self.store is not None
