@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
+from toolforge.core.aio import running_loop
 from toolforge.core.store import LLMCacheRow, Store
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class Recorder:
         pending = self._pending_cache.get(key)
         if pending is not None:
             return pending
-        loop = asyncio.get_running_loop()
+        loop = running_loop()
         waiter: asyncio.Future[dict[str, Any] | None] = loop.create_future()
         if self.store.inline is not None:
             # answered by the loop itself at the end of this turn, together with every other
