@@ -4,7 +4,8 @@
     .venv/bin/python bench/llm_throughput.py --transport openai_compatible   # one transport only
     .venv/bin/python bench/llm_throughput.py --faults        # the fault run: 2,000 calls, injected faults
     .venv/bin/python bench/llm_throughput.py --mode litellm  # bare litellm.acompletion (its own overhead)
-    .venv/bin/python bench/llm_throughput.py --mode http     # bare aiohttp POSTs (the server + loop bound)
+    .venv/bin/python bench/llm_throughput.py --mode http     # bare aiohttp POSTs
+    .venv/bin/python bench/llm_throughput.py --mode floor    # raw sockets, no client: the machine's bound
 
 The server runs in its own process with 100 ms latency; the bound at concurrency C is C / 0.1 s.
 Client CPU is this process's CPU time (all threads: the store writer too) per call. In client mode
@@ -153,6 +154,63 @@ async def run_http(url: str, calls: int, concurrency: int, run_id: str) -> Timed
     return timed
 
 
+class _FloorConnection(asyncio.Protocol):
+    """The least a client can do per call: one write, replies framed by Content-Length alone."""
+
+    def __init__(self) -> None:
+        self.buffer = b""
+        self.waiter: asyncio.Future[bytes] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport: asyncio.Transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        head_end = self.buffer.find(b"\r\n\r\n")
+        if head_end < 0:
+            return
+        at = self.buffer.index(b"Content-Length: ") + 16
+        end = head_end + 4 + int(self.buffer[at : self.buffer.index(b"\r", at)])
+        if len(self.buffer) >= end and self.waiter is not None:
+            body, self.buffer = self.buffer[head_end + 4 : end], self.buffer[end:]
+            self.waiter.set_result(body)
+
+
+async def run_floor(url: str, calls: int, concurrency: int, run_id: str) -> Timed:
+    """No client at all: `concurrency` raw connections, each sending a structured request and
+    validating the reply, with no cache, store, retries or HTTP parser. What this reaches is the
+    bound of the machine (server, kernel and one event loop) for any client."""
+    import orjson
+
+    host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    loop = asyncio.get_running_loop()
+    numbers = iter(range(calls))
+    timed = Timed()
+
+    async def worker() -> None:
+        _, conn = await loop.create_connection(_FloorConnection, host, int(port))
+        for i in numbers:
+            body = orjson.dumps(
+                {"model": "bench", "messages": [{"role": "user", "content": f"{run_id} {i}"}],
+                 "response_format": SCHEMA}
+            )  # fmt: skip
+            conn.waiter = loop.create_future()
+            start = time.perf_counter()
+            conn.transport.write(
+                b"POST /v1/chat/completions HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (host.encode(), len(body), body)
+            )
+            reply = orjson.loads(await conn.waiter)
+            Item.model_validate_json(reply["choices"][0]["message"]["content"])
+            timed.latencies.append(time.perf_counter() - start)
+        conn.transport.close()
+
+    timed.start()  # connections are opened inside the timing, as the client's pool opens its own
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, calls))))
+    timed.stop()
+    return timed
+
+
 def each_transport_alone(args: argparse.Namespace) -> None:
     """`--transport both`: each transport in a process of its own. litellm leaves a logging worker
     behind that it revives on every later event loop (thousands of pending logging tasks), which
@@ -214,6 +272,8 @@ def measure(
             assert store.count(LLMCallRow, run_id=run_id) == args.calls
         elif args.mode == "litellm":
             timed = run(run_litellm(server.url, args.calls, concurrency, run_id), args.loop)
+        elif args.mode == "floor":
+            timed = run(run_floor(server.url, args.calls, concurrency, run_id), args.loop)
         else:
             timed = run(run_http(server.url, args.calls, concurrency, run_id), args.loop)
         server_cpu = server.cpu_s() - server0  # includes the client's close: an upper bound
@@ -306,7 +366,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 256, 1024])
     parser.add_argument("--latency-ms", type=float, default=100.0)
-    parser.add_argument("--mode", choices=["client", "litellm", "http"], default="client")
+    parser.add_argument("--mode", choices=["client", "litellm", "http", "floor"], default="client")
     parser.add_argument(
         "--transport", choices=["litellm", "openai_compatible", "both"], default="both",
         help="the client's transport (client mode; both: one table each)",
