@@ -131,7 +131,10 @@ def qk_clip_(model: nn.Module, tau: float = 100.0) -> QKClipStats | None:
     maxima = take_max_logits(model)
     if maxima is None:
         return None
-    gammas = torch.clamp(tau / maxima, max=1.0)
+    clipped = maxima > tau
+    # a true division: torch computes `tau / tensor` as tau * (1 / tensor), which put a head whose
+    # max was exactly τ at γ = 0.99999994 (about one in eight such values), scaled and counted it
+    gammas = torch.where(clipped, maxima.new_tensor(tau) / maxima, torch.ones_like(maxima))
     for attn, gamma in zip(_attention_layers(model), gammas, strict=True):
         if bool((gamma >= 1).all()):
             continue
@@ -144,4 +147,4 @@ def qk_clip_(model: nn.Module, tau: float = 100.0) -> QKClipStats | None:
         q_weight = attn.q_b_proj.weight if attn.q_b_proj is not None else attn.q_proj.weight
         _scale_rows_(q_weight, q_rows.to(q_weight.device))
         _scale_rows_(attn.kv_b_proj.weight, kv_rows.to(attn.kv_b_proj.weight.device))
-    return QKClipStats(max_logits=maxima.cpu(), clipped=(gammas < 1).cpu())
+    return QKClipStats(max_logits=maxima.cpu(), clipped=clipped.cpu())

@@ -128,6 +128,37 @@ def test_clipped_heads_reach_tau_exactly_and_the_rest_is_untouched(model: Deepse
             assert torch.allclose(kv_now[h, :nope], kv_was[h, :nope] * gamma[h].sqrt())
 
 
+def test_a_head_exactly_at_tau_is_neither_scaled_nor_counted(model: DeepseekV3ForCausalLM) -> None:
+    """τ set to each head's own max in turn: that head (and any below) keeps its weights bit for bit.
+    `tau / maxima` is a multiply by the reciprocal in torch, which put about one such head in eight
+    at γ = 0.99999994."""
+    batch = _packed()
+    with torch.no_grad():
+        model(**batch, use_cache=False)
+    maxima = take_max_logits(model)
+    assert maxima is not None
+    original = copy.deepcopy(model.state_dict())
+    for tau in maxima.flatten().tolist():
+        model.load_state_dict(original)
+        with torch.no_grad():
+            model(**batch, use_cache=False)
+        stats = qk_clip_(model, tau)
+        assert stats is not None and torch.equal(stats.max_logits, maxima)
+        assert torch.equal(stats.clipped, maxima > tau)
+        state = model.state_dict()
+        for layer_idx, layer in enumerate(model.model.layers):
+            heads, nope, rope = (
+                layer.self_attn.num_heads,
+                layer.self_attn.qk_nope_head_dim,
+                layer.self_attn.qk_rope_head_dim,
+            )
+            name = f"model.layers.{layer_idx}.self_attn.q_b_proj.weight"
+            now, was = state[name].view(heads, nope + rope, -1), original[name].view(heads, nope + rope, -1)
+            for h in range(heads):
+                if not bool(maxima[layer_idx, h] > tau):
+                    assert torch.equal(now[h], was[h])
+
+
 def test_nothing_is_captured_in_eval_mode(model: DeepseekV3ForCausalLM) -> None:
     model.eval()
     with torch.no_grad():
