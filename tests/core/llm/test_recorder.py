@@ -9,6 +9,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlalchemy.exc
+
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm.recorder import Recorder
 from toolforge.core.llm.testserver import TestServer
@@ -55,3 +57,20 @@ async def test_lookups_made_together_are_answered_together_and_exactly(sqlite_st
     assert found == expected
     await recorder.aclose()
     assert await Recorder(sqlite_store).cache_get("buffered") == {"n": -1}  # committed on close
+
+
+async def test_a_lookup_the_database_cannot_answer_raises_in_every_caller(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """The loop's own query fails, the worker thread's too: each caller gets the error, none hangs."""
+    recorder = Recorder(sqlite_store)
+    assert await recorder.cache_get("k") is None  # the loop's own connection is open
+    other = sqlite3.connect(tmp_path / "toolforge.db")
+    other.execute("DROP TABLE llm_cache")  # what a lookup meets in a damaged or foreign file
+    other.commit()
+    other.close()
+    results = await asyncio.wait_for(
+        asyncio.gather(*(recorder.cache_get(f"k{i}") for i in range(3)), return_exceptions=True), 10
+    )
+    assert [type(r) for r in results] == [sqlalchemy.exc.OperationalError] * 3
+    assert all("no such table: llm_cache" in str(r) for r in results)

@@ -80,7 +80,13 @@ class Recorder:
     def _answer_inline_lookups(self) -> None:
         assert self.store is not None and self.store.inline is not None
         batch, self._inline_lookups = self._inline_lookups, []
-        found = self.store.inline.lookup_many(list(dict.fromkeys(key for key, _ in batch)))
+        try:
+            found = self.store.inline.lookup_many(list(dict.fromkeys(key for key, _ in batch)))
+        except Exception as exc:  # a broken database: every caller gets the error, none hangs
+            for _, waiter in batch:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            return
         for key, waiter in batch:
             if waiter.done():  # its caller was cancelled meanwhile
                 continue
