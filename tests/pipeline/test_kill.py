@@ -107,7 +107,10 @@ def test_sigkill_at_five_random_moments_loses_and_duplicates_nothing(tmp_path: P
         at = run_and_kill_at(killed, workspace, rng.randint(done + 1, total - 1))
         if at is not None:
             kills.append(at)
-    assert len(kills) >= 3 and all(0 < k < total for k in kills), (kills, total)
+    # Items are committed in batches, so a kill aimed just below the end can land after the last
+    # batch (all items stored, the export not yet written): a real moment too, but not mid-stage.
+    mid_run = [k for k in kills if 0 < k < total]
+    assert len(mid_run) >= 3 and all(0 < k <= total for k in kills), (kills, total)
     finish(killed)
 
     ref_dir, got_dir = tmp_path / "reference" / "dataset", workspace / "dataset"
