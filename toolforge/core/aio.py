@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -38,23 +37,3 @@ def run(main: Coroutine[Any, Any, T], kind: str | None = None) -> T:
     """`asyncio.run(main)` on the loop `loop_factory` picks."""
     with asyncio.Runner(loop_factory=loop_factory(kind)) as runner:
         return runner.run(main)
-
-
-class _LastLoop(threading.local):
-    loop: asyncio.AbstractEventLoop | None = None
-
-
-_last = _LastLoop()
-os.register_at_fork(after_in_child=lambda: setattr(_last, "loop", None))
-
-
-def running_loop() -> asyncio.AbstractEventLoop:
-    """`asyncio.get_running_loop()` without its system call. On Python 3.11 each call of it makes a
-    getpid() (its check against a forked child) — three per model call on the client's hot path,
-    its busiest system call. This thread's last running loop is remembered; while it still runs it
-    is the running one, as a thread runs one loop at a time (a forked child forgets it)."""
-    loop = _last.loop
-    if loop is not None and loop.is_running():
-        return loop
-    loop = _last.loop = asyncio.get_running_loop()  # raises RuntimeError outside a running loop
-    return loop

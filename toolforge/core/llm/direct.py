@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import orjson
 
-from toolforge.core.aio import running_loop
 from toolforge.core.llm._litellm import litellm
 from toolforge.core.llm.http import HTTPError, HTTPPool, parse_origin, request_head
 
@@ -65,7 +64,7 @@ class DirectTransport:
         self._pools: dict[asyncio.AbstractEventLoop, HTTPPool] = {}
 
     def _pool(self) -> HTTPPool:
-        loop = running_loop()
+        loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
             gen0, gen1, gen2 = gc.get_threshold()

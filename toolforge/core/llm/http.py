@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from toolforge.core.aio import running_loop
 from toolforge.core.errors import ConfigError
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -209,7 +208,7 @@ class HTTPPool:
     async def post(self, origin: Origin, head: bytes, body: bytes, timeout_s: float) -> Response:
         """Send `head` (from `request_head`) with `body`; the whole reply within `timeout_s`.
         Raises TimeoutError, HTTPError (Disconnected included) or OSError (no connection)."""
-        loop = running_loop()
+        loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         payload = head + b"%d\r\n\r\n" % len(body) + body
         conn = self._reuse(origin, loop.time())

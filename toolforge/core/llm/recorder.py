@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
-from toolforge.core.aio import running_loop
 from toolforge.core.store import LLMCacheRow, Store
 
 log = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ class Recorder:
         pending = self._pending_cache.get(key)
         if pending is not None:
             return pending
-        loop = running_loop()
+        loop = asyncio.get_running_loop()
         inline = self.store.inline
         if inline is not None and not self._burst:
             self._count_lookup(loop)
