@@ -27,6 +27,20 @@ log = logging.getLogger(__name__)
 # (bench/llm_throughput.py) and an LLM rollout at 256 from 0.92 to 0.86 (bench/rollout.py).
 BURST = 16
 
+Waiter = asyncio.Future[dict[str, Any] | None]
+
+
+def _settle(batch: dict[str, list[Waiter]], outcome: dict[str, dict[str, Any]] | BaseException) -> None:
+    """Every caller still waiting gets its key's response (None if absent), or the error."""
+    for key, waiters in batch.items():
+        for waiter in waiters:
+            if waiter.done():  # its caller was cancelled meanwhile
+                continue
+            if isinstance(outcome, BaseException):
+                waiter.set_exception(outcome)
+            else:
+                waiter.set_result(outcome.get(key))
+
 
 class Recorder:
     # Small, frequent commits: on SQLite each commit holds the event loop (~20 µs a row), and
@@ -43,9 +57,11 @@ class Recorder:
         self._wake: asyncio.Event | None = None
         self._lock: asyncio.Lock | None = None
         self._closed = False
-        self._lookups: dict[str, list[asyncio.Future[dict[str, Any] | None]]] = {}
+        # key -> the callers waiting for it: answered by the loop at the end of a turn (inline,
+        # SQLite in bursts) or from a worker thread
+        self._inline_lookups: dict[str, list[Waiter]] = {}
+        self._lookups: dict[str, list[Waiter]] = {}
         self._lookup_task: asyncio.Task[None] | None = None
-        self._inline_lookups: list[tuple[str, asyncio.Future[dict[str, Any] | None]]] = []
         self._turn_lookups = 0
         self._burst = False
 
@@ -82,11 +98,11 @@ class Recorder:
             answered, hit = inline.lookup(key)
             if answered:
                 return hit  # else the database is busy: ask from a worker thread
-        waiter: asyncio.Future[dict[str, Any] | None] = loop.create_future()
+        waiter: Waiter = loop.create_future()
         if inline is not None and self._burst:
             if not self._inline_lookups:
                 loop.call_soon(self._answer_inline_lookups)
-            self._inline_lookups.append((key, waiter))
+            self._inline_lookups.setdefault(key, []).append(waiter)
         else:
             self._queue_threaded_lookup(key, waiter)
         return await waiter
@@ -103,24 +119,21 @@ class Recorder:
 
     def _answer_inline_lookups(self) -> None:
         assert self.store is not None and self.store.inline is not None
-        batch, self._inline_lookups = self._inline_lookups, []
-        self._burst = len(batch) >= BURST  # a small batch: back to immediate lookups
+        batch, self._inline_lookups = self._inline_lookups, {}
+        self._burst = sum(map(len, batch.values())) >= BURST  # a small batch: back to lookups at once
         try:
-            found = self.store.inline.lookup_many(list(dict.fromkeys(key for key, _ in batch)))
+            found = self.store.inline.lookup_many(list(batch))
         except Exception as exc:  # a broken database: every caller gets the error, none hangs
-            for _, waiter in batch:
-                if not waiter.done():
-                    waiter.set_exception(exc)
+            _settle(batch, exc)
             return
-        for key, waiter in batch:
-            if waiter.done():  # its caller was cancelled meanwhile
-                continue
-            if found is None:  # the database is busy (another process writes): ask from a thread
-                self._queue_threaded_lookup(key, waiter)
-            else:
-                waiter.set_result(found.get(key))
+        if found is None:  # the database is busy (another process writes): ask from a thread
+            for key, waiters in batch.items():
+                for waiter in waiters:
+                    self._queue_threaded_lookup(key, waiter)
+            return
+        _settle(batch, found)
 
-    def _queue_threaded_lookup(self, key: str, waiter: asyncio.Future[dict[str, Any] | None]) -> None:
+    def _queue_threaded_lookup(self, key: str, waiter: Waiter) -> None:
         self._lookups.setdefault(key, []).append(waiter)
         if self._lookup_task is None or self._lookup_task.done():
             self._lookup_task = asyncio.get_running_loop().create_task(self._lookup_batches())
@@ -132,17 +145,11 @@ class Recorder:
             try:
                 found = await asyncio.to_thread(self.store.cache_get_many, list(batch))
             except BaseException as exc:
-                for waiters in batch.values():
-                    for waiter in waiters:
-                        if not waiter.done():
-                            waiter.set_exception(exc)
+                _settle(batch, exc)
                 if not isinstance(exc, Exception):
                     raise
                 continue
-            for key, waiters in batch.items():
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_result(found.get(key))
+            _settle(batch, found)
 
     async def flush(self) -> None:
         if self.store is None or not self._rows:
