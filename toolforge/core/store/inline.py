@@ -27,6 +27,9 @@ BUSY_TIMEOUT_MS = 0  # never wait for a lock on the event loop
 LOOKUP_CHUNK = 256  # keys per lookup query (SQLite allows 32,766 parameters; these stay small)
 
 
+_LOOKUP_ONE = 'SELECT response FROM llm_cache WHERE "key" = ?'
+
+
 @functools.lru_cache(maxsize=16)
 def _lookup_sql(width: int) -> str:
     return f'SELECT "key", response FROM llm_cache WHERE "key" IN ({",".join("?" * width)})'
@@ -48,9 +51,13 @@ class InlineSQLite:
         return proxy.driver_connection  # type: ignore[no-any-return]
 
     def lookup(self, key: str) -> tuple[bool, dict[str, Any] | None]:
-        """(answered, the cached response or None); not answered when the database is busy."""
-        found = self.lookup_many([key])
-        return (False, None) if found is None else (True, found.get(key))
+        """(answered, the cached response or None); not answered when the database is busy. The
+        lookup made at once, on the hot path of every call outside bursts: one plain query."""
+        try:
+            row = self._connection().execute(_LOOKUP_ONE, (key,)).fetchone()
+        except sqlite3.OperationalError:
+            return False, None
+        return True, (orjson.loads(row[0]) if row is not None and row[0] is not None else None)
 
     def lookup_many(self, keys: Sequence[str]) -> dict[str, dict[str, Any]] | None:
         """The cached responses among `keys` (absent keys left out), or None when the database is
