@@ -33,14 +33,17 @@ class CompiledUpsert:
     def __post_init__(self) -> None:
         # positional rows are read in C by one itemgetter, then only the columns with a bind
         # processor are converted (a per-column Python loop was ~3 µs of a row's ~6)
-        object.__setattr__(self, "_getter", operator.itemgetter(*(c for c, _ in self.columns)))
+        names = [c for c, _ in self.columns]
+        # itemgetter of one name gives the value itself, of several a tuple: always a tuple here
+        getter = operator.itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+        object.__setattr__(self, "_getter", getter)
         converted = tuple((i, p) for i, (_, p) in enumerate(self.columns) if p is not None)
         object.__setattr__(self, "_converted", converted)
 
     def params(self, row: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         try:
             if self.positional:
-                values = list(self._getter(row)) if len(self.columns) > 1 else [self._getter(row)]
+                values = list(self._getter(row))
                 for i, process in self._converted:
                     values[i] = process(values[i])
                 return tuple(values)  # SQLAlchemy's exec_driver_sql takes tuples only
