@@ -5,6 +5,9 @@ Checks — each returns a `CheckResult {check, passed, score, reason}`:
 - `rules`  (`judges.rules`): calls name offered tools with schema-valid arguments, no empty turns,
   a proper end, tool errors not ignored, the rubric's required tools used, and K2-style budget
   control (needless length is penalised, padding fails);
+- `grounding` (`judges.grounding`): ids, numbers and names the agent says or sends were shown to
+  it; the reply uses the last results; no success claim after an error, no blind repeat of a
+  failed call; the user does not recite tool descriptions;
 - `state`  (`judges.state`): the blueprint replayed on a fresh schema simulator, end states compared;
 - `tests`  (`judges.tests_check.SandboxGrader`): code tasks graded by the sandbox;
 - `rubric` (`judges.rubric`): an LLM judge, one structured verdict per rubric item plus K2's core
@@ -14,7 +17,15 @@ Checks — each returns a `CheckResult {check, passed, score, reason}`:
 `judges.sampling` holds the rejection-sampling bookkeeping and its statistics.
 """
 
-from judges.config import JudgeConfig, RubricConfig, RulesConfig, StateConfig, TestsConfig
+from judges.config import (
+    GroundingConfig,
+    JudgeConfig,
+    RubricConfig,
+    RulesConfig,
+    StateConfig,
+    TestsConfig,
+)
+from judges.grounding import check_grounding
 from judges.judge import Judge
 from judges.rules import check_rules
 from judges.sampling import AttemptOutcome, SamplingConfig, SamplingStats, sampling_stats
@@ -22,6 +33,7 @@ from judges.state import check_state
 
 __all__ = [
     "AttemptOutcome",
+    "GroundingConfig",
     "Judge",
     "JudgeConfig",
     "RubricConfig",
@@ -30,6 +42,7 @@ __all__ = [
     "SamplingStats",
     "StateConfig",
     "TestsConfig",
+    "check_grounding",
     "check_rules",
     "check_state",
     "sampling_stats",

@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from toolforge.core.ids import digest
 
-CheckName = Literal["rules", "state", "tests", "rubric"]
-CHECK_ORDER: tuple[CheckName, ...] = ("rules", "state", "tests", "rubric")
+CheckName = Literal["rules", "grounding", "state", "tests", "rubric"]
+CHECK_ORDER: tuple[CheckName, ...] = ("rules", "grounding", "state", "tests", "rubric")
 
 
 class _Strict(BaseModel):
@@ -45,6 +45,14 @@ class RulesConfig(_Strict):
     max_sentence_repeats: int = Field(2, ge=1)
 
 
+class GroundingConfig(_Strict):
+    enabled: bool = True
+    # A user turn holding this many consecutive words of an offered tool's description pasted it.
+    description_words: int = Field(6, ge=3)
+    # Each violation costs this much score (every violation fails the check).
+    violation_penalty: float = Field(0.25, ge=0, le=1)
+
+
 class StateConfig(_Strict):
     enabled: bool = True
     # "hash": the whole end state must equal the replayed one; "subset": every value the
@@ -77,16 +85,19 @@ class RubricConfig(_Strict):
 
 class JudgeConfig(_Strict):
     rules: RulesConfig = Field(default_factory=RulesConfig)
+    grounding: GroundingConfig = Field(default_factory=GroundingConfig)
     state: StateConfig = Field(default_factory=StateConfig)
     tests: TestsConfig = Field(default_factory=TestsConfig)
     rubric: RubricConfig = Field(default_factory=RubricConfig)
     # Checks that must pass for acceptance (when they apply to the task).
-    required: list[CheckName] = Field(default_factory=lambda: ["rules", "state", "tests", "rubric"])
+    required: list[CheckName] = Field(
+        default_factory=lambda: ["rules", "grounding", "state", "tests", "rubric"]
+    )
     # Stop at the first failed required check: the expensive ones are not paid for a reject.
     short_circuit: bool = True
     # The overall score is the weighted mean of the checks that ran; accepted needs >= threshold.
     weights: dict[CheckName, float] = Field(
-        default_factory=lambda: {"rules": 1.0, "state": 1.0, "tests": 1.0, "rubric": 1.0}
+        default_factory=lambda: {"rules": 1.0, "grounding": 1.0, "state": 1.0, "tests": 1.0, "rubric": 1.0}
     )
     accept_threshold: float = Field(0.7, ge=0, le=1)
 

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from judges.config import CHECK_ORDER, CheckName, JudgeConfig
+from judges.grounding import check_grounding
 from judges.rubric import StructuredLLM, check_rubric
 from judges.rules import check_rules
 from judges.state import Replay, check_state
@@ -77,6 +78,8 @@ class Judge:
     async def _run(self, name: CheckName, traj: Trajectory, task: Task) -> CheckResult | None:
         if name == "rules":
             return check_rules(traj, task, self.cfg.rules)
+        if name == "grounding":
+            return check_grounding(traj, task, self.cfg.grounding)
         if name == "state":
             return check_state(traj, task, self.cfg.state, self.replay)
         if name == "tests":

@@ -2,7 +2,8 @@
 
 Each violation has a code; any violation fails the check. The score starts at 1 and loses the
 penalty of every violation and of every call beyond the expected pattern (K2's budget control:
-needless length costs, padding fails).
+needless length costs, padding fails). Policies of the system prompt are rules too: when it asks
+for a confirmation before a change, a write without the user's yes is `write_without_confirmation`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from judges.config import RulesConfig
+from judges.confirmation import is_affirmative, is_write, requires_confirmation
 from toolforge.core.ids import canonical_json
 from toolforge.core.types import CheckResult, Message, Task, Trajectory
 
@@ -43,6 +45,7 @@ def check_rules(traj: Trajectory, task: Task | None, cfg: RulesConfig) -> CheckR
     violations += _turn_violations(traj.messages)
     violations += _end_violations(traj, cfg)
     violations += _error_violations(traj.messages)
+    violations += _confirmation_violations(traj)
     if task is not None and cfg.require_expected_tools:
         violations += _expected_tool_violations(traj, task, offered)
     budget_violations, budget = _budget(traj, task, cfg)
@@ -180,6 +183,40 @@ def _error_violations(messages: list[Message]) -> list[Violation]:
                 )
             )
     return out
+
+
+def _confirmation_violations(traj: Trajectory) -> list[Violation]:
+    """When the system prompt asks for it, every write follows the user's yes to the agent's
+    question: the latest user turn before the write is affirmative and answers an assistant text
+    turn that asked something. One yes covers the writes up to the next user turn; the opening
+    request is never a yes."""
+    messages = traj.messages
+    system = next((m.content for m in messages if m.role == "system"), None)
+    if not requires_confirmation(system):
+        return []
+    functions = {f["name"]: f for f in (t.get("function", t) for t in traj.tools)}
+    first_user = next((i for i, m in enumerate(messages) if m.role == "user"), None)
+    out: list[Violation] = []
+    for index, call in traj.tool_calls:
+        if not is_write(functions.get(call.name, {"name": call.name})):
+            continue
+        if not _confirmed(messages, index, first_user):
+            out.append(
+                Violation(
+                    "write_without_confirmation",
+                    f"message {index}: {call.name} changes the world without the user's yes to a "
+                    "confirmation question, which the system prompt asks for",
+                )
+            )
+    return out
+
+
+def _confirmed(messages: list[Message], index: int, first_user: int | None) -> bool:
+    user = next((i for i in range(index - 1, -1, -1) if messages[i].role == "user"), None)
+    if user is None or user == first_user or not is_affirmative(messages[user].content):
+        return False
+    asked = next((m for m in reversed(messages[:user]) if m.role == "assistant"), None)
+    return asked is not None and not asked.tool_calls and "?" in (asked.content or "")
 
 
 def _expected_tool_violations(

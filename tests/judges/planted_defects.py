@@ -167,8 +167,10 @@ def defects() -> dict[str, tuple[Trajectory, str, str]]:
         _result("c2", {"error": "order service timed out"}, error=True),
         Message(role="assistant", content="All set: order ord_1 is cancelled."),
     ]
+    # The agent mixes up the two orders the lookup named: a grounded id, the wrong one.
     wrong_state = [
-        *LOOKUP,
+        LOOKUP[0],
+        _result("c1", {"id": "ord_1", "status": "pending", "same_items_as": "ord_2"}),
         Message(
             role="assistant",
             content=None,

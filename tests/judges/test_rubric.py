@@ -51,7 +51,7 @@ async def test_rubric_scores_are_parsed_and_stored(
     stored = sqlite_store.get(Verdict, verdict.id)
     assert stored == verdict
     rubric = next(c for c in stored.checks if c.check == "rubric")
-    assert [c.check for c in stored.checks] == ["rules", "state", "rubric"]
+    assert [c.check for c in stored.checks] == ["rules", "grounding", "state", "rubric"]
     # weights: success 2+2, pattern 1, checkpoint 1, general 4 x 0.5 -> 7.5 of 8 met
     assert rubric.score == pytest.approx(7.5 / 8, abs=1e-4)
     assert rubric.passed and stored.accepted
@@ -104,9 +104,9 @@ async def test_without_short_circuit_every_check_runs(server: TestServer, cfg: L
     async with LLMClient() as client:
         judge = Judge(JudgeConfig(short_circuit=False), llm=client, llm_cfg=cfg)
         verdict = await judge.judge(traj, planted.task())
-    assert [c.check for c in verdict.checks] == ["rules", "state", "rubric"]
+    assert [c.check for c in verdict.checks] == ["rules", "grounding", "state", "rubric"]
     assert verdict.failed_checks() == ["state"] and not verdict.accepted
-    assert verdict.score == pytest.approx(2 / 3, abs=1e-3)
+    assert verdict.score == pytest.approx(3 / 4, abs=1e-3)
 
 
 def test_the_rubric_needs_a_client_unless_disabled() -> None:

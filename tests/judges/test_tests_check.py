@@ -64,7 +64,7 @@ async def test_a_patch_that_does_not_apply_fails(grader: SandboxGrader) -> None:
 async def test_the_judge_runs_the_tests_check_for_code_tasks_only(grader: SandboxGrader) -> None:
     judge = Judge(JudgeConfig.model_validate({"rubric": {"enabled": False}}), grader=grader)
     verdict = await judge.judge(attempt(grader.code_tasks["median"].gold_patch or ""), code_task())
-    assert [c.check for c in verdict.checks] == ["rules", "state", "tests"] and verdict.accepted
+    assert [c.check for c in verdict.checks] == ["rules", "grounding", "state", "tests"] and verdict.accepted
     plain = code_task().model_copy(update={"difficulty": "single_call", "metadata": {}})
     verdict = await judge.judge(attempt(""), plain)
-    assert [c.check for c in verdict.checks] == ["rules", "state"]
+    assert [c.check for c in verdict.checks] == ["rules", "grounding", "state"]
