@@ -128,6 +128,36 @@ def render_card(cfg: ExportConfig, stats: dict[str, Any], provenance: dict[str, 
     return "\n".join(out)
 
 
+def upsert_section(card: str, section: str, before: str = "## Domains") -> str:
+    """`card` with `section` (markdown opening with its `## ` heading) in place of the section of
+    that heading, everything else kept; a new section goes before the `before` heading, else last."""
+    heading = section.splitlines()[0].rstrip()
+    lines = card.splitlines()
+    body = [*section.rstrip("\n").splitlines(), ""]
+    starts = _headings(lines)
+    if heading in starts:
+        start = starts[heading]
+        end = min((i for i in starts.values() if i > start), default=len(lines))
+        lines[start:end] = body
+    elif before in starts:
+        lines[starts[before] : starts[before]] = body
+    else:
+        lines += ([""] if lines and lines[-1].strip() else []) + body
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _headings(lines: list[str]) -> dict[str, int]:
+    """Line index of each `#`/`##` heading outside code fences (a `## ` inside a fence is text)."""
+    found: dict[str, int] = {}
+    fenced = False
+    for i, line in enumerate(lines):
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and (line.startswith("## ") or line.startswith("# ")):
+            found.setdefault(line.rstrip(), i)
+    return found
+
+
 def _sampling_section(sampling: dict[str, Any]) -> list[str]:
     out = [
         "",

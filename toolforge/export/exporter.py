@@ -16,8 +16,9 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from judges.audit import audit_rows
 from toolforge.core.store import Store
-from toolforge.export.card import FILES, render_card
+from toolforge.export.card import FILES, render_card, upsert_section
 from toolforge.export.config import ExportConfig
 from toolforge.export.formats import k2_line, openai_line, parquet_table, sharegpt_line
 from toolforge.export.records import ExportRecord, keep, load_records
@@ -68,13 +69,14 @@ def export_records(
             dropped[why] = dropped.get(why, 0) + 1
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    openai_rows = [openai_line(r) for r in exported]  # written as openai.jsonl and audited
     files: dict[str, Path] = {}
     sharegpt_dropped = 0
     for fmt in cfg.formats:
         path = out_dir / FILES[fmt][1]
         files[fmt] = path
         if fmt == "openai":
-            _write_atomic(path, _jsonl(openai_line(r) for r in exported))
+            _write_atomic(path, _jsonl(openai_rows))
         elif fmt == "k2":
             _write_atomic(path, _jsonl(k2_line(r) for r in exported))
         elif fmt == "sharegpt":
@@ -94,8 +96,12 @@ def export_records(
     stats["formats"] = list(cfg.formats)
     if sampling is not None:
         stats["sampling"] = sampling
+    # The card carries the audit of the rows exactly as exported (the same as `toolforge audit`).
+    audit = audit_rows(openai_rows)
+    stats["audit"] = audit.model_dump(mode="json")
     _write_atomic(out_dir / "stats.json", json.dumps(stats, indent=2, sort_keys=True) + "\n")
-    _write_atomic(out_dir / "README.md", render_card(cfg, stats, provenance or {}))
+    card = upsert_section(render_card(cfg, stats, provenance or {}), audit.markdown())
+    _write_atomic(out_dir / "README.md", card)
     return ExportResult(out_dir=out_dir, files=files, stats=stats)
 
 
