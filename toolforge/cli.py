@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from toolforge.commands import (
+    audit,
     code_tasks,
     doctor,
     episodes,
@@ -37,6 +38,7 @@ app.add_typer(code_tasks.app, name="code-tasks")
 app.add_typer(tools.app, name="tools")
 app.add_typer(generate.app, name="generate")
 app.add_typer(export.app, name="export")
+app.command()(audit.audit)
 app.add_typer(llm.app, name="llm")
 
 
