@@ -97,6 +97,11 @@ class AuditReport(BaseModel):
             "Measured from the rows of `openai.jsonl` alone by `toolforge audit`, independently of the judges.",
             "",
             f"{self.rows} rows, {self.rows_with_tool_calls} with tool calls"
+            + (
+                "; by domain: " + ", ".join(f"{k} {n}" for k, n in self.domains.items())
+                if self.domains
+                else ""
+            )
             + (f"; {len(self.bad_lines)} unreadable line(s) skipped." if self.bad_lines else "."),
             "",
             "| figure | count | of | share | bar | result |",
@@ -308,8 +313,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 def numbers_in(text: str) -> list[str]:
     """Numbers a reply asserts: runs of 2+ digits and decimals, ids and list markers left out."""
-    for token in id_tokens(text):
-        text = text.replace(token, " ")
+    text = _TOKEN.sub(lambda m: " " if is_id_like(m.group()) else m.group(), text)
     text = _THOUSANDS.sub("", _LIST_MARKER.sub(" ", text))
     return [n for n in _NUMBER.findall(text) if "." in n or len(n) >= 2]
 
@@ -650,11 +654,17 @@ _AFFIRMATIVE = re.compile(
     r"|absolutely|of course)\b",
     re.IGNORECASE,
 )
-_NEGATIVE_START = re.compile(r"^\W*(no|nope|nah|don'?t|do not|not|wait|hold on|stop|cancel)\b", re.IGNORECASE)
+_NEGATIVE_START = re.compile(r"^\W*(no|nope|nah|not|wait|stop|cancel)\b", re.IGNORECASE)
+# Anywhere in the turn: "I'm not sure", "sure, but don't place it yet" confirm nothing.
+_NEGATIVE = re.compile(
+    r"\b(not sure|not yet|not now|don['’]?t|do not|hold on|never ?mind|rather not)\b", re.IGNORECASE
+)
 
 
 def _affirmative(text: str) -> bool:
-    return bool(_AFFIRMATIVE.search(text)) and not _NEGATIVE_START.match(text)
+    if _NEGATIVE_START.match(text) or _NEGATIVE.search(text):
+        return False
+    return bool(_AFFIRMATIVE.search(text))
 
 
 def _confirmed_before(row: Row, index: int) -> bool:
@@ -694,13 +704,13 @@ _PARTICIPLES = (
 )
 _SUCCESS = re.compile(
     rf"\bdone\b|\bsuccess(ful(ly)?)?\b|\ball set\b|\b(has|have|had) been ({_PARTICIPLES})\b"
-    rf"|\b(is|are|was|were) (now )?({_PARTICIPLES})\b|\bI('ve| have) (gone ahead and |now |just )?({_PARTICIPLES})\b"
-    r"|\bI'?ve\b",
+    rf"|\b(is|are|was|were) (now )?({_PARTICIPLES})\b|\bI(['’]ve| have) (gone ahead and |now |just )?({_PARTICIPLES})\b"
+    r"|\bI['’]?ve\b",
     re.IGNORECASE,
 )
 _FAILURE = re.compile(
-    r"\b(fail(ed|ure|s)?|error|unable|couldn'?t|could not|can'?t|cannot|didn'?t|did not|wasn'?t|was not"
-    r"|isn'?t|not (been|able|possible)|unfortunately|unavailable)\b",
+    r"\b(fail(ed|ure|s)?|error|unable|couldn['’]?t|could not|can['’]?t|cannot|didn['’]?t|did not|wasn['’]?t"
+    r"|was not|isn['’]?t|not (been|able|possible)|unfortunately|unavailable)\b",
     re.IGNORECASE,
 )
 

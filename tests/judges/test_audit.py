@@ -14,7 +14,16 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from judges.audit import AuditReport, audit_jsonl, audit_rows, is_date_text, mask, tool_kind
+from judges.audit import (
+    AuditReport,
+    audit_jsonl,
+    audit_rows,
+    claims_success,
+    is_date_text,
+    mask,
+    numbers_in,
+    tool_kind,
+)
 from toolforge.cli import app
 from toolforge.core.types import Message, Trajectory
 from toolforge.export import ExportConfig, ExportFilter, ExportRecord, export_records
@@ -333,6 +342,30 @@ def test_confirmation_rules() -> None:
         .denominator
         == 0
     )
+
+
+@pytest.mark.parametrize(
+    ("answer", "confirms"),
+    [
+        ("Yes please.", True),
+        ("Sure, go ahead", True),
+        ("ok", True),
+        ("I'm not sure, is it dimmable?", False),
+        ("No, just one.", False),
+        ("Sure, but don't order yet", False),
+        ("It's cus_ada.", False),
+    ],
+)
+def test_what_counts_as_a_yes(answer: str, confirms: bool) -> None:
+    m = _replace(_follow_messages(), 9, user(answer))
+    assert audit_rows([row("y", m)]).figure("unconfirmed_writes").numerator == (0 if confirms else 2)
+
+
+def test_numbers_and_claims_in_text() -> None:
+    # Ids are not numbers, whichever is a prefix of the other; list markers are not numbers either.
+    assert numbers_in("1. ord_1 and ord_123 cost 12.50 (1,299 in all)\n10. done") == ["12.50", "1299"]
+    assert claims_success("I’ve placed the order.") and claims_success("All set!")
+    assert not claims_success("That couldn’t go through, I’ll retry.")
 
 
 def test_rereads_after_a_write_may_differ() -> None:
