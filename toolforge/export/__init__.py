@@ -11,7 +11,8 @@ Formats (`ExportConfig.formats`):
 - `k2`       — `k2.jsonl`: `{"id", "text"}`, the conversation in Kimi K2's chat template
   (`toolforge.core.k2_chat.render_k2`).
 
-Every export writes `README.md` (the dataset card) and `stats.json` beside the files.
+Every export writes `README.md` (the dataset card) and `stats.json` beside the files; the card's
+`## Audit` section holds `judges.audit`'s figures over the exported rows (`toolforge audit` redoes it).
 """
 
 from toolforge.export.config import ExportConfig, ExportFilter
