@@ -22,11 +22,18 @@ STYLES = [
     "warm, plain-spoken",
     "precise and efficient",
 ]
+# Every agent follows these (blueprints act on them and the judges enforce them) ...
 POLICIES = [
-    "Confirm the key details with the user before any change that cannot be undone.",
-    "Never guess identifiers: look them up with a tool or ask the user.",
+    "Look a record up before acting on it.",
+    "Never guess an id: ask the user or find it with a tool.",
+    "Before any change (creating, updating, cancelling or removing anything), say what you will do "
+    "and wait for the user's yes.",
+]
+# ... and one of these.
+STYLE_POLICIES = [
     "When a tool fails, explain what happened and retry or offer an alternative.",
     "Only state facts that come from the user or from tool results.",
+    "Keep answers short and quote the exact values the tools return.",
 ]
 
 
@@ -56,7 +63,7 @@ def _domain(tools: Sequence[ToolSpec]) -> str:
 def template_prompt(tools: Sequence[ToolSpec], domain: str, rng: random.Random) -> AgentPrompt:
     area = (domain or "general").split("/")[-1].split(":")[-1].replace("_", " ")
     style = rng.choice(STYLES)
-    rules = rng.sample(POLICIES, k=3)
+    rules = [*POLICIES, rng.choice(STYLE_POLICIES)]
     abilities = "\n".join(f"- {t.name}: {(t.description or '').split('. ')[0]}" for t in tools)
     name = f"{area.title()} Assistant"
     prompt = (

@@ -7,12 +7,14 @@ judges' reference for a trajectory's end state.
 from __future__ import annotations
 
 import copy
+import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from environments.executors.base import ToolResult
+from environments.executors.base import CallContext, ToolResult
+from environments.executors.mcp_pool import MCPPool
 from environments.executors.schema_sim import SchemaSimulator
 from environments.executors.schemas import inline_refs
 from environments.executors.semantics import Semantics, semantics
@@ -25,15 +27,21 @@ from toolforge.core.types import ExpectedCall, Task, ToolSpec
 Source = Literal["result", "state", "user"]
 _QUERY_ARGS = ("query", "q", "search", "keyword", "keywords", "term")
 _NAME_FIELDS = ("name", "title", "label", "subject")
+_WORLD_IDS = itertools.count()  # names each world a replay starts, unique within the process
 
 
 class Replayer:
-    """Runs calls synchronously on a state: Python toolkit tools on their toolkit, every other tool
-    on the schema simulator; injected faults first, as in an episode."""
+    """Runs calls on a world: Python toolkit tools on their toolkit, tools of a served MCP world on
+    a fresh copy of the real server (`mcp`, per-episode sessions), every other tool on the schema
+    simulator; injected faults first, as in an episode."""
 
-    def __init__(self, toolkits: Sequence[type[Toolkit]] = ()) -> None:
+    def __init__(self, toolkits: Sequence[type[Toolkit]] = (), mcp: MCPPool | None = None) -> None:
         self.schema = SchemaSimulator()
         self.toolkit = ToolkitExecutor(list(toolkits)) if toolkits else None
+        self.mcp = mcp
+
+    def on_server(self, tool: ToolSpec) -> bool:
+        return tool.source == "mcp" and self.mcp is not None and self.mcp.serves(tool)
 
     def run(self, tool: ToolSpec, arguments: dict[str, Any], state: State) -> ToolResult:
         fault = take_fault(state, tool.name)
@@ -45,6 +53,26 @@ class Replayer:
             return self.toolkit.run(tool.name, arguments, state)
         return self.schema.run(tool, arguments, state)
 
+    async def arun(
+        self, tool: ToolSpec, arguments: dict[str, Any], state: State, world_id: str
+    ) -> ToolResult:
+        """`run`, with the tools of a served world executed on the world's own server."""
+        if not self.on_server(tool):
+            return self.run(tool, arguments, state)
+        assert self.mcp is not None
+        fault = take_fault(state, tool.name)
+        if fault is not None:
+            return ToolResult.error(f"Error: {fault}")
+        result = await self.mcp.execute(tool, arguments, CallContext(state=state, episode_id=world_id))
+        if result.is_error and not result.content.startswith("Error"):
+            result.content = f"Error: {result.content}"
+        return result
+
+    async def close(self, world_id: str, state: State) -> None:
+        """End the world: its servers stop and their end states go into `state["_mcp"]`."""
+        if self.mcp is not None:
+            await self.mcp.release(world_id, state)
+
 
 @dataclass
 class Replay:
@@ -53,21 +81,40 @@ class Replay:
     errors: list[bool]
 
 
-def replay_blueprint(task: Task, tools: Sequence[ToolSpec], toolkits: Sequence[type[Toolkit]] = ()) -> Replay:
-    """Play the task's blueprint actions on a fresh copy of its initial state."""
+async def replay_blueprint(
+    task: Task, tools: Sequence[ToolSpec], toolkits: Sequence[type[Toolkit]] = (), mcp: MCPPool | None = None
+) -> Replay:
+    """Play the task's blueprint actions on a fresh copy of its initial world."""
     if task.blueprint is None:
         raise ValueError(f"task {task.id} has no blueprint to replay")
     by_name = {t.name: t for t in tools}
-    replayer = Replayer(toolkits)
+    replayer = Replayer(toolkits, mcp)
     state = copy.deepcopy(task.initial_state)
+    world_id = f"replay-{task.id}-{next(_WORLD_IDS)}"
     results, errors = [], []
-    for action in task.blueprint.actions:
-        if action.name not in by_name:
-            raise ValueError(f"blueprint of task {task.id} calls {action.name}, which is not among the tools")
-        out = replayer.run(by_name[action.name], action.arguments, state)
-        results.append(out.structured if not out.is_error else {"error": out.content})
-        errors.append(out.is_error)
+    try:
+        for action in task.blueprint.actions:
+            if action.name not in by_name:
+                raise ValueError(
+                    f"blueprint of task {task.id} calls {action.name}, which is not among the tools"
+                )
+            out = await replayer.arun(by_name[action.name], action.arguments, state, world_id)
+            results.append(out.structured if not out.is_error else {"error": out.content})
+            errors.append(out.is_error)
+    finally:
+        await replayer.close(world_id, state)
     return Replay(end_state=state, results=results, errors=errors)
+
+
+def world_view(state: State) -> State:
+    """The records a blueprint may draw from: the simulated collections and those of every
+    served world (`_mcp`), side by side."""
+    view = {k: v for k, v in state.items() if not k.startswith("_")}
+    for doc in (state.get("_mcp") or {}).values():
+        for name, coll in doc.items():
+            if not name.startswith("_") and isinstance(coll, dict):
+                view.setdefault(name, coll)
+    return view
 
 
 # ---- arguments ----------------------------------------------------------------------------------
@@ -202,60 +249,96 @@ class Built:
         return [s.result for s in self.steps]
 
 
-def execute_chain(
+TRANSIENT_ERRORS = (
+    "Service temporarily unavailable (503). Please retry.",
+    "Request timed out after 30 s; the call had no effect. Please retry.",
+    "Rate limit exceeded (429): try again in a moment.",
+)
+
+
+async def execute_chain(
     chain: Sequence[ToolSpec],
     initial_state: State,
     rng: random.Random,
     replayer: Replayer,
     fault_first: bool = False,
+    world: World | None = None,
 ) -> Built | None:
-    """Draw arguments for each tool of `chain` and run it; None when a call fails (another seed
-    will do). With `fault_first` the first call meets an injected transient failure and is retried."""
+    """Draw arguments for each tool of `chain` from the world and run it there; None when a call
+    fails (another seed will do). With `fault_first` the first call meets an injected transient
+    failure and is retried. `world` is the served world to run on (a fresh one when None); the
+    caller may hand an untouched world to the next try (`World.touched`)."""
     start = copy.deepcopy(initial_state)
     faults: list[dict[str, Any]] = []
     if fault_first and chain:
-        faults = [
-            {
-                "tool": chain[0].name,
-                "error": "Service temporarily unavailable (503). Please retry.",
-                "times": 1,
-            }
-        ]
+        faults = [{"tool": chain[0].name, "error": rng.choice(TRANSIENT_ERRORS), "times": 1}]
         start["_faults"] = copy.deepcopy(faults)
     state = copy.deepcopy(start)
+    view = world_view(state)
     prior: list[tuple[Semantics, Any]] = []
     steps: list[Step] = []
-    for i, tool in enumerate(chain):
-        step = draw_arguments(tool, state, prior, rng)
-        out = replayer.run(tool, step.arguments, state)
-        if out.is_error and fault_first and i == 0:
-            failed = Step(tool, step.arguments, step.sources, {"error": out.content}, True)
-            steps.append(failed)
-            out = replayer.run(tool, step.arguments, state)
-        if out.is_error:
-            return None
-        step.result = out.structured
-        steps.append(step)
-        prior.append((semantics(tool), out.structured))
+    own = world is None
+    world = world or World()
+    try:
+        for i, tool in enumerate(chain):
+            step = draw_arguments(tool, view if replayer.on_server(tool) else state, prior, rng)
+            out = await replayer.arun(tool, step.arguments, state, world.id)
+            if out.is_error and fault_first and i == 0:
+                failed = Step(tool, step.arguments, step.sources, {"error": out.content}, True)
+                steps.append(failed)
+                out = await replayer.arun(tool, step.arguments, state, world.id)
+            if out.is_error:
+                return None
+            world.touched |= replayer.on_server(tool) and semantics(tool).mutates
+            step.result = out.structured
+            steps.append(step)
+            prior.append((semantics(tool), out.structured))
+        await replayer.close(world.id, state)
+        world.closed = True
+    finally:
+        if own and not world.closed:
+            await replayer.close(world.id, state)
     return Built(steps=steps, initial_state=start, end_state=state, faults=faults)
+
+
+@dataclass
+class World:
+    """One fresh copy of the served worlds a chain runs on. A try that failed before any of its
+    calls could change the world (reads only; a failed call changes nothing) leaves it untouched,
+    so the next try can run on it instead of starting the servers again."""
+
+    id: str = field(default_factory=lambda: f"blueprint-{next(_WORLD_IDS)}")
+    touched: bool = False
+    closed: bool = False
 
 
 # ---- initial state ------------------------------------------------------------------------------
 
 
 def seed_state(
-    tools: Sequence[ToolSpec], rng: random.Random, toolkits: Sequence[type[Toolkit]] = (), per_kind: int = 3
+    tools: Sequence[ToolSpec],
+    rng: random.Random,
+    toolkits: Sequence[type[Toolkit]] = (),
+    per_kind: int = 3,
+    worlds: dict[str, State] | None = None,
 ) -> State:
-    """A starting world for `tools`: each toolkit's default world, and for simulated tools a few
-    records of every entity kind they read, change or reference by id, shaped like what a read
-    of that kind returns (else like what its create takes), foreign keys pointing at real ids."""
+    """A starting world for `tools`: each toolkit's default world, the seeded world of each real
+    server that serves some of them (`worlds`: server id → its fresh state, kept under `_mcp`),
+    and for simulated tools a few records of every entity kind they read, change or reference by
+    id, shaped like what a read of that kind returns (else like what its create takes), foreign
+    keys pointing at real ids."""
     names = {t.name for t in tools}
+    worlds = worlds or {}
     state: State = {}
     for kit in toolkits:
         if names & set(kit.methods()):
             state.update(kit.initial_state())
+    served = sorted({t.origin for t in tools if t.source == "mcp" and t.origin in worlds})
+    if served:
+        state["_mcp"] = {origin: copy.deepcopy(worlds[origin]) for origin in served}
+    simulated = [t for t in tools if t.source != "python" and not (t.source == "mcp" and t.origin in worlds)]
     shapes: dict[str, dict[str, Any]] = {}
-    for tool in sorted((t for t in tools if t.source != "python"), key=lambda t: t.name):
+    for tool in sorted(simulated, key=lambda t: t.name):
         sem = semantics(tool)
         kinds = {sem.kind} if sem.effect != "create" else set()
         kinds |= {k for p in tool.input_schema.get("properties", {}) if (k := _id_kind(p))}

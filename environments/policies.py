@@ -8,9 +8,11 @@
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from typing import Any, Protocol
 
+from environments import phrasing
 from environments.episode import Episode
 from environments.executors.semantics import semantics
 from toolforge.core.types import ExpectedCall, Message, ToolCall
@@ -70,7 +72,16 @@ def clarifying_question(keys: list[str]) -> str:
     return f"I can help with that. Could you tell me the {listed}?"
 
 
+_AFFIRMATIVE = re.compile(
+    r"\b(yes|yep|yeah|sure|go ahead|proceed|confirm(ed)?|ok(ay)?|please do|sounds good)\b", re.I
+)
+
+
 class BlueprintPolicy:
+    """Plays the blueprint as the agents' policies ask: withheld facts are asked for first; before
+    a run of writes the assistant says what it will do and waits for the user's yes; the final
+    reply is written from this episode's actual last result, not from the blueprint's."""
+
     name = "blueprint"
 
     async def act(self, messages: list[Message], episode: Episode) -> Message:
@@ -84,10 +95,33 @@ class BlueprintPolicy:
             return Message(role="assistant", content=clarifying_question(withheld))
         calls, results = _calls_and_results(messages)
         done = len(calls)
+        mapping = _actual_values(calls, results, task.blueprint.expected_results)
         if done < len(actions):
+            mutates = {t.name: semantics(t).mutates for t in episode.tools}
+            if mutates.get(actions[done].name) and not _in_confirmed_run(actions, done, mutates):
+                ask = self._ask(actions, done, mutates, mapping, task.id)
+                if not _answered(messages, ask):
+                    return Message(role="assistant", content=ask)
+                if not _AFFIRMATIVE.search(messages[-1].content or ""):
+                    return Message(role="assistant", content="Understood. I haven't changed anything.")
             effects = {t.name: semantics(t).effect for t in episode.tools}
-            return self._call(actions, done, calls, results, task.blueprint.expected_results, effects)
-        return Message(role="assistant", content=task.blueprint.final_reply or "All done.")
+            return self._call(actions, done, calls, results, mapping, effects)
+        return Message(role="assistant", content=self._final(calls, results, episode))
+
+    def _ask(
+        self,
+        actions: list[ExpectedCall],
+        index: int,
+        mutates: dict[str, bool],
+        mapping: dict[str, str],
+        task_id: str,
+    ) -> str:
+        run = []
+        for action in actions[index:]:
+            if not mutates.get(action.name):
+                break
+            run.append(phrasing.plan(action.name, _substitute(action.arguments, mapping)))
+        return phrasing.ask_before(run, (task_id, index))
 
     def _call(
         self,
@@ -95,31 +129,67 @@ class BlueprintPolicy:
         index: int,
         calls: list[ToolCall],
         results: dict[str, Message],
-        expected_results: list[Any],
+        mapping: dict[str, str],
         effects: dict[str, str],
     ) -> Message:
-        mapping: dict[str, str] = {}
-        last_error = None
-        for i, call in enumerate(calls):
-            result = results.get(call.id)
-            if result is None or i >= len(expected_results):
-                continue
-            last_error = (result.content or "") if result.is_error else None
-            if result.is_error:
-                continue
-            try:
-                actual = json.loads(result.content or "null")
-            except json.JSONDecodeError:
-                continue
-            _pair_strings(expected_results[i], actual, mapping)
+        last = results.get(calls[-1].id) if calls else None
         action = actions[index]
         arguments = _substitute(action.arguments, mapping)
-        if last_error is not None and index > 0 and actions[index - 1].name == action.name:
-            text = f"That didn't go through ({last_error.removeprefix('Error: ')[:80]}). Let me try again."
+        if last is not None and last.is_error and actions[index - 1].name == action.name:
+            error = (last.content or "").removeprefix("Error: ")[:80]
+            text = f"That didn't go through ({error}). It looks temporary, so I'll try once more."
         else:
             text = _pick(_OPENERS[effects.get(action.name, "action")], action.name, index)
         call = ToolCall.make(f"call_{index}", action.name, arguments)
         return Message(role="assistant", content=text, tool_calls=[call])
+
+    def _final(self, calls: list[ToolCall], results: dict[str, Message], episode: Episode) -> str:
+        """The outcome, from this episode's last result."""
+        if not calls:
+            return episode.task.blueprint.final_reply if episode.task.blueprint else "All done."
+        last_call = calls[-1]
+        last = results.get(last_call.id)
+        if last is None or last.is_error:
+            error = (last.content if last is not None else "no result").removeprefix("Error: ")
+            return f"I'm sorry, {last_call.name.replace('_', ' ')} failed: {error}"
+        try:
+            value = json.loads(last.content or "null")
+        except json.JSONDecodeError:
+            value = last.content
+        wrote = any(semantics(t).mutates for t in episode.tools if t.name in {c.name for c in calls})
+        return phrasing.final_reply(last_call.name, value, wrote, (episode.task.id, "final"))
+
+
+def _actual_values(
+    calls: list[ToolCall], results: dict[str, Message], expected_results: list[Any]
+) -> dict[str, str]:
+    """Each string the blueprint's world returned, mapped to what this episode's world returned."""
+    mapping: dict[str, str] = {}
+    for i, call in enumerate(calls):
+        result = results.get(call.id)
+        if result is None or result.is_error or i >= len(expected_results):
+            continue
+        try:
+            actual = json.loads(result.content or "null")
+        except json.JSONDecodeError:
+            continue
+        _pair_strings(expected_results[i], actual, mapping)
+    return mapping
+
+
+def _in_confirmed_run(actions: list[ExpectedCall], index: int, mutates: dict[str, bool]) -> bool:
+    """A write right after a write (or a retry of the same write) is part of the run the user
+    already confirmed."""
+    return index > 0 and bool(mutates.get(actions[index - 1].name))
+
+
+def _answered(messages: list[Message], ask: str) -> bool:
+    """The assistant asked `ask` and the user has replied since."""
+    for i in range(len(messages) - 1, -1, -1):
+        m = messages[i]
+        if m.role == "assistant" and not m.tool_calls and m.content == ask:
+            return i < len(messages) - 1 and messages[-1].role == "user"
+    return False
 
 
 class LLMPolicy:

@@ -16,11 +16,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from environments.blueprints import Built, Replayer, execute_chain, seed_state
+from environments import phrasing
+from environments.blueprints import Built, Replayer, World, execute_chain, seed_state
+from environments.config import MCPServerConfig
+from environments.errors import InfraError
+from environments.executors.mcp_pool import MCPPool
 from environments.executors.semantics import semantics
 from environments.task_writer import write_task
 from environments.toolkit import Toolkit, load_toolkit
-from toolforge.core.errors import StructuredOutputError
+from toolforge.core.errors import ConfigError, StructuredOutputError
 from toolforge.core.ids import digest
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Blueprint, Difficulty, ExpectedCall, Rubric, Task, ToolSpec, UserGoal
@@ -47,6 +51,8 @@ class TaskGenConfig(BaseModel):
     # programmatic blueprint; llm_free: the model writes the whole task (task_writer.py).
     writer: Literal["template", "llm", "llm_free"] = "template"
     toolkits: list[str] = Field(default_factory=list)
+    # Real servers whose worlds tasks are sampled from and replayed on (fresh copy each time).
+    mcp_servers: dict[str, MCPServerConfig] = Field(default_factory=dict)
     max_tries: int = Field(12, ge=1)
 
 
@@ -63,45 +69,30 @@ class TaskText(BaseModel):
     final_reply: str = Field(description="the assistant's final message when everything is done")
 
 
-def _sentence(text: str) -> str:
-    first = (text or "").strip().split(". ")[0].rstrip(".")
-    return first[:1].lower() + first[1:] if first else ""
-
-
-def _phrase(tool: ToolSpec) -> str:
-    return _sentence(tool.description) or tool.name.replace("_", " ")
-
-
 def _show(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def describe_result(result: Any) -> str:
-    """A short, truthful summary of a tool result for the templated final reply."""
-    if isinstance(result, list):
-        ids = [str(r["id"]) for r in result if isinstance(r, dict) and "id" in r][:5]
-        return f"{len(result)} found" + (f" ({', '.join(ids)})" if ids else "")
-    if isinstance(result, dict):
-        for value in result.values():
-            if isinstance(value, list):
-                return describe_result(value)
-        fields = [f"{k} {_show(v)}" for k, v in result.items() if isinstance(v, str | int | float | bool)][:4]
-        return ", ".join(fields) or "ok"
-    return _show(result) if result is not None else "ok"
+    """A short, truthful summary of a tool result (values verbatim)."""
+    return phrasing.describe(result) or "ok"
 
 
 def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built, rng: random.Random) -> Task:
+    """The language around a built chain, from the tools' names and the world's values: the user
+    speaks from a goal in a persona's style and never quotes a tool description."""
     steps = [s for s in built.steps if not s.is_error]
     facts = built.user_facts()
     persona, style = rng.choice(PERSONAS)
-    wants = [_phrase(s.tool) for s in steps]
-    description = "You want the assistant to " + "; then ".join(wants) + "."
-    details = ", ".join(f"{k.replace('_', ' ')}: {_show(v)}" for k, v in facts.items())
-    withheld = sorted(facts) if difficulty == "clarification" else []
-    opening = "Hi! Could you help me " + ", and then ".join(wants) + "?"
-    if details and not withheld:
-        opening += f" Here are the details — {details}."
+    key = (agent.id, difficulty, seed)
     mutating = [s for s in steps if semantics(s.tool).mutates]
+    withheld = sorted(facts) if difficulty == "clarification" else []
+    told = {} if withheld else facts
+    wants = [phrasing.intent(s.tool.name, s.arguments, told) for s in (mutating or steps[-1:])]
+    goal = phrasing.join_intents(wants)
+    known = ", ".join(f"{phrasing.field_name(k)} {_show(v)}" for k, v in facts.items())
+    description = f"You want to {goal}." + (f" You know: {known}." if known else "")
+    opening = phrasing.opening(goal, told, style, key)
     criteria = [
         f"Calls {s.tool.name} with " + ", ".join(f"{k}={_show(v)}" for k, v in s.arguments.items())
         for s in (mutating or steps)
@@ -110,17 +101,22 @@ def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built,
         criteria.append(
             "The world ends in the blueprint's end state (same records created, changed or removed)"
         )
-    criteria.append("The final reply tells the user the outcome truthfully, without invented facts")
+    criteria.append("The final reply tells the user the outcome truthfully, using the results' values")
     checkpoints = [f"Step {i + 1}: {s.tool.name} succeeds" for i, s in enumerate(steps)]
+    if mutating:
+        checkpoints.insert(
+            0,
+            "States the change and waits for the user's yes before "
+            + ", ".join(s.tool.name for s in mutating),
+        )
     if withheld:
         checkpoints.insert(0, "Asks the user for " + ", ".join(withheld) + " before calling any tool")
     if built.faults:
         checkpoints.insert(
-            0, f"Handles the failed {built.faults[0]['tool']} call by retrying, not by giving up"
+            0, f"Handles the failed {built.faults[0]['tool']} call (a transient error) by retrying it once"
         )
-    final = "Done — " + "; ".join(
-        f"{s.tool.name.replace('_', ' ')}: {describe_result(s.result)}" for s in steps
-    )
+    last = steps[-1]
+    final = phrasing.final_reply(last.tool.name, last.result, bool(mutating), key)
     return Task(
         agent_id=agent.id,
         user_goal=UserGoal(
@@ -214,29 +210,73 @@ def _chain_length(difficulty: Difficulty, config: TaskGenConfig, rng: random.Ran
     return 1
 
 
-def build_task(
+def with_lookup(chain: list[ToolSpec], tools: Sequence[ToolSpec]) -> list[ToolSpec]:
+    """Look a record up before changing it (the agents' policy): a chain that opens with a write on
+    a record named by id starts with the read of that record, when the agent has one."""
+    if not chain or not semantics(chain[0]).mutates:
+        return chain
+    id_params = [p for p in chain[0].input_schema.get("properties", {}) if p == "id" or p.endswith("_id")]
+    for param in id_params:
+        for tool in tools:
+            sem = semantics(tool)
+            if sem.effect == "read" and sem.id_param == param and tool.name != chain[0].name:
+                return [tool, *chain]
+    return chain
+
+
+async def build_task(
     agent: Agent,
     tools: Sequence[ToolSpec],
     graph: ToolGraph,
     difficulty: Difficulty,
     seed: int,
     config: TaskGenConfig,
+    replayer: Replayer,
     toolkits: Sequence[type[Toolkit]] = (),
+    worlds: dict[str, Any] | None = None,
 ) -> Task | None:
-    """One blueprint task, or None when no seed within `max_tries` gives a chain that runs."""
-    replayer = Replayer(toolkits)
-    for attempt in range(config.max_tries):
-        rng = random.Random(int(digest([agent.id, difficulty, seed, attempt]), 16))
-        length = _chain_length(difficulty, config, rng)
-        chain = graph.sample_chain(list(tools), length, rng.randrange(2**31))
-        if not chain or (difficulty == "multi_call" and len(chain) < 2):
-            continue
-        state = seed_state(tools, rng, toolkits)
-        built = execute_chain(chain, state, rng, replayer, fault_first=difficulty == "recovery")
-        if built is None or (difficulty == "clarification" and not built.user_facts()):
-            continue
-        return template_task(agent, difficulty, seed, built, rng)
-    return None
+    """One blueprint task sampled from and run on its world, or None when no seed within
+    `max_tries` gives a chain that runs there."""
+    world = World()
+    try:
+        for attempt in range(config.max_tries):
+            rng = random.Random(int(digest([agent.id, difficulty, seed, attempt]), 16))
+            length = _chain_length(difficulty, config, rng)
+            chain = graph.sample_chain(list(tools), length, rng.randrange(2**31))
+            if not chain or (difficulty == "multi_call" and len(chain) < 2):
+                continue
+            chain = with_lookup(list(chain), tools)
+            state = seed_state(tools, rng, toolkits, worlds=worlds)
+            built = await execute_chain(
+                chain, state, rng, replayer, fault_first=difficulty == "recovery", world=world
+            )
+            if world.closed or world.touched:  # used up: the next try starts from a fresh copy
+                if not world.closed:
+                    await replayer.close(world.id, {})
+                world = World()
+            if built is None or (difficulty == "clarification" and not built.user_facts()):
+                continue
+            return template_task(agent, difficulty, seed, built, rng)
+        return None
+    finally:
+        if not world.closed:
+            await replayer.close(world.id, {})
+
+
+async def fresh_worlds(pool: MCPPool, tools: Sequence[ToolSpec]) -> dict[str, Any]:
+    """The seeded world of every served server some of `tools` come from; a server that cannot
+    start or gives no readable world stops the stage with its name and the fix."""
+    worlds: dict[str, Any] = {}
+    for origin in sorted({t.origin for t in tools if t.source == "mcp" and pool.serves(t)}):
+        try:
+            worlds[origin] = await pool.fresh_world(origin)
+        except (InfraError, OSError, ValueError) as exc:
+            raise ConfigError(
+                f"the world of MCP server {origin!r} cannot be started or read: {exc}. Check its "
+                "command, args and cwd in the servers file, that its 'world.stateEnv' names the variable "
+                "it reads its state file from, and that an existing state file holds valid JSON."
+            ) from exc
+    return worlds
 
 
 async def generate_tasks(
@@ -248,48 +288,60 @@ async def generate_tasks(
     writer_cfg: Any = None,
 ) -> list[Task]:
     """Tasks for every agent × difficulty × `per_difficulty`, stored; existing ones are reused.
-    With `llm` and `writer_cfg` (an LLMConfig) and `config.writer == "llm"`, the model writes the
-    language; a writer failure is stored by the LLM layer and the template text is kept."""
+    Blueprints are sampled from and replayed on the world they will run on: the seeded worlds of
+    `config.mcp_servers` (a fresh copy of the real server per replay), Python toolkits, else the
+    schema simulator. With `llm` and `writer_cfg` (an LLMConfig) and `config.writer == "llm"`, the
+    model writes the language; a writer failure is stored by the LLM layer and the template text
+    is kept."""
     if config.writer != "template" and (llm is None or writer_cfg is None):
         raise ValueError(f"writer={config.writer!r} needs an LLM client and a task_writer model (--model)")
     toolkits = [load_toolkit(ref) for ref in config.toolkits]
     by_id = {t.id: t for t in tools}
     graph = ToolGraph.build(list(tools))
     out: list[Task] = []
-    for agent in agents:
-        agent_tools = [by_id[i] for i in agent.tool_ids if i in by_id]
-        existing = {
-            (t.difficulty, t.seed, t.metadata.get("writer") == "llm_free"): t
-            for t in store.list(Task, agent_id=agent.id)
-        }
-        fresh: list[Task] = []
-        for difficulty in config.difficulties:
-            for k in range(config.per_difficulty):
-                seed = config.seed + k
-                key = (difficulty, seed, config.writer == "llm_free")
-                if key in existing:
-                    out.append(existing[key])
-                    continue
-                if config.writer == "llm_free":
-                    try:
-                        fresh.append(
-                            await write_task(llm, writer_cfg, agent, agent_tools, difficulty, seed, toolkits)
-                        )
-                    except StructuredOutputError:
-                        pass  # the LLM layer stored the failure with the raw reply
-                    continue
-                task = build_task(agent, agent_tools, graph, difficulty, seed, config, toolkits)
-                if task is None:
-                    store.record_failure(
-                        "tasks", f"{agent.id}/{difficulty}/{seed}", "no runnable chain found"
+    async with MCPPool(config.mcp_servers) as pool:
+        replayer = Replayer(toolkits, pool if config.mcp_servers else None)
+        worlds = await fresh_worlds(pool, tools) if config.mcp_servers else {}
+        for agent in agents:
+            agent_tools = [by_id[i] for i in agent.tool_ids if i in by_id]
+            existing = {
+                (t.difficulty, t.seed, t.metadata.get("writer") == "llm_free"): t
+                for t in store.list(Task, agent_id=agent.id)
+            }
+            fresh: list[Task] = []
+            for difficulty in config.difficulties:
+                for k in range(config.per_difficulty):
+                    seed = config.seed + k
+                    key = (difficulty, seed, config.writer == "llm_free")
+                    if key in existing:
+                        out.append(existing[key])
+                        continue
+                    if config.writer == "llm_free":
+                        try:
+                            fresh.append(
+                                await write_task(
+                                    llm, writer_cfg, agent, agent_tools, difficulty, seed, toolkits
+                                )
+                            )
+                        except StructuredOutputError:
+                            pass  # the LLM layer stored the failure with the raw reply
+                        continue
+                    task = await build_task(
+                        agent, agent_tools, graph, difficulty, seed, config, replayer, toolkits, worlds
                     )
-                    continue
-                if config.writer == "llm":
-                    try:
-                        task = await _llm_text(llm, writer_cfg, agent, task)
-                    except StructuredOutputError:
-                        task.metadata["writer_error"] = "structured output failed; template text kept"
-                fresh.append(task)
-        store.put(fresh)
-        out += fresh
+                    if task is None:
+                        store.record_failure(
+                            "tasks",
+                            f"{agent.id}/{difficulty}/{seed}",
+                            f"no chain of {difficulty} ran on its world in {config.max_tries} tries",
+                        )
+                        continue
+                    if config.writer == "llm":
+                        try:
+                            task = await _llm_text(llm, writer_cfg, agent, task)
+                        except StructuredOutputError:
+                            task.metadata["writer_error"] = "structured output failed; template text kept"
+                    fresh.append(task)
+            store.put(fresh)
+            out += fresh
     return out

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from environments import phrasing
 from environments.episode import Episode
 from toolforge.core.types import Message, Task
 
@@ -54,27 +55,39 @@ def _mentioned(key: str, text: str) -> bool:
     return bool(core) and all(w in text for w in core)
 
 
+_CONFIRMATION_ASKED = re.compile(
+    r"go ahead|proceed|is that ok|shall i|should i|do you want me to|can i go", re.IGNORECASE
+)
+
+
 class TemplateUser:
+    """A user without a model: confirms a change the assistant asks about, gives the facts a
+    question names (else those not given yet), and thanks the assistant once it stops asking;
+    every line drawn from a phrase bank in the persona's style."""
+
     name = "template"
 
     async def opening(self, episode: Episode) -> str:
         return opening_message(episode.task)
 
     async def reply(self, messages: list[Message], episode: Episode) -> UserTurn:
+        goal = episode.task.user_goal
+        key = (episode.task.id, len(messages))
         last = next((m for m in reversed(messages) if m.role == "assistant"), None)
         text = (last.content or "").lower() if last else ""
         if "?" not in text:
-            return UserTurn(STOP_TEXT, stop=True)
-        facts = episode.task.user_goal.known_facts
+            return UserTurn(phrasing.thanks(goal.style, key), stop=True)
+        if _CONFIRMATION_ASKED.search(text):
+            return UserTurn(phrasing.confirm(goal.style, key))
+        facts = goal.known_facts
         said = " ".join(m.content or "" for m in messages if m.role == "user")
         unsaid = {k: v for k, v in facts.items() if _fact_text(v) not in said}
         asked = {k: v for k, v in unsaid.items() if _mentioned(k, text)} or unsaid
         if not asked:
             if any(w in text for w in ("anything else", "something else", "else i can")):
-                return UserTurn(STOP_TEXT, stop=True)
+                return UserTurn(phrasing.thanks(goal.style, key), stop=True)
             return UserTurn("I don't have more details than that; please go ahead with what you have.")
-        parts = [f"the {k.replace('_', ' ')} is {_fact_text(v)}" for k, v in asked.items()]
-        return UserTurn("Sure: " + "; ".join(parts) + ".")
+        return UserTurn(phrasing.give_facts(asked, goal.style, key))
 
 
 class UserReply(BaseModel):

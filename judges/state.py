@@ -5,12 +5,13 @@ schema simulator (`replay`: `environments.blueprints.replay_blueprint`); without
 the blueprint's stored `expected_end_state` is the reference. Both are compared as
 `environments.state.entity_view` sees them (bookkeeping left out), by hash (the whole state) or
 as assertions (every value of the reference present and equal). An episode whose tools ran on a
-world model or a real MCP server keeps its state elsewhere: the check does not apply to it.
+world model, or on a real MCP server whose world was not read back, cannot be compared: it is
+`unchecked`, which is never a pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from environments.state import entity_view
@@ -18,28 +19,43 @@ from judges.config import StateConfig
 from toolforge.core.ids import digest
 from toolforge.core.types import CheckResult, Task, Trajectory
 
-Replay = Callable[[Task], dict[str, Any]]
+Replay = Callable[[Task], Awaitable[dict[str, Any]]]
 MAX_DIFFS = 8
-# Executors whose effects live in the episode's state; world-model and MCP episodes keep their own.
-COMPARABLE_EXECUTORS = {"schema", "python"}
+# Executors whose effects live in the episode's state. A real MCP server's world is comparable when
+# the episode ran it on its own seeded copy and read its end state back (`final_state["_mcp"]`);
+# a world model's draws are its own, so its end state cannot be compared with a replay.
+COMPARABLE_EXECUTORS = {"schema", "python", "mcp"}
 
 
-def check_state(traj: Trajectory, task: Task, cfg: StateConfig, replay: Replay | None = None) -> CheckResult:
-    """Compare end states; a task without a blueprint gets a passing, not-applicable result."""
+def unchecked(reason: str) -> CheckResult:
+    """An end state that cannot be compared: never a pass (a required state check rejects it)."""
+    return CheckResult(
+        check="state",
+        passed=False,
+        score=0.0,
+        reason=f"unchecked: {reason}",
+        details={"applicable": False, "unchecked": True},
+    )
+
+
+def check_state(
+    traj: Trajectory, task: Task, cfg: StateConfig, reference: dict[str, Any] | None = None
+) -> CheckResult:
+    """Compare the attempt's end state with `reference` (the blueprint replayed on a fresh copy
+    of the same world; the blueprint's stored end state when None). A task without a blueprint
+    gets a passing, not-applicable result; an end state that cannot be compared is unchecked."""
     if task.blueprint is None:
         return CheckResult(
             check="state", passed=True, score=1.0, reason="no blueprint", details={"applicable": False}
         )
     executors = set(traj.metadata.get("executors", {}).values())
     if executors - COMPARABLE_EXECUTORS:
-        return CheckResult(
-            check="state",
-            passed=True,
-            score=1.0,
-            reason=f"end state not comparable: tools ran on {', '.join(sorted(executors - COMPARABLE_EXECUTORS))}",
-            details={"applicable": False},
-        )
-    reference = replay(task) if replay is not None else task.blueprint.expected_end_state
+        kinds = ", ".join(sorted(executors - COMPARABLE_EXECUTORS))
+        return unchecked(f"tools ran on {kinds}, whose end state cannot be replayed")
+    if "mcp" in executors and not traj.final_state.get("_mcp"):
+        return unchecked("tools ran on an MCP server whose world was not read back (no world.stateEnv)")
+    if reference is None:
+        reference = task.blueprint.expected_end_state
     expected = _drop_keys(entity_view(reference), set(cfg.ignore_keys))
     actual = _drop_keys(entity_view(traj.final_state), set(cfg.ignore_keys))
     if cfg.mode == "hash":

@@ -90,12 +90,15 @@ class MCPPool:
         for episode_id in list(self.episodes):
             await self.release(episode_id, {})
 
-    async def _episode_session(self, server_id: str, episode_id: str) -> _Session:
+    async def _episode_session(
+        self, server_id: str, episode_id: str, state: dict[str, Any] | None = None
+    ) -> _Session:
         sessions = self.episodes.setdefault(episode_id, {})
         session = sessions.get(server_id)
         if session is None:
             if episode_id not in self.dirs:
                 self.dirs[episode_id] = Path(tempfile.mkdtemp(prefix="mcp-episode-"))
+            self._seed(server_id, self.dirs[episode_id], (state or {}).get("_mcp", {}).get(server_id))
             session = sessions[server_id] = _Session(
                 server_id, _for_episode(self.servers[server_id], self.dirs[episode_id])
             )
@@ -104,6 +107,30 @@ class MCPPool:
         if session.client is None:
             raise InfraError(f"MCP server {server_id!r} did not start: {session.error}")
         return session
+
+    def _seed(self, server_id: str, folder: Path, world: dict[str, Any] | None) -> None:
+        """Write the episode's initial world where the server will load it from; without one the
+        server seeds its own default world."""
+        path = self._state_path(server_id, folder)
+        if world is not None and path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(world))
+
+    def _state_path(self, server_id: str, folder: Path) -> Path | None:
+        template = self.servers[server_id].state_file
+        return Path(template.replace("{episode_dir}", str(folder))) if template else None
+
+    async def fresh_world(self, server_id: str) -> dict[str, Any]:
+        """The world a fresh copy of the server starts with (its seed), read from its state file."""
+        if self._state_path(server_id, Path(".")) is None:
+            raise InfraError(f"MCP server {server_id!r} has no state file: its world cannot be read")
+        world_id = f"seed-{server_id}-{id(self)}"
+        await self._episode_session(server_id, world_id)
+        state: dict[str, Any] = {}
+        await self.release(world_id, state)
+        if server_id not in state.get("_mcp", {}):
+            raise InfraError(f"MCP server {server_id!r} wrote no state file; check its world.stateEnv")
+        return state["_mcp"][server_id]
 
     async def release(self, episode_id: str, state: dict[str, Any]) -> None:
         """Close the episode's own servers; their state files go into `state["_mcp"]`."""
@@ -114,8 +141,7 @@ class MCPPool:
         if folder is None:
             return
         for server_id in sessions:
-            template = self.servers[server_id].state_file
-            path = Path(template.replace("{episode_dir}", str(folder))) if template else None
+            path = self._state_path(server_id, folder)
             if path is not None and path.exists():
                 state.setdefault("_mcp", {})[server_id] = json.loads(path.read_text())
         shutil.rmtree(folder, ignore_errors=True)
@@ -144,7 +170,7 @@ class MCPPool:
 
     async def execute(self, tool: ToolSpec, arguments: dict[str, Any], ctx: CallContext) -> ToolResult:
         if self.servers[tool.origin].per_episode:
-            session = await self._episode_session(tool.origin, ctx.episode_id)
+            session = await self._episode_session(tool.origin, ctx.episode_id, ctx.state)
         else:
             session = await self._session(tool.origin)
         assert session.client is not None

@@ -37,7 +37,7 @@ async def test_model_written_agents_and_tasks(
         assert task.source == "openai/writer"
         assert task.user_goal.opening_message and task.rubric.checkpoints
         assert task.blueprint is not None
-        assert replay_blueprint(task, tickets).end_state == task.blueprint.expected_end_state
+        assert (await replay_blueprint(task, tickets)).end_state == task.blueprint.expected_end_state
     writer_requests = [
         r
         for r in llm_server.requests
@@ -83,6 +83,6 @@ async def test_model_written_whole_tasks_get_a_blueprint_when_their_calls_run(
     assert clar.difficulty == "clarification" and clar.metadata["withheld_facts"] == ["title"]
     assert clar.blueprint is not None and clar.source == "openai/writer"
     assert clar.blueprint.expected_end_state["tickets"]["ticket_0004"]["priority"] == "high"
-    assert replay_blueprint(clar, tickets).end_state == clar.blueprint.expected_end_state
+    assert (await replay_blueprint(clar, tickets)).end_state == clar.blueprint.expected_end_state
     assert single.blueprint is None and "invalid arguments" in single.metadata["blueprint_error"]
     assert [c.name for c in single.rubric.expected_tool_pattern] == ["create_ticket"]

@@ -39,7 +39,7 @@ async def test_blueprint_episodes_end_well_and_match_their_blueprints(
     for traj in trajectories:
         task = by_task[traj.task_id]
         assert traj.id == trajectory_id(task.id, traj.attempt, config.run_key())
-        assert traj.final_state == replay_blueprint(task, tools, [shop]).end_state
+        assert traj.final_state == (await replay_blueprint(task, tools, [shop])).end_state
         assert [m.role for m in traj.messages[:2]] == ["system", "user"]
         assert traj.messages[-1].role == "user"  # the explicit stop
         calls = [c.name for _, c in traj.tool_calls]
@@ -87,7 +87,10 @@ async def test_limits_end_episodes(
     assert s.end_reasons == {"max_tool_calls": len(multi)}
     for traj in sqlite_store.list(Trajectory, end_reason="max_tool_calls"):
         assert len(traj.tool_calls) == 1  # the call over the limit is not kept unanswered
-        assert traj.metadata["turns"] == 2
+        # the agent's turns: those kept (a confirmation question before a write among them) and the
+        # one whose call went over the limit
+        kept = sum(m.role == "assistant" for m in traj.messages)
+        assert traj.metadata["turns"] == kept + 1
 
 
 async def test_infra_failure_ends_the_attempt_with_a_stored_reason(sqlite_store: Store) -> None:

@@ -40,7 +40,7 @@ async def test_tasks_cover_difficulties_and_blueprints_replay(
         bp = task.blueprint
         assert bp is not None and bp.actions and task.rubric.success_criteria and task.rubric.checkpoints
         assert [c.name for c in task.rubric.expected_tool_pattern] == [a.name for a in bp.actions]
-        replay = replay_blueprint(task, tools, [shop])
+        replay = await replay_blueprint(task, tools, [shop])
         assert replay.end_state == bp.expected_end_state, task.id
         if task.difficulty == "multi_call":
             assert len(bp.actions) >= 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,12 +13,14 @@ from environments.agents import generate_agents
 from environments.blueprints import replay_blueprint
 from environments.code_task_episode import TOOL_SPECS, PatchPolicy, code_task_records, run_code_task
 from environments.code_task_episode import run_key as code_run_key
-from environments.config import RolloutConfig
+from environments.config import MCPServerConfig, RolloutConfig
+from environments.executors.mcp_pool import MCPPool
 from environments.policies import LLMPolicy, Policy
 from environments.runner import play, trajectory_id
 from environments.runtime import open_runtime
 from environments.tasks import generate_tasks
 from environments.toolkit import load_toolkit
+from environments.worlds import world_servers
 from judges import AttemptOutcome, Judge
 from judges.tests_check import SandboxGrader
 from sandbox import Backend, CodeTask, SandboxSpec, load_tasks, make_backend
@@ -139,7 +141,9 @@ async def stage_tasks(
     report: StageReport,
 ) -> list[Task]:
     before = store.ids(Task)
-    task_cfg = cfg.tasks.model_copy(update={"toolkits": toolkit_refs(cfg)})
+    task_cfg = cfg.tasks.model_copy(
+        update={"toolkits": toolkit_refs(cfg), "mcp_servers": world_servers_of(cfg)}
+    )
     tasks = await generate_tasks(store, agents, tools, task_cfg, llm=llm, writer_cfg=cfg.models.task_writer)
     tasks = sorted(tasks, key=lambda t: t.id)
     wanted = len(agents) * len(cfg.tasks.difficulties) * cfg.tasks.per_difficulty
@@ -152,23 +156,39 @@ async def stage_tasks(
     return tasks
 
 
+def world_servers_of(cfg: PipelineConfig) -> dict[str, MCPServerConfig]:
+    """The real servers episodes run on: `rollouts.mcp_servers` when set, else the harvested
+    servers that declare a `world` (each episode on a fresh, seeded copy)."""
+    if cfg.rollouts.mcp_servers or cfg.tools.servers is None:
+        return dict(cfg.rollouts.mcp_servers)
+    return world_servers(load_servers(cfg.input_path(cfg.tools.servers)))
+
+
 def rollout_config(cfg: PipelineConfig) -> RolloutConfig:
-    """The episode config: toolkits from the tools section, models named from the roles."""
+    """The episode config: toolkits from the tools section, worlds from the servers, models named
+    from the roles."""
     models = {
         role: llm.model
         for role in ("agent", "user", "tool_simulator")
         if (llm := getattr(cfg.models, role)) is not None
     }
-    return cfg.rollouts.model_copy(update={"toolkits": toolkit_refs(cfg), "models": models})
+    return cfg.rollouts.model_copy(
+        update={"toolkits": toolkit_refs(cfg), "models": models, "mcp_servers": world_servers_of(cfg)}
+    )
 
 
-def make_replay(tools: list[ToolSpec], cfg: PipelineConfig) -> Callable[[Task], dict[str, Any]]:
+def make_replay(tools: list[ToolSpec], cfg: PipelineConfig) -> Callable[[Task], Awaitable[dict[str, Any]]]:
+    """The state check's reference: the task's blueprint replayed on a fresh copy of its world
+    (real servers included), once per task."""
     toolkits = [load_toolkit(ref) for ref in toolkit_refs(cfg)]
+    servers = world_servers_of(cfg)
     cache: dict[str, dict[str, Any]] = {}
 
-    def replay(task: Task) -> dict[str, Any]:
+    async def replay(task: Task) -> dict[str, Any]:
         if task.id not in cache:
-            cache[task.id] = replay_blueprint(task, tools, toolkits).end_state
+            async with MCPPool(servers) as pool:
+                done = await replay_blueprint(task, tools, toolkits, pool if servers else None)
+            cache[task.id] = done.end_state
         return cache[task.id]
 
     return replay

@@ -30,6 +30,17 @@ from toolforge.core.errors import ConfigError
 CLIENT_KEYS = frozenset({"autoApprove", "alwaysAllow", "description", "disabledTools", "timeout", "icon"})
 
 
+class WorldSpec(BaseModel):
+    """How a server's world is isolated and read back, for servers whose state lives in one JSON
+    file (as the example servers'): every episode starts the server with `state_env` pointing at a
+    fresh file seeded with the task's initial world, and reads the file back as its end state."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    state_env: str = Field(alias="stateEnv", description="the variable naming the server's state file")
+    state_file: str = Field("state.json", alias="stateFile", description="the file's name in the episode folder")
+
+
 class ServerConfig(BaseModel):
     """One server: a stdio command or a streamable-HTTP URL."""
 
@@ -49,6 +60,8 @@ class ServerConfig(BaseModel):
     start_timeout_s: float | None = Field(default=None, alias="startTimeout", gt=0)
     list_timeout_s: float | None = Field(default=None, alias="listTimeout", gt=0)
     source: str = Field(default="", description="where the server comes from, e.g. pypi:mcp-server-git==1.0")
+    # Set for servers whose tools episodes run for real, each on a fresh, seeded copy of the world.
+    world: WorldSpec | None = None
 
     @model_validator(mode="after")
     def _one_transport(self) -> ServerConfig:

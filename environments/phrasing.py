@@ -1,0 +1,299 @@
+"""The words around a blueprint, without a model: what the user wants, how they open, how the
+assistant asks before a change and how it reports what happened.
+
+Everything is built from a tool's *name* (its verb and object) and from the values of the world
+(arguments and results, quoted verbatim), never from a tool's description: a description pasted
+into a user turn teaches a model that users talk like API docs. Wording is drawn from phrase
+banks varied by the persona's style, keyed by a stable hash so a task reads the same on every run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from typing import Any
+
+_STOP = {"a", "an", "the", "to", "for", "of", "by", "from", "in", "on", "my", "and", "or", "with"}
+_READ_VERBS = {
+    "get": "check",
+    "read": "read",
+    "fetch": "check",
+    "retrieve": "check",
+    "show": "see",
+    "describe": "check",
+    "lookup": "look up",
+    "view": "see",
+    "load": "open",
+    "check": "check",
+    "find": "find",
+    "list": "see",
+    "search": "find",
+    "query": "find",
+    "browse": "browse",
+}
+
+
+def pick(options: list[str] | tuple[str, ...], *key: Any) -> str:
+    """One of `options`, the same for the same key on every run."""
+    return options[zlib.crc32(repr(key).encode()) % len(options)]
+
+
+def words(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
+
+
+def show(value: Any) -> str:
+    """A value as the user or the assistant would quote it: verbatim, money kept in its unit."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return ", ".join(str(v) for v in value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def field_name(key: str) -> str:
+    """`price_cents` → "price", `customer_id` → "customer id": a key as people say it."""
+    parts = [w for w in words(key) if w != "cents"]
+    return " ".join(parts) or key
+
+
+def quote(key: str, value: Any) -> str:
+    """`total_cents=5198` → "5198 cents"; other values verbatim."""
+    if key.endswith("_cents") and isinstance(value, int):
+        return f"{value} cents"
+    return show(value)
+
+
+# ---- the user's side ------------------------------------------------------------------------------
+
+
+_QUERY_KEYS = {"query", "q", "search", "keyword", "keywords", "term", "text"}
+
+
+def intent(tool_name: str, arguments: dict[str, Any], known: dict[str, Any]) -> str:
+    """What the user wants from one call, in their words: the tool name's verb and object, with
+    the values the user knows (`known`) woven in, e.g. "cancel order ord_0002" or "see the
+    orders for customer cus_alan"."""
+    ws = words(tool_name)
+    if not ws:
+        return "get this done"
+    verb, rest = ws[0], [w for w in ws[1:] if w not in _STOP]
+    verb = _READ_VERBS.get(verb, verb)
+    obj = " ".join(rest)
+    head = f"{verb} {_article(obj)}{obj}".strip()
+    if len(ws) > 2 and ws[1] in ("to", "from", "into", "onto", "on"):  # add_to_cart, remove_from_list
+        head = f"{verb} an item {ws[1]} the {obj}"
+    extras = []
+    for key in sorted(known):
+        if key not in arguments or not _speakable(known[key]):
+            continue
+        value = show(known[key])
+        kind = " ".join(words(key[:-3])) if key.endswith("_id") else ""
+        if kind and rest and kind == " ".join(rest):
+            head = f"{verb} {obj} {value}"
+        elif kind:
+            extras.append(f"for {kind} {value}")
+        elif key in _QUERY_KEYS:
+            extras.append(f"matching “{value}”")
+        else:
+            extras.append(f"with {field_name(key)} {value}")
+    return " ".join([head, *extras[:2]])
+
+
+def _article(obj: str) -> str:
+    if not obj:
+        return ""
+    if obj.endswith("s"):
+        return "the "
+    return "an " if obj[0] in "aeiou" else "a "
+
+
+def _speakable(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool) and len(str(value)) <= 60
+
+
+def join_intents(intents: list[str]) -> str:
+    if len(intents) == 1:
+        return intents[0]
+    return ", ".join(intents[:-1]) + " and then " + intents[-1]
+
+
+_OPENINGS = {
+    "brief": ["I need to {goal}.", "{Goal}, please.", "Can you {goal}?", "Quick one: {goal}."],
+    "polite": [
+        "Hello, I hope you can help. I'd like to {goal}.",
+        "Hi there! Would you be able to {goal} for me?",
+        "Good morning. Could you please help me {goal}?",
+        "Hi, sorry to bother you, I'm trying to {goal}.",
+    ],
+    "precise": [
+        "I want to {goal}. Please walk me through it.",
+        "Please {goal}, and tell me exactly what changed.",
+        "I'd like to {goal}; please confirm the details with me first.",
+        "Request: {goal}. I'll want to know the result.",
+    ],
+    "friendly": [
+        "Hey! Could you {goal} for me?",
+        "Hiya, hoping you can {goal}.",
+        "Hey there, I'd love to {goal} today.",
+        "Morning! Mind helping me {goal}?",
+    ],
+    "terse": ["Need to {goal}.", "{Goal}.", "Task: {goal}.", "Please {goal} now."],
+}
+_FACT_LINES = [
+    "The {key} is {value}.",
+    "It's {value} for the {key}.",
+    "{Key}: {value}.",
+    "Use {value} as the {key}.",
+]
+
+
+def style_family(style: str) -> str:
+    s = style.lower()
+    for family, marks in (
+        ("terse", ("terse", "technical")),
+        ("precise", ("precise", "confirm", "detail")),
+        ("polite", ("polite", "unsure")),
+        ("friendly", ("friendly", "informal", "warm")),
+    ):
+        if any(m in s for m in marks):
+            return family
+    return "brief"
+
+
+def opening(goal: str, facts: dict[str, Any], style: str, key: Any) -> str:
+    template = pick(_OPENINGS[style_family(style)], "open", key)
+    text = template.replace("{goal}", goal).replace("{Goal}", goal[:1].upper() + goal[1:])
+    lines = []
+    for i, (name, value) in enumerate(sorted(facts.items())):
+        if f" {show(value)}" in f" {goal}":
+            continue  # already said inside the goal
+        line = pick(_FACT_LINES, "fact", key, i)
+        spoken = field_name(name)
+        lines.append(
+            line.replace("{key}", spoken)
+            .replace("{Key}", spoken[:1].upper() + spoken[1:])
+            .replace("{value}", show(value))
+        )
+    return " ".join([text, *lines])
+
+
+_GIVE = {
+    "brief": ["{facts}.", "Sure, {facts}."],
+    "polite": ["Of course! {Facts}.", "Yes, sorry: {facts}."],
+    "precise": ["Certainly. {Facts}.", "Here you go: {facts}."],
+    "friendly": ["Oh sure, {facts}!", "Yep, {facts}."],
+    "terse": ["{Facts}.", "{Facts}."],
+}
+_CONFIRM = {
+    "brief": ["Yes, go ahead.", "Yes please.", "Go ahead."],
+    "polite": ["Yes please, that would be great.", "Yes, please go ahead. Thank you!"],
+    "precise": ["Yes, that is correct. Please proceed.", "Confirmed, go ahead."],
+    "friendly": ["Yep, go for it!", "Sounds good, yes please!"],
+    "terse": ["Yes.", "Confirmed."],
+}
+_THANKS = {
+    "brief": ["Thanks, that's all.", "Great, thanks."],
+    "polite": ["Thank you so much, that's everything I needed.", "Wonderful, thank you for your help!"],
+    "precise": ["Thank you, that answers it.", "Understood, thanks. That's all."],
+    "friendly": ["Awesome, thanks a lot!", "Perfect, cheers!"],
+    "terse": ["Thanks.", "Done, thanks."],
+}
+
+
+def give_facts(facts: dict[str, Any], style: str, key: Any) -> str:
+    said = " and ".join(f"the {field_name(k)} is {show(v)}" for k, v in sorted(facts.items()))
+    template = pick(_GIVE[style_family(style)], "give", key)
+    return template.replace("{facts}", said).replace("{Facts}", said[:1].upper() + said[1:])
+
+
+def confirm(style: str, key: Any) -> str:
+    return pick(_CONFIRM[style_family(style)], "confirm", key)
+
+
+def thanks(style: str, key: Any) -> str:
+    return pick(_THANKS[style_family(style)], "thanks", key)
+
+
+# ---- the assistant's side -------------------------------------------------------------------------
+
+
+def plan(tool_name: str, arguments: dict[str, Any]) -> str:
+    """A write the assistant is about to make, stated with its arguments verbatim."""
+    ws = words(tool_name)
+    action = " ".join(ws) or tool_name
+    details = [f"{field_name(k)} {quote(k, v)}" for k, v in arguments.items() if _speakable(v)]
+    return action + (f" ({', '.join(details)})" if details else "")
+
+
+_ASK = [
+    "To confirm: I'll {plan}. Shall I go ahead?",
+    "Before I make the change: I'm going to {plan}. Is that OK?",
+    "Here's what I'll do: {plan}. Do you want me to proceed?",
+    "I'm ready to {plan}. Shall I go ahead?",
+]
+
+
+def ask_before(plans: list[str], key: Any) -> str:
+    return pick(_ASK, "ask", key).replace("{plan}", join_intents(plans))
+
+
+_SUMMARY_KEYS = ("status", "total_cents", "amount_cents", "price_cents", "stock", "start", "end", "count")
+_NAME_KEYS = ("name", "title", "path", "email")
+
+
+def _label(record: dict[str, Any]) -> str:
+    name = next((record[k] for k in _NAME_KEYS if isinstance(record.get(k), str) and record[k]), None)
+    rid = record.get("id")
+    if name and rid:
+        return f"{name} ({rid})"
+    return str(name or rid or "")
+
+
+def describe(result: Any) -> str:
+    """The facts of a result a user cares about, values verbatim."""
+    if isinstance(result, dict):
+        lists = [(k, v) for k, v in result.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        if lists and not result.get("id"):
+            key, items = lists[0]
+            shown = [x for x in (_label(r) for r in items[:4]) if x]
+            more = f" and {len(items) - 4} more" if len(items) > 4 else ""
+            noun = field_name(key)
+            noun = noun[:-1] if len(items) == 1 and noun.endswith("s") else noun
+            return f"{len(items)} {noun}: " + "; ".join(shown) + more
+        parts = [_label(result)] if _label(result) else []
+        for k in _SUMMARY_KEYS:
+            if k in result and isinstance(result[k], str | int | float) and not isinstance(result[k], bool):
+                parts.append(f"{field_name(k)} {quote(k, result[k])}")
+        if not parts:
+            parts = [f"{field_name(k)} {quote(k, v)}" for k, v in list(result.items())[:4] if _speakable(v)]
+        return ", ".join(parts)
+    if isinstance(result, list):
+        shown = [_label(r) if isinstance(r, dict) else show(r) for r in result[:4]]
+        return f"{len(result)} found: " + "; ".join(x for x in shown if x)
+    return show(result)
+
+
+_DONE = [
+    "Done: {what} went through. {facts}.",
+    "All set. {what}: {facts}.",
+    "That's done. Here is the result of {what}: {facts}.",
+    "{What} is complete: {facts}.",
+]
+_FOUND = [
+    "Here's what I found: {facts}.",
+    "I looked it up: {facts}.",
+    "Result of {what}: {facts}.",
+    "This is what {what} returned: {facts}.",
+]
+
+
+def final_reply(tool_name: str, result: Any, wrote: bool, key: Any) -> str:
+    what = " ".join(words(tool_name))
+    template = pick(_DONE if wrote else _FOUND, "final", key)
+    text = template.replace("{what}", what).replace("{What}", what[:1].upper() + what[1:])
+    return text.replace("{facts}", describe(result) or "no details returned")
