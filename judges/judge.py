@@ -81,7 +81,9 @@ class Judge:
         if name == "grounding":
             return check_grounding(traj, task, self.cfg.grounding)
         if name == "state":
-            return check_state(traj, task, self.cfg.state, self.replay)
+            needs_replay = self.replay is not None and task.blueprint is not None
+            reference = await self.replay(task) if needs_replay else None  # type: ignore[misc]
+            return check_state(traj, task, self.cfg.state, reference)
         if name == "tests":
             return await self.grader(traj, task) if self.grader is not None else None
         assert self.llm is not None
