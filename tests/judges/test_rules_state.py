@@ -5,7 +5,7 @@ from __future__ import annotations
 import planted_defects as planted
 import pytest
 
-from judges import JudgeConfig, RulesConfig, StateConfig, check_rules, check_state
+from judges import Judge, JudgeConfig, RulesConfig, StateConfig, check_rules, check_state
 from toolforge.core.types import Message
 
 
@@ -108,7 +108,7 @@ def test_subset_mode_allows_extra_keys_and_hash_mode_does_not() -> None:
 
 def test_state_uses_the_replay_when_given() -> None:
     task, traj = planted.task(), planted.good()
-    replayed = check_state(traj, task, StateConfig(), replay=lambda t: planted.START)
+    replayed = check_state(traj, task, StateConfig(), reference=planted.START)
     assert not replayed.passed and replayed.details["num_diffs"] == 1
 
 
@@ -125,15 +125,28 @@ def test_judge_config_rejects_unknown_keys() -> None:
         JudgeConfig.model_validate({"rules": {"enabled": True, "budgett": 3}})
 
 
-def test_state_does_not_apply_to_episodes_run_on_a_world_model() -> None:
+def test_a_state_that_cannot_be_compared_is_unchecked_never_a_pass() -> None:
     traj = planted.defects()["wrong_end_state"][0]
     simulated = traj.model_copy(
         update={"metadata": {"executors": {"cancel_order": "world_model", "get_order": "schema"}}}
     )
     result = check_state(simulated, planted.task(), StateConfig())
-    assert result.passed and result.details == {"applicable": False} and "world_model" in result.reason
+    assert not result.passed and result.details["unchecked"] and "world_model" in result.reason
+    # a real server whose world was not read back cannot be compared either
+    blind = planted.good().model_copy(update={"metadata": {"executors": {"cancel_order": "mcp"}}})
+    result = check_state(blind, planted.task(), StateConfig())
+    assert not result.passed and result.reason.startswith("unchecked")
     schema_only = traj.model_copy(update={"metadata": {"executors": {"cancel_order": "schema"}}})
     assert not check_state(schema_only, planted.task(), StateConfig()).passed
+
+
+async def test_an_unchecked_state_is_rejected_only_when_state_is_required() -> None:
+    good = planted.good()
+    blind = good.model_copy(update={"metadata": {"executors": {"cancel_order": "world_model"}}})
+    strict = JudgeConfig(rubric={"enabled": False}, required=["rules", "state"])
+    lenient = JudgeConfig(rubric={"enabled": False}, required=["rules"])
+    assert not (await Judge(strict).judge(blind, planted.task())).accepted
+    assert (await Judge(lenient).judge(blind, planted.task())).accepted
 
 
 def test_bookkeeping_is_left_out_of_the_comparison() -> None:
