@@ -23,10 +23,25 @@ from examples.mcp_servers._common import ADD, CREATE, DESTROY, READ, UPDATE, Jso
 
 ENV_VAR = "AGENDA_STATE_FILE"
 
+
+def _event(eid: str, cal: str, title: str, start: str, end: str, where: str) -> dict[str, Any]:
+    return {
+        "id": eid,
+        "calendar_id": cal,
+        "title": title,
+        "start": start,
+        "end": end,
+        "location": where,
+        "attendees": ["ada@example.com"],
+        "status": "confirmed",
+    }
+
+
 SEED: dict[str, Any] = {
     "calendars": {
         "cal_work": {"id": "cal_work", "name": "Work", "owner": "ada@example.com", "timezone": "UTC"},
         "cal_home": {"id": "cal_home", "name": "Home", "owner": "ada@example.com", "timezone": "UTC"},
+        "cal_team": {"id": "cal_team", "name": "Team", "owner": "grace@example.com", "timezone": "UTC"},
     },
     "events": {
         "evt_0001": {
@@ -48,6 +63,37 @@ SEED: dict[str, Any] = {
             "location": "",
             "attendees": ["ada@example.com"],
             "status": "confirmed",
+        },
+        # More of the month, on the other calendars; ids apart from the sequence new events take.
+        **{
+            e["id"]: e
+            for e in [
+                _event(
+                    "evt_0101", "cal_home", "Dentist", "2026-12-02T08:30", "2026-12-02T09:15", "Smile Clinic"
+                ),
+                _event(
+                    "evt_0102",
+                    "cal_home",
+                    "Dinner with Charles",
+                    "2026-12-04T19:00",
+                    "2026-12-04T21:00",
+                    "Bistro 9",
+                ),
+                _event(
+                    "evt_0103", "cal_team", "Sprint demo", "2026-12-03T15:00", "2026-12-03T16:00", "Room 2"
+                ),
+                _event(
+                    "evt_0104", "cal_team", "Retrospective", "2026-12-03T16:30", "2026-12-03T17:30", "Room 2"
+                ),
+                _event(
+                    "evt_0105",
+                    "cal_team",
+                    "Onboarding: Katherine",
+                    "2026-12-07T10:00",
+                    "2026-12-07T11:30",
+                    "Room 4",
+                ),
+            ]
         },
     },
     "_counters": {"evt": 2},

@@ -27,6 +27,19 @@ def _product(pid: str, name: str, category: str, price: int, stock: int) -> dict
     return {"id": pid, "name": name, "category": category, "price_cents": price, "stock": stock}
 
 
+def _order(oid: str, cid: str, lines: list[tuple[str, int, int]], status: str) -> dict[str, Any]:
+    rows = [{"product_id": p, "quantity": q, "unit_price_cents": u} for p, q, u in lines]
+    total = sum(q * u for _, q, u in lines)
+    return {
+        "id": oid,
+        "customer_id": cid,
+        "lines": rows,
+        "total_cents": total,
+        "refunded_cents": 0,
+        "status": status,
+    }
+
+
 SEED: dict[str, Any] = {
     "products": {
         p["id"]: p
@@ -37,6 +50,12 @@ SEED: dict[str, Any] = {
             _product("prd_chair", "Folding chair", "home", 4999, 0),
             _product("prd_cable", "USB-C cable 2 m", "electronics", 1299, 100),
             _product("prd_headset", "Wireless headset", "electronics", 7999, 7),
+            _product("prd_teapot", "Glass teapot", "kitchen", 2450, 9),
+            _product("prd_pan", "Cast iron pan 28 cm", "kitchen", 5900, 4),
+            _product("prd_rug", "Wool rug 120x180", "home", 12900, 2),
+            _product("prd_charger", "GaN charger 65 W", "electronics", 3999, 25),
+            _product("prd_keyboard", "Mechanical keyboard", "electronics", 8900, 0),
+            _product("prd_blanket", "Cotton throw blanket", "home", 3200, 15),
         ]
     },
     "customers": {
@@ -47,9 +66,38 @@ SEED: dict[str, Any] = {
             "email": "alan@example.com",
             "credit_cents": 500,
         },
+        "cus_grace": {
+            "id": "cus_grace",
+            "name": "Grace Hopper",
+            "email": "grace@example.com",
+            "credit_cents": 0,
+        },
+        "cus_linus": {
+            "id": "cus_linus",
+            "name": "Linus Pauling",
+            "email": "linus@example.com",
+            "credit_cents": 1250,
+        },
+        "cus_margaret": {
+            "id": "cus_margaret",
+            "name": "Margaret Hamilton",
+            "email": "margaret@example.com",
+            "credit_cents": 0,
+        },
     },
     "carts": {},
-    "orders": {},
+    # Past orders of other customers, so there is something to track, ship, cancel and refund.
+    # Their ids sit apart from the sequence new orders take (ord_0001, ord_0002, ...).
+    "orders": {
+        o["id"]: o
+        for o in [
+            _order("ord_0901", "cus_grace", [("prd_teapot", 1, 2450), ("prd_mug", 2, 899)], "placed"),
+            _order("ord_0902", "cus_grace", [("prd_charger", 1, 3999)], "shipped"),
+            _order("ord_0903", "cus_linus", [("prd_headset", 1, 7999)], "delivered"),
+            _order("ord_0904", "cus_linus", [("prd_cable", 3, 1299)], "placed"),
+            _order("ord_0905", "cus_margaret", [("prd_pan", 1, 5900), ("prd_blanket", 1, 3200)], "delivered"),
+        ]
+    },
     "refunds": {},
     "_counters": {},
 }

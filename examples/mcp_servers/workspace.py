@@ -36,8 +36,32 @@ SEED: dict[str, Any] = {
             "body": "ship the harvest tool; write the report",
             "tags": ["work"],
         },
+        # More notes, apart from the sequence new notes take (note_0003, ...).
+        "note_0101": {
+            "id": "note_0101",
+            "title": "Lisbon trip",
+            "body": "flights booked for 12 March; find a hotel near Alfama",
+            "tags": ["travel"],
+        },
+        "note_0102": {
+            "id": "note_0102",
+            "title": "Book ideas",
+            "body": "The Dispossessed; Gödel, Escher, Bach; Piranesi",
+            "tags": ["ideas"],
+        },
+        "note_0103": {
+            "id": "note_0103",
+            "title": "Garden",
+            "body": "plant tulip bulbs before the frost; fix the fence",
+            "tags": ["home"],
+        },
     },
-    "files": {"/readme.txt": "Welcome to the workspace.\n", "/projects/plan.md": "# Plan\n- draft\n"},
+    "files": {
+        "/readme.txt": "Welcome to the workspace.\n",
+        "/projects/plan.md": "# Plan\n- draft\n",
+        "/projects/budget.csv": "item,amount\nlaptop,1200\nsoftware,300\n",
+        "/travel/lisbon.md": "# Lisbon\n- Alfama\n- Belem tower\n",
+    },
     "_counters": {"note": 2},
 }
 

@@ -11,6 +11,7 @@ from mcp import Client, StdioServerParameters
 
 from environments.config import MCPServerConfig, RolloutConfig
 from environments.runner import run_episodes
+from examples.mcp_servers import shop
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Blueprint, ExpectedCall, Rubric, Task, ToolSpec, Trajectory, UserGoal
 from toolforge.tools.convert import from_wire
@@ -114,5 +115,6 @@ async def test_per_episode_servers_isolate_each_episode_world(sqlite_store: Stor
     assert summary.end_reasons == {"user_stop": 2}
     for traj in sqlite_store.list(Trajectory):
         world = traj.final_state["_mcp"]["shop"]
-        assert list(world["orders"]) == ["ord_0001"]  # each episode started from the seed world
+        # each episode started from the seed world: its past orders and exactly one new one
+        assert sorted(world["orders"]) == ["ord_0001", *sorted(shop.SEED["orders"])]
         assert world["products"]["prd_lamp"]["stock"] == 4
