@@ -263,12 +263,13 @@ def _last_batch(messages: list[Message]) -> tuple[int, list[int]] | None:
 
 def _result_values(content: str | None) -> list[Any]:
     """The values a result offers a reply: string leaves of 3+ characters and non-zero numbers
-    (for text that is not JSON: the ids, numbers and dates in it, and the text itself if short)."""
+    (for text that is not JSON: the ids, numbers and dates in it, and its short lines, such as a
+    test run's "5 passed in 0.01s")."""
     parsed = parse_json(content)
     if parsed is None:
-        text = (content or "").strip()
+        text = content or ""
         values: list[Any] = [m.text for m in mentions(text) if m.kind != "name" and checked(m)]
-        return values + ([text] if 3 <= len(text) <= 80 else [])
+        return values + [line.strip() for line in text.splitlines() if 3 <= len(line.strip()) <= 80]
     leaves = json_leaves(parsed)
     return [
         leaf

@@ -398,3 +398,14 @@ def test_without_the_policy_writes_need_no_confirmation() -> None:
         }
     )
     assert rules(relaxed) == []
+
+
+def test_a_plain_text_result_is_used_by_quoting_one_of_its_lines() -> None:
+    output = "[exit code 0]\n" + "." * 5 + " " * 68 + "[100%]\n5 passed in 0.01s\n"
+    head = [
+        shop.user("Please run the tests."),
+        shop.call("c1", "run_tests"),
+        shop.result("c1", output),
+    ]
+    assert grounding(shop.trajectory(*head, shop.say("I ran the tests (5 passed in 0.01s)."))) == []
+    assert grounding(shop.trajectory(*head, shop.say("I ran the tests."))) == ["ignored_results"]
