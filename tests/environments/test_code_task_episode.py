@@ -65,7 +65,7 @@ async def test_gold_patch_episode_is_graded_resolved_and_accepted(
     )
     verdict = await judge.judge(traj, episode.task)
     assert verdict.accepted, verdict
-    assert {c.check for c in verdict.checks} == {"rules", "tests"}
+    assert {c.check for c in verdict.checks} == {"rules", "grounding", "tests"}
     sqlite_store.put([*TOOL_SPECS, episode.agent, episode.task, traj, verdict])
     stored = sqlite_store.get(type(traj), traj.id)
     assert stored is not None and stored.final_state["patch"] == median.gold_patch
