@@ -4,26 +4,62 @@
 `type` (one or a list), `const`, `enum`, `anyOf`/`oneOf` (one branch), `allOf` (object branches
 merged), local `$ref` (`#/$defs/...`, `#/definitions/...`), `properties`/`required`,
 `additionalProperties`, `items`/`prefixItems`, `minItems`/`maxItems`, `minLength`/`maxLength`,
-`minimum`/`maximum` (and exclusive forms), `multipleOf`, and the common string `format`s.
-Not covered: `pattern` (a plain word is returned), `not`, `if/then/else`, `dependentSchemas`,
-remote `$ref`s. The same `rng` state gives the same value.
+`minimum`/`maximum` (and exclusive forms), `multipleOf`, the common string `format`s and
+`pattern` (what `toolforge.core.regex_sample` covers). Not covered: `not`, `if/then/else`,
+`dependentSchemas`, remote `$ref`s. The same `rng` state gives the same value.
+
+Leaves mean what their field's name says (`toolforge.core.values`): `due_date` is a date, `email`
+an address, `title` a phrase of the domain that `topic` (the tool's name and description) names;
+an object's derived fields agree (`toolforge.core.coherence`: totals, counts, end after start).
 """
 
 from __future__ import annotations
 
-import math
 import random
-import string
-import uuid
 from typing import Any
 
-_WORDS = ["alpha", "bravo", "delta", "echo", "kilo", "lima", "oscar", "sierra", "tango", "zulu"]
+from toolforge.core.coherence import match_email, order_times, reconcile
+from toolforge.core.values import (
+    Hint,
+    domain_of,
+    is_person,
+    number_value,
+    singular,
+    string_value,
+    words,
+)
+
 _MAX_DEPTH = 12
 
 
-def instance_for(schema: dict[str, Any] | bool, rng: random.Random, *, optional_p: float = 0.5) -> Any:
-    """A value valid against `schema`; optional properties appear with probability `optional_p`."""
-    return _Gen(schema if isinstance(schema, dict) else {}, rng, optional_p).value(schema, 0)
+def instance_for(
+    schema: dict[str, Any] | bool,
+    rng: random.Random,
+    *,
+    optional_p: float = 0.5,
+    name: str = "",
+    topic: str = "",
+    entity: str = "",
+) -> Any:
+    """A value valid against `schema`; optional properties appear with probability `optional_p`.
+
+    `name` is what the value is called (a field name such as `due_date`, or for an object the
+    kind of record, such as `order`); `topic` is free text naming the domain (a tool's name and
+    description) that titles and notes are drawn from; `entity` the kind of record the value
+    belongs to (with it, a `status` leaf is an order's status)."""
+    root = schema if isinstance(schema, dict) else {}
+    about = [topic, entity, name, str(root.get("title", "")), str(root.get("description", ""))]
+    about += list(root.get("properties", {}) if isinstance(root.get("properties"), dict) else [])
+    hint = Hint(name=name, entity=entity or _entity(name, root), domain=domain_of(" ".join(about)))
+    return _Gen(root, rng, optional_p).value(schema, 0, hint)
+
+
+def _entity(name: str, schema: dict[str, Any]) -> str:
+    """The kind of record an object is: its name (`lines` → line), else its schema's title."""
+    w = words(name) or words(str(schema.get("title", "")))
+    if w and w[-1] == "id":
+        w = w[:-1]
+    return "_".join([*w[:-1], singular(w[-1])]) if w else ""
 
 
 class _Gen:
@@ -46,9 +82,9 @@ class _Gen:
             seen += 1
         return schema
 
-    def value(self, schema: dict[str, Any] | bool, depth: int) -> Any:
+    def value(self, schema: dict[str, Any] | bool, depth: int, hint: Hint) -> Any:
         if schema is True or schema == {} or schema is None:
-            return self.rng.choice(_WORDS) if depth < _MAX_DEPTH else None
+            return string_value({}, self.rng, hint) if depth < _MAX_DEPTH else None
         if schema is False:
             raise ValueError("no value satisfies the schema `false`")
         schema = self.resolve(schema)
@@ -59,7 +95,7 @@ class _Gen:
         if "allOf" in schema:
             merged = _merge_all_of([self.resolve(s) for s in schema["allOf"]])
             rest = {k: v for k, v in schema.items() if k != "allOf"}
-            return self.value(_merge_all_of([rest, merged]), depth)
+            return self.value(_merge_all_of([rest, merged]), depth, hint)
         for key in ("oneOf", "anyOf"):
             if key in schema:
                 branches = schema[key]
@@ -68,7 +104,7 @@ class _Gen:
                 if depth >= _MAX_DEPTH:  # prefer a leaf branch when deep, to end recursion
                     leaves = [b for b in map(self.resolve, branches) if _is_leaf(b)]
                     branch = leaves[0] if leaves else branch
-                return self.value(_merge_all_of([rest, branch]) if rest else branch, depth)
+                return self.value(_merge_all_of([rest, branch]) if rest else branch, depth, hint)
         kind = schema.get("type")
         if isinstance(kind, list):
             choices = [k for k in kind if k != "null"] or kind
@@ -77,40 +113,24 @@ class _Gen:
             kind = self.rng.choice(choices)
         if kind is None:
             kind = _infer_type(schema)
-        return getattr(self, f"gen_{kind}")(schema, depth)
+        return getattr(self, f"gen_{kind}")(schema, depth, hint)
 
-    def gen_null(self, schema: dict[str, Any], depth: int) -> None:
+    def gen_null(self, schema: dict[str, Any], depth: int, hint: Hint) -> None:
         return None
 
-    def gen_boolean(self, schema: dict[str, Any], depth: int) -> bool:
+    def gen_boolean(self, schema: dict[str, Any], depth: int, hint: Hint) -> bool:
         return self.rng.random() < 0.5
 
-    def gen_integer(self, schema: dict[str, Any], depth: int) -> int:
-        low, high = _bounds(schema, integer=True)
-        step = schema.get("multipleOf")
-        if step:
-            first, last = math.ceil(low / step), math.floor(high / step)
-            return int(self.rng.randint(first, max(first, last)) * step)
-        return self.rng.randint(int(low), int(max(low, high)))
+    def gen_integer(self, schema: dict[str, Any], depth: int, hint: Hint) -> int:
+        return int(number_value(schema, self.rng, hint, integer=True))
 
-    def gen_number(self, schema: dict[str, Any], depth: int) -> float | int:
-        if schema.get("multipleOf"):
-            return self.gen_integer(schema, depth)
-        low, high = _bounds(schema, integer=False)
-        return round(self.rng.uniform(low, high), 2) if high - low > 0.02 else low
+    def gen_number(self, schema: dict[str, Any], depth: int, hint: Hint) -> float | int:
+        return number_value(schema, self.rng, hint, integer=False)
 
-    def gen_string(self, schema: dict[str, Any], depth: int) -> str:
-        fmt = schema.get("format")
-        if fmt in _FORMATS:
-            return _FORMATS[fmt](self.rng)
-        low = int(schema.get("minLength", 0))
-        high = int(schema.get("maxLength", max(low, 12)))
-        text = self.rng.choice(_WORDS)
-        if len(text) < low:
-            text += "".join(self.rng.choice(string.ascii_lowercase) for _ in range(low - len(text)))
-        return text[: max(high, low)]
+    def gen_string(self, schema: dict[str, Any], depth: int, hint: Hint) -> str:
+        return string_value(schema, self.rng, hint)
 
-    def gen_array(self, schema: dict[str, Any], depth: int) -> list[Any]:
+    def gen_array(self, schema: dict[str, Any], depth: int, hint: Hint) -> list[Any]:
         prefix = schema.get("prefixItems", [])
         items = schema.get("items", {} if not prefix else False)
         low = int(schema.get("minItems", 0))
@@ -118,31 +138,49 @@ class _Gen:
         count = self.rng.randint(max(low, len(prefix) if items is False else 0), max(low, high))
         if depth >= _MAX_DEPTH:
             count = low
-        out = [self.value(prefix[i], depth + 1) for i in range(min(count, len(prefix)))]
+        # An item is named for one of the list: `tags` holds a `tag`, `order_ids` an `order_id`.
+        item = Hint(name=_entity(hint.name, {}) + ("_id" if words(hint.name)[-1:] == ["ids"] else ""),
+                    entity=hint.entity, domain=hint.domain)  # fmt: skip
+        out = [self.value(prefix[i], depth + 1, item) for i in range(min(count, len(prefix)))]
         tries = 0
         while len(out) < count and items is not False and tries < count * 10:
-            item = self.value(items, depth + 1)
+            value = self.value(items, depth + 1, item)
             tries += 1
-            if schema.get("uniqueItems") and item in out:
+            if schema.get("uniqueItems") and value in out:
                 continue
-            out.append(item)
+            out.append(value)
         return out
 
-    def gen_object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
+    def gen_object(self, schema: dict[str, Any], depth: int, hint: Hint) -> dict[str, Any]:
         props: dict[str, Any] = schema.get("properties", {})
         required = set(schema.get("required", []))
+        inner = Hint(
+            entity=_entity(hint.name, schema) or _person_like(props) or hint.entity, domain=hint.domain
+        )
         out: dict[str, Any] = {}
         for name, sub in props.items():
             if name in required or (depth < _MAX_DEPTH and self.rng.random() < self.optional_p):
-                out[name] = self.value(sub, depth + 1)
-        for name in required - out.keys():  # required but not described
-            extra = schema.get("additionalProperties", True)
-            out[name] = self.value(extra if isinstance(extra, dict) else {}, depth + 1)
-        low = int(schema.get("minProperties", 0))
+                out[name] = self.value(sub, depth + 1, Hint(name, inner.entity, inner.domain))
         extra = schema.get("additionalProperties", True)
+        for name in sorted(required - out.keys()):  # required but not described
+            out[name] = self.value(
+                extra if isinstance(extra, dict) else {}, depth + 1, Hint(name, inner.entity, inner.domain)
+            )
+        low = int(schema.get("minProperties", 0))
         while len(out) < low and extra is not False:
-            out[f"extra_{len(out)}"] = self.value(extra if isinstance(extra, dict) else {}, depth + 1)
-        return out
+            key = f"extra_{len(out)}"
+            out[key] = self.value(
+                extra if isinstance(extra, dict) else {}, depth + 1, Hint(key, inner.entity, inner.domain)
+            )
+        if is_person(inner.entity):
+            match_email(out, props)
+        return order_times(reconcile(out, schema))
+
+
+def _person_like(props: dict[str, Any]) -> str:
+    """An object with a first name, or with both a name and an email, describes a person."""
+    keys = {"_".join(words(k)) for k in props}
+    return "person" if keys & {"first_name", "last_name"} or {"name", "email"} <= keys else ""
 
 
 def _is_leaf(schema: dict[str, Any]) -> bool:
@@ -159,26 +197,6 @@ def _infer_type(schema: dict[str, Any]) -> str:
     return "string"
 
 
-def _bounds(schema: dict[str, Any], integer: bool) -> tuple[float, float]:
-    eps = 1 if integer else 0.01
-    low = schema.get("minimum", -math.inf)
-    high = schema.get("maximum", math.inf)
-    if "exclusiveMinimum" in schema:
-        low = max(low, schema["exclusiveMinimum"] + eps)
-    if "exclusiveMaximum" in schema:
-        high = min(high, schema["exclusiveMaximum"] - eps)
-    if integer:
-        low = math.ceil(low) if low != -math.inf else low
-        high = math.floor(high) if high != math.inf else high
-    if low == -math.inf and high == math.inf:
-        return 0, 100
-    if low == -math.inf:
-        return high - 100, high
-    if high == math.inf:
-        return low, low + 100
-    return low, high
-
-
 def _merge_all_of(parts: list[dict[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for part in parts:
@@ -190,20 +208,3 @@ def _merge_all_of(parts: list[dict[str, Any]]) -> dict[str, Any]:
             else:
                 merged[key] = value
     return merged
-
-
-_FORMATS: dict[str, Any] = {
-    "date-time": lambda r: (
-        f"2026-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}T{r.randint(0, 23):02d}:00:00Z"
-    ),
-    "date": lambda r: f"2026-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}",
-    "time": lambda r: (
-        f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:00"
-    ),  # what jsonschema and pydantic accept
-    "email": lambda r: f"{r.choice(_WORDS)}@example.com",
-    "uri": lambda r: f"https://example.com/{r.choice(_WORDS)}",
-    "url": lambda r: f"https://example.com/{r.choice(_WORDS)}",
-    "uuid": lambda r: str(uuid.UUID(int=r.getrandbits(128), version=4)),
-    "hostname": lambda r: f"{r.choice(_WORDS)}.example.com",
-    "ipv4": lambda r: ".".join(str(r.randint(1, 254)) for _ in range(4)),
-}
