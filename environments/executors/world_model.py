@@ -5,18 +5,19 @@ Controlled stochasticity: the outcome class — ok, partial, error or edge case 
 from the configured mix (with the episode's seeded random stream, so a re-run draws the same),
 and the model is told which one to render.
 
-Python keeps the state consistent whatever the model writes: an entity read by an id the world
-holds is returned as stored (its stored fields laid over the model's result); an id the world
-does not hold in a kind it tracks is "not found"; creates, updates and deletes change the state
-by the CRUD rules of the schema simulator; results are fitted to the output schema; an `error`
-outcome never changes the state.
+The model works on the episode's entity store, the same one the schema simulator keeps: its
+prompt holds the records the call touches (`world_view`), and its answer goes back through the
+store's CRUD rules (`environments.executors.world.play`): a record read by id is shown as stored
+(what the model adds about fields the store lacks is kept, so a later read — by the model or by
+the schema simulator — agrees); an id the world does not hold in a kind it keeps is "not found";
+a create stores the call's arguments under an id Python assigns; an update changes what the call
+sets; a read changes nothing else; results are fitted to the output schema; an `error` outcome
+never changes the state.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-import random
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,11 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from environments.config import OutcomeMix
 from environments.errors import InfraError
 from environments.executors.base import CallContext, ToolResult
-from environments.executors.schema_sim import fit_output
 from environments.executors.semantics import semantics
-from environments.state import Delete, State, StateDelta, Upsert, collections, next_id, plural
+from environments.executors.store import ref_kind
+from environments.executors.world import Proposal, play
+from environments.state import Delete, State, Upsert, collections, plural
 from toolforge.core.errors import StructuredOutputError
-from toolforge.core.ids import digest
 from toolforge.core.types import ToolSpec
 
 Outcome = Literal["ok", "partial", "error", "edge"]
@@ -86,13 +87,20 @@ MAX_RECORDS = 40
 
 def world_view(tool: ToolSpec, arguments: dict[str, Any], state: State) -> dict[str, Any]:
     """The part of the hidden state the model needs: the records of the kinds this call touches
-    (its own kind and every `<kind>_id` argument), and only the ids of the other kinds."""
+    (its own kind and every `<kind>_id` argument), the records the call names by id first, and
+    only the ids of the other kinds."""
     sem = semantics(tool)
-    relevant = {sem.collection} | {plural(k[:-3]) for k in arguments if k.endswith("_id")}
+    named: dict[str, set[str]] = {sem.collection: set()}
+    for param, value in arguments.items():
+        kind = sem.kind if param == sem.id_param else ref_kind(param)
+        if kind is not None:
+            named.setdefault(plural(kind), set()).add(str(value))
     view: dict[str, Any] = {}
     for name, coll in collections(state).items():
-        if name in relevant:
-            view[name] = dict(list(coll.items())[:MAX_RECORDS])
+        if name in named:
+            first = [k for k in coll if k in named[name]]
+            rest = [k for k in coll if k not in named[name]][: max(MAX_RECORDS - len(first), 0)]
+            view[name] = {k: coll[k] for k in first + rest}
         else:
             view[name] = {"ids": sorted(coll)[:MAX_RECORDS]}
     return view
@@ -172,43 +180,7 @@ class WorldModelSimulator:
 def ground(
     tool: ToolSpec, arguments: dict[str, Any], state: State, sim: SimulatedCall, outcome: Outcome
 ) -> ToolResult:
-    """Apply the model's answer to the state under Python's consistency rules."""
+    """Apply the model's answer to the state under the store's rules (those of the schema simulator)."""
     if outcome == "error":
         return ToolResult.error(sim.error or f"{tool.name} failed")
-    sem = semantics(tool)
-    rng = random.Random(int(digest([tool.name, arguments, outcome]), 16))
-    coll: dict[str, Any] = state.get(sem.collection, {})
-    key = arguments.get(sem.id_param) if sem.id_param else None
-    key = str(key) if key is not None else None
-    result = sim.result
-    if sem.effect in ("read", "update", "delete") and key is not None and key not in coll and coll:
-        return ToolResult.error(f"{sem.kind} {key!r} not found")
-    StateDelta(upserts=sim.upserts, deletes=sim.deletes).apply(state)
-    coll = state.get(sem.collection, {})
-    if sem.effect == "create":
-        created = [u for u in sim.upserts if u.collection == sem.collection]
-        if created:
-            record = coll[created[0].id]
-        else:
-            new_id = key if key is not None and key not in coll else next_id(state, sem.kind)
-            record = {"id": new_id, **copy.deepcopy(arguments)}
-            state.setdefault(sem.collection, {})[new_id] = record
-        result = _lay_over(result, record)
-    elif sem.effect in ("read", "update", "delete") and key is not None:
-        if key not in coll:  # a kind the world did not track yet: remember what the model said
-            record = {"id": key, **(result if isinstance(result, dict) else {})}
-            state.setdefault(sem.collection, {})[key] = record
-        if sem.effect == "update":
-            coll = state[sem.collection]
-            coll[key].update({k: copy.deepcopy(v) for k, v in arguments.items() if k != sem.id_param})
-        record = state[sem.collection][key]
-        result = _lay_over(result, record)
-        if sem.effect == "delete":
-            state[sem.collection].pop(key, None)
-    return ToolResult.data(fit_output(tool.output_schema, result, rng))
-
-
-def _lay_over(result: Any, record: dict[str, Any]) -> Any:
-    if isinstance(result, dict):
-        return {**result, **record}
-    return dict(record)
+    return play(tool, arguments, state, Proposal(result=sim.result, upserts=sim.upserts, deletes=sim.deletes))

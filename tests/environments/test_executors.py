@@ -49,7 +49,7 @@ def test_schema_simulator_is_stateful_and_outputs_conform(tickets: list[ToolSpec
     closed = sim.run(t["close_ticket"], {"ticket_id": tid, "resolution": "fixed"}, state)
     assert not closed.is_error and tid not in state["tickets"]
     missing = sim.run(t["get_ticket"], {"ticket_id": tid}, state)
-    assert missing.is_error and "not found" in missing.content
+    assert missing.is_error and missing.content == f"no ticket with id {tid}; list tickets to find ids"
 
 
 def test_schema_simulator_is_deterministic(tickets: list[ToolSpec]) -> None:
