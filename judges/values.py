@@ -64,7 +64,8 @@ _TIME = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.])\d+(?:\.\d+)?(?![\w])")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+# A word, hyphenated ones whole: "Year-end" is one name, not "Year".
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)*")
 # A capitalised word right after one of these opens a sentence or a clause: not a name.
 _CLAUSE_START = re.compile(r"(?:^|[.!?:;\n(\[\"'“‘*•—–-])\s*$")
 # Capitalised words that are not names of things in the world.

@@ -409,3 +409,15 @@ def test_a_plain_text_result_is_used_by_quoting_one_of_its_lines() -> None:
     ]
     assert grounding(shop.trajectory(*head, shop.say("I ran the tests (5 passed in 0.01s)."))) == []
     assert grounding(shop.trajectory(*head, shop.say("I ran the tests."))) == ["ignored_results"]
+
+
+def test_a_hyphenated_name_is_one_name() -> None:
+    traj = shop.trajectory(
+        shop.user("Please add a note with title Year-end budget."),
+        shop.say("I'll add a note titled Year-end budget. Shall I go ahead?"),
+    )
+    assert grounding(traj) == []
+    invented = shop.trajectory(
+        shop.user("Please add a note."), shop.say("I'll add the note Year-end. Shall I go ahead?")
+    )
+    assert "'Year-end'" in check_grounding(invented, None, GroundingConfig()).reason
