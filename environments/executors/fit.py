@@ -28,7 +28,7 @@ from toolforge.core.values import is_person, singular, words
 
 OPTIONAL_P = 0.5  # how often an optional output field the store lacks is shown
 # Names of objects that wrap the call's record rather than being a record of their own kind.
-_WRAPPERS = frozenset(
+WRAPPERS = frozenset(
     {"data", "result", "results", "record", "item", "details", "payload", "object", "entity"}
 )
 _COUNTS = frozenset({"count", "total", "total_count", "num_results", "total_results", "result_count", "size"})
@@ -81,7 +81,7 @@ def _types(schema: dict[str, Any]) -> set[str]:
 def _record_kind(name: str, parent: str) -> str:
     """The kind of record an object named `name` holds (`lines` → line; `data` → its parent's)."""
     w = words(name)
-    if not w or name in _WRAPPERS:
+    if not w or name in WRAPPERS:
         return parent
     return "_".join([*w[:-1], singular(w[-1])])
 
@@ -138,6 +138,8 @@ class Fitter:
             return self.fit_array(schema, [value], name, seed, entity)
         if not isinstance(value, dict | list) and type_ok(schema, value):
             return value
+        if isinstance(value, dict) and isinstance(value.get("id"), str) and type_ok(schema, value["id"]):
+            return value["id"]  # a record where the schema has room for a string: its id
         return self.invent(schema, name, seed, entity)
 
     def invent(self, schema: dict[str, Any], name: str, seed: str, entity: str) -> Any:
@@ -151,6 +153,16 @@ class Fitter:
         rng = random.Random(seed)
         return instance_for(schema, rng, optional_p=OPTIONAL_P, name=name, topic=self.topic, entity=entity)
 
+    def record_seed(self, kind: str, rid: str | int) -> str:
+        return digest([self.salt, plural(kind), str(rid)])
+
+    def field_value(self, kind: str, record: dict[str, Any], prop: str, schema: dict[str, Any]) -> Any:
+        """What a read shows for a record's field: the stored value, else the value invented for
+        it (the same draw `fit_object` makes)."""
+        if prop in record:
+            return record[prop]
+        return self.invent(schema, prop, f"{self.record_seed(kind, record.get('id', ''))}/{prop}", kind)
+
     # ---- containers ----
 
     def fit_object(
@@ -162,7 +174,7 @@ class Fitter:
         kind = _record_kind(name, entity)
         rid = value.get("id", value.get(f"{kind}_id"))
         if isinstance(rid, str | int) and not isinstance(rid, bool):
-            seed = digest([self.salt, plural(kind), str(rid)])
+            seed = self.record_seed(kind, rid)
         else:
             rid = None
         required = set(schema.get("required", []))
@@ -175,13 +187,13 @@ class Fitter:
             linked = (
                 store.get(_record_kind(prop, ""), str(value[f"{prop}_id"])) if f"{prop}_id" in value else None
             )
-            if prop in value:
+            if rid is not None and (prop == "id" or ref_kind(prop) == kind) and type_ok(sub, rid):
+                out[prop] = rid  # the record's own id, under whichever name this output gives it
+            elif prop in value:
                 out[prop] = self.fit(sub, value[prop], prop, field_seed, kind)
-            elif rid is not None and (prop == "id" or ref_kind(prop) == kind):
-                out[prop] = rid  # the record's id, under the name this output gives it
             elif "object" in _types(sub) and linked is not None:
                 out[prop] = self.fit(sub, linked, prop, field_seed, kind)  # `customer` of `customer_id`
-            elif "object" in _types(sub) and (prop in _WRAPPERS or _record_kind(prop, "") == kind):
+            elif "object" in _types(sub) and (prop in WRAPPERS or _record_kind(prop, "") == kind):
                 out[prop] = self.fit(sub, value, prop, seed, kind)  # an envelope around this record
             elif (copied := _from_linked(prop, sub, value, store)) is not None:
                 out[prop] = copied  # `customer_name` is the name of the record `customer_id` names
@@ -262,7 +274,7 @@ def listing_field(schema: dict[str, Any], kind: str) -> str | None:
     a generic one (`items`, `results`), else the first array."""
     props = schema.get("properties") or {}
     arrays = [k for k, s in props.items() if isinstance(s, dict) and "array" in _types(s)]
-    preferred = [k for k in arrays if _record_kind(k, "") == kind or k in _WRAPPERS or k == "items"]
+    preferred = [k for k in arrays if _record_kind(k, "") == kind or k in WRAPPERS or k == "items"]
     return (preferred or arrays or [None])[0]
 
 

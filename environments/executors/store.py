@@ -32,6 +32,19 @@ def ref_kind(param: str) -> str | None:
     return "_".join(w[:-1]) if len(w) > 1 and w[-1] == "id" else None
 
 
+def _fill(have: dict[str, Any], shown: dict[str, Any]) -> None:
+    """Add to `have` what `shown` has beyond it, at every depth (the lines of an order too)."""
+    for field, value in shown.items():
+        if field not in have:
+            have[field] = copy.deepcopy(value)
+        elif isinstance(have[field], dict) and isinstance(value, dict):
+            _fill(have[field], value)
+        elif isinstance(have[field], list) and isinstance(value, list) and len(have[field]) == len(value):
+            for mine, theirs in zip(have[field], value, strict=True):
+                if isinstance(mine, dict) and isinstance(theirs, dict):
+                    _fill(mine, theirs)
+
+
 @dataclass
 class EntityStore:
     state: State
@@ -61,15 +74,14 @@ class EntityStore:
         return reconcile(record)
 
     def absorb(self, kind: str, key: str, shown: dict[str, Any], skip: Iterable[str] = ()) -> None:
-        """Keep the fields a result showed for a record that the record did not hold yet, so the
-        next read shows them again; fields it holds are never changed this way."""
+        """Keep the fields a result showed for a record that the record did not hold yet (nested
+        ones too), so the next read shows them again; fields it holds are never changed this way."""
         record = self.get(kind, key)
         if record is None:
             return
         skipped = set(skip)
-        for field, value in shown.items():
-            if field not in record and field not in skipped:
-                record[field] = copy.deepcopy(value)
+        _fill(record, {k: v for k, v in shown.items() if k not in skipped})
+        reconcile(record)
 
     def delete(self, kind: str, key: str) -> dict[str, Any]:
         return self.records(kind).pop(key)

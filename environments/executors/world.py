@@ -25,10 +25,10 @@ from datetime import timedelta
 from typing import Any
 
 from environments.executors.base import ToolResult
-from environments.executors.fit import Fitter, listing_items, type_ok
+from environments.executors.fit import WRAPPERS, Fitter, listing_items, type_ok
 from environments.executors.schemas import inline_refs
 from environments.executors.semantics import semantics
-from environments.executors.store import EntityStore, label, not_found
+from environments.executors.store import EntityStore, label, not_found, ref_kind
 from environments.state import RESERVED, Delete, State, Upsert, plural
 from toolforge.core.ids import digest
 from toolforge.core.types import ToolSpec
@@ -39,21 +39,18 @@ _LIMIT_ARGS = frozenset({"limit", "max_results", "page_size", "per_page", "top_k
 _OFFSET_ARGS = frozenset({"offset", "skip"})
 _PAGING = _LIMIT_ARGS | _OFFSET_ARGS | {"page", "sort", "sort_by", "order_by", "order", "direction", "cursor"}
 # Fields of a result that describe the call, not the record (never kept on the record).
-_ENVELOPE = frozenset(
-    {
-        "message",
-        "success",
-        "ok",
-        "error",
-        "errors",
-        "warning",
-        "warnings",
-        "deleted",
-        "created",
-        "updated",
-        "result",
-    }
-)
+_ENVELOPE = WRAPPERS | {
+    "message",
+    "success",
+    "ok",
+    "error",
+    "errors",
+    "warning",
+    "warnings",
+    "deleted",
+    "created",
+}
+_ENVELOPE |= {"updated", "meta", "metadata", "pagination", "next_cursor", "next_page"}
 _PAST = {"send": "sent", "cancel": "cancelled", "submit": "submitted", "ship": "shipped", "pay": "paid"}
 _PAST |= {"set": "set", "put": "put", "make": "made", "drop": "dropped", "stop": "stopped", "plan": "planned"}
 # The status a record is in after a call whose name starts with the verb.
@@ -63,6 +60,7 @@ _STATUS_AFTER = {
     "restore": "active", "activate": "active", "deactivate": "inactive", "suspend": "suspended",
     "resolve": "resolved", "close": "closed", "reopen": "open", "pay": "paid", "submit": "submitted",
     "deliver": "delivered", "refund": "refunded", "verify": "verified", "finish": "completed",
+    "delete": "deleted", "remove": "removed",
 }  # fmt: skip
 _CREATED = frozenset(
     {"created", "placed", "ordered", "submitted", "registered", "opened", "issued", "booked", "added"}
@@ -98,8 +96,15 @@ def play(
 
 
 def record_in(value: Any, kind: str, key: str) -> dict[str, Any] | None:
-    """The object inside a result that stands for record `key` (the result itself, or an object
-    one level down, whose `id` or `<kind>_id` is `key`)."""
+    """The object inside a result that stands for record `key`: the result itself when it names
+    no id or names `key`, else an object one level down whose `id` or `<kind>_id` is `key`."""
+    if isinstance(value, dict) and "id" not in value and f"{kind}_id" not in value:
+        nested = [
+            v
+            for v in value.values()
+            if isinstance(v, dict) and key in (str(v.get("id", "")), str(v.get(f"{kind}_id", "")))
+        ]
+        return nested[0] if nested else value
     candidates = [value] + (list(value.values()) if isinstance(value, dict) else [])
     for obj in candidates:
         if isinstance(obj, dict) and key in (str(obj.get("id", "")), str(obj.get(f"{kind}_id", ""))):
@@ -108,6 +113,8 @@ def record_in(value: Any, kind: str, key: str) -> dict[str, Any] | None:
 
 
 def _matches(record: dict[str, Any], arguments: dict[str, Any]) -> bool:
+    """Whether a record (as a read shows it) meets a call's filters: every query word somewhere in
+    it, every argument that names one of its fields equal (a part, for free text)."""
     for key, want in arguments.items():
         if key in _PAGING or not isinstance(want, str | int | float | bool):
             continue
@@ -284,7 +291,7 @@ class _Call:
             )
         seed = self.write_seed()
         model_id = self.proposal_id() if self.proposal is not None else ""
-        model = self.model_fields(model_id) if model_id else {}
+        model = self.model_fields(model_id)
         fields = {**self.initial_status(), **self.stamps(), **model, **self.arguments}
         # The id the call names, else the free id the world model chose, else the next one.
         record = self.store.create(self.kind, fields, self.key or model_id or None)
@@ -297,7 +304,11 @@ class _Call:
         assert self.proposal is not None
         ids = [up.id for up in self.proposal.upserts if up.collection == plural(self.kind)]
         result = self.proposal.result
-        ids += [str(result["id"])] if isinstance(result, dict) and isinstance(result.get("id"), str | int) else []
+        ids += (
+            [str(result["id"])]
+            if isinstance(result, dict) and isinstance(result.get("id"), str | int)
+            else []
+        )
         return next((i for i in ids if i.strip() and self.store.get(self.kind, i) is None), "")
 
     def do_read(self) -> ToolResult:
@@ -313,7 +324,7 @@ class _Call:
             return self.do_list()
         records = self.store.records(self.kind)
         if records:
-            found = [r for r in records.values() if _matches(r, self.arguments)]
+            found = [r for r in records.values() if _matches(self.as_read(r, {}), self.arguments)]
             if not found:
                 asked = ", ".join(f"{k}={v}" for k, v in self.arguments.items())
                 return ToolResult.error(
@@ -335,7 +346,9 @@ class _Call:
         fitter = self.fitter(seed)
         shown = [fitter.fit(items, r, self.kind, seed, self.kind) if items else r for r in records]
         pairs = [
-            (r, s) for r, s in zip(records, shown, strict=True) if _matches({**r, **_dict(s)}, self.arguments)
+            (r, s)
+            for r, s in zip(records, shown, strict=True)
+            if _matches(self.as_read(r, s), self.arguments)
         ]
         if self.proposal is not None:
             pairs = self.model_selection(pairs)
@@ -346,6 +359,19 @@ class _Call:
             start += (page - 1) * limit
         listed = [s for _, s in pairs[max(start, 0) : max(start, 0) + max(limit, 0)]]
         return ToolResult.data(self.show(listed, seed))
+
+    def as_read(self, record: dict[str, Any], shown: Any) -> dict[str, Any]:
+        """A record as reads show it, for filtering: its shown and stored fields, and for each
+        filter it does not hold, the value a read would invent for it."""
+        out = {**record, **_dict(shown)}
+        fitter = self.fitter(self.read_seed())
+        props = self.tool.input_schema.get("properties") or {}
+        for key in self.arguments:
+            sub = props.get(key)
+            if key in out or key in _PAGING | _QUERY_ARGS or not isinstance(sub, dict) or ref_kind(key):
+                continue
+            out[key] = fitter.field_value(self.kind, record, key, inline_refs(sub))
+        return out
 
     def model_selection(self, pairs: list[tuple[dict[str, Any], Any]]) -> list[tuple[dict[str, Any], Any]]:
         """The records the world model listed, in its order, where it listed stored ones (a

@@ -159,7 +159,7 @@ def _set(record: dict[str, Any], key: str, whole_units: float, props: dict[str, 
     scaled = whole_units * _scale(key)
     old = record[key]
     sub = props.get(key) if isinstance(props.get(key), dict) else {}
-    value: float = round(scaled, 2)
+    value: float = float(round(scaled, 2))
     if sub.get("type") == "integer" or _scale(key) > 1 or (isinstance(old, int) and value.is_integer()):
         value = int(round(scaled))
     if allows(sub, value):

@@ -2,7 +2,7 @@
 titles and notes are built from. Data only; `toolforge.core.values` picks from it.
 
 Every word here is one a real record of its domain could hold. Placeholder vocabularies (radio
-alphabets, lorem ipsum) are never used: a model trained on them learns that tools answer nonsense.
+alphabets, dummy Latin) are never used: a model trained on them learns that tools answer nonsense.
 """
 
 from __future__ import annotations
