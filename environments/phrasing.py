@@ -89,8 +89,8 @@ def intent(tool_name: str, arguments: dict[str, Any], known: dict[str, Any]) -> 
         head = f"{verb} an item {ws[1]} the {obj}"
     extras = []
     for key in sorted(known):
-        if key not in arguments or not _speakable(known[key]):
-            continue
+        if arguments.get(key) != known[key] or not _speakable(known[key]):
+            continue  # the user knows it, but this call takes another value (one a result gave)
         value = show(known[key])
         kind = " ".join(words(key[:-3])) if key.endswith("_id") else ""
         if kind and rest and kind == " ".join(rest):
@@ -266,6 +266,10 @@ def describe(result: Any) -> str:
             noun = noun[:-1] if len(items) == 1 and noun.endswith("s") else noun
             return f"{len(items)} {noun}: " + "; ".join(shown) + more
         parts = [_label(result)] if _label(result) else []
+        if not parts:  # a record without its own id (a cart): name whose it is
+            parts = [
+                f"{field_name(k)} {v}" for k, v in result.items() if k.endswith("_id") and isinstance(v, str)
+            ][:1]
         for k in _SUMMARY_KEYS:
             if k in result and isinstance(result[k], str | int | float) and not isinstance(result[k], bool):
                 parts.append(f"{field_name(k)} {quote(k, result[k])}")

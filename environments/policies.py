@@ -99,7 +99,7 @@ class BlueprintPolicy:
         if done < len(actions):
             mutates = {t.name: semantics(t).mutates for t in episode.tools}
             if mutates.get(actions[done].name) and not _in_confirmed_run(actions, done, mutates):
-                ask = self._ask(actions, done, mutates, mapping, task.id)
+                ask = self._ask(actions, done, mutates, mapping, task.id, _said(messages))
                 if not _answered(messages, ask):
                     return Message(role="assistant", content=ask)
                 if not _AFFIRMATIVE.search(messages[-1].content or ""):
@@ -115,12 +115,18 @@ class BlueprintPolicy:
         mutates: dict[str, bool],
         mapping: dict[str, str],
         task_id: str,
+        said: str,
     ) -> str:
+        """The confirmation question for the run of writes starting at `index`. A value a write
+        will take from a result not seen yet (the id of a record the run creates) is not quoted:
+        nothing the assistant says may be invented."""
         run = []
         for action in actions[index:]:
             if not mutates.get(action.name):
                 break
-            run.append(phrasing.plan(action.name, _substitute(action.arguments, mapping)))
+            arguments = _substitute(action.arguments, mapping)
+            known = {k: v for k, v in arguments.items() if not isinstance(v, str) or v in said}
+            run.append(phrasing.plan(action.name, known))
         return phrasing.ask_before(run, (task_id, index))
 
     def _call(
@@ -175,6 +181,10 @@ def _actual_values(
             continue
         _pair_strings(expected_results[i], actual, mapping)
     return mapping
+
+
+def _said(messages: list[Message]) -> str:
+    return "\n".join(m.content or "" for m in messages if m.role in ("system", "user", "tool"))
 
 
 def _in_confirmed_run(actions: list[ExpectedCall], index: int, mutates: dict[str, bool]) -> bool:

@@ -76,6 +76,11 @@ class RubricConfig(_Strict):
     weights: dict[str, float] = Field(
         default_factory=lambda: {"success": 2.0, "pattern": 1.0, "checkpoint": 1.0, "general": 0.5}
     )
+    # Which kinds of item the judge is asked about (a small local judge may take only some: each
+    # item costs it seconds of CPU).
+    item_kinds: list[Literal["success", "pattern", "checkpoint", "general"]] = Field(
+        default_factory=lambda: ["success", "pattern", "checkpoint", "general"]
+    )
     # Passed when every success criterion is met and the weighted score reaches this.
     pass_score: float = Field(0.6, ge=0, le=1)
     max_transcript_chars: int = Field(6000, ge=500)

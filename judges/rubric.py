@@ -63,6 +63,7 @@ def rubric_items(task: Task, cfg: RubricConfig) -> list[RubricItem]:
     texts += [("checkpoint", c) for c in task.rubric.checkpoints]
     criteria = general_criteria()
     texts += [("general", criteria[name]) for name in cfg.general_criteria]
+    texts = [(kind, text) for kind, text in texts if kind in cfg.item_kinds]
     return [
         RubricItem(key=f"item_{i}", kind=kind, text=text) for i, (kind, text) in enumerate(texts, start=1)
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,13 @@ def main(name: str, env_var: str, build: Any, argv: list[str] | None = None) -> 
     parser.add_argument("--transport", choices=["stdio", "streamable-http"], default="stdio")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--verbose", action="store_true", help="log every request (and tool error) to stderr")
     args = parser.parse_args(argv)
     server: MCPServer = build(state_path(args.state, env_var))
+    if not args.verbose:
+        # A tool error is an answer the client already gets; logged too, it floods the console of
+        # a run that starts a server per episode.
+        logging.disable(logging.INFO)
     if args.transport == "stdio":
         server.run("stdio")
     else:
