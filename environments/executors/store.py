@@ -81,7 +81,6 @@ class EntityStore:
             return
         skipped = set(skip)
         _fill(record, {k: v for k, v in shown.items() if k not in skipped})
-        reconcile(record)
 
     def delete(self, kind: str, key: str) -> dict[str, Any]:
         return self.records(kind).pop(key)

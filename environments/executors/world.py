@@ -40,17 +40,9 @@ _OFFSET_ARGS = frozenset({"offset", "skip"})
 _PAGING = _LIMIT_ARGS | _OFFSET_ARGS | {"page", "sort", "sort_by", "order_by", "order", "direction", "cursor"}
 # Fields of a result that describe the call, not the record (never kept on the record).
 _ENVELOPE = WRAPPERS | {
-    "message",
-    "success",
-    "ok",
-    "error",
-    "errors",
-    "warning",
-    "warnings",
-    "deleted",
-    "created",
-}
-_ENVELOPE |= {"updated", "meta", "metadata", "pagination", "next_cursor", "next_page"}
+    "message", "success", "ok", "error", "errors", "warning", "warnings", "deleted", "created", "updated",
+    "meta", "metadata", "pagination", "next_cursor", "next_page",
+}  # fmt: skip
 _PAST = {"send": "sent", "cancel": "cancelled", "submit": "submitted", "ship": "shipped", "pay": "paid"}
 _PAST |= {"set": "set", "put": "put", "make": "made", "drop": "dropped", "stop": "stopped", "plan": "planned"}
 # The status a record is in after a call whose name starts with the verb.
@@ -63,9 +55,10 @@ _STATUS_AFTER = {
     "delete": "deleted", "remove": "removed",
 }  # fmt: skip
 _CREATED = frozenset(
-    {"created", "placed", "ordered", "submitted", "registered", "opened", "issued", "booked", "added"}
+    {"created", "placed", "ordered", "submitted", "registered", "opened", "issued", "booked"}
 )
 _UPDATED = frozenset({"updated", "modified", "changed"})
+# Status words a new record starts in, by preference, where the output's enum offers one.
 _INITIAL = (
     "open",
     "new",
@@ -96,20 +89,20 @@ def play(
 
 
 def record_in(value: Any, kind: str, key: str) -> dict[str, Any] | None:
-    """The object inside a result that stands for record `key`: the result itself when it names
-    no id or names `key`, else an object one level down whose `id` or `<kind>_id` is `key`."""
-    if isinstance(value, dict) and "id" not in value and f"{kind}_id" not in value:
-        nested = [
-            v
-            for v in value.values()
-            if isinstance(v, dict) and key in (str(v.get("id", "")), str(v.get(f"{kind}_id", "")))
-        ]
-        return nested[0] if nested else value
-    candidates = [value] + (list(value.values()) if isinstance(value, dict) else [])
-    for obj in candidates:
-        if isinstance(obj, dict) and key in (str(obj.get("id", "")), str(obj.get(f"{kind}_id", ""))):
-            return obj
-    return None
+    """The object inside a result that stands for record `key`: the result itself or an object
+    one level down whose `id` or `<kind>_id` is `key`, else the result if it names no id at all."""
+
+    def names_key(obj: dict[str, Any]) -> bool:
+        return bool(key) and key in (str(obj.get("id", "")), str(obj.get(f"{kind}_id", "")))
+
+    if not isinstance(value, dict):
+        return None
+    if names_key(value):
+        return value
+    nested = [v for v in value.values() if isinstance(v, dict) and names_key(v)]
+    if nested:
+        return nested[0]
+    return value if "id" not in value and f"{kind}_id" not in value else None
 
 
 def _matches(record: dict[str, Any], arguments: dict[str, Any]) -> bool:
@@ -314,9 +307,9 @@ class _Call:
     def do_read(self) -> ToolResult:
         seed = self.read_seed()
         if self.key is not None:
-            self.store.absorb(self.kind, self.key, self.model_fields(self.key))
-            record = self.store.records(self.kind)[self.key]
-            shown = self.show(record, seed)
+            if self.proposal is not None:
+                self.store.absorb(self.kind, self.key, self.model_fields(self.key))
+            shown = self.show(self.store.records(self.kind)[self.key], seed)
             if self.proposal is not None:
                 self.keep_shown(shown, self.key)
             return ToolResult.data(shown)
@@ -386,7 +379,7 @@ class _Call:
         if not lists:
             return pairs
         listed = lists[0]
-        by_id = {str(r["id"]): (r, s) for r, s in pairs}
+        by_id = {str(r.get("id")): (r, s) for r, s in pairs}
         chosen = []
         for item in listed:
             rid = str(item.get("id", item.get(f"{self.kind}_id", ""))) if isinstance(item, dict) else ""

@@ -374,3 +374,25 @@ def test_a_record_reads_the_same_from_every_tool_and_after_other_writes(seed: in
     sim.run(t["create_customer"], {"name": "Omar Haddad"}, state)
     for oid, shown in got.items():
         assert sim.run(t["get_order"], {"order_id": oid}, state).structured == shown
+
+
+def test_reads_never_write_even_where_stored_arithmetic_is_off() -> None:
+    """A seeded record whose total does not add up is shown with the right total, and left as it is."""
+    t = {tool.name: tool for tool in shop_tools()}
+    line = {"product_id": "p", "quantity": 3, "unit_price": 2.5, "line_total": 1.0}
+    state: State = {
+        "orders": {
+            "order_0001": {
+                "id": "order_0001",
+                "customer_id": "c",
+                "lines": [line],
+                "subtotal": 1.0,
+                "total": 9.0,
+            }
+        }
+    }
+    before = copy.deepcopy(state)
+    shown = SchemaSimulator().run(t["get_order"], {"order_id": "order_0001"}, state).structured
+    assert shown["lines"][0]["line_total"] == 7.5 and shown["subtotal"] == 7.5
+    assert shown["total"] == 7.5 + shown["tax"]
+    assert state == before

@@ -48,6 +48,8 @@ def instance_for(
     description) that titles and notes are drawn from; `entity` the kind of record the value
     belongs to (with it, a `status` leaf is an order's status)."""
     root = schema if isinstance(schema, dict) else {}
+    if not name and root.get("type") not in ("object", None) and isinstance(root.get("title"), str):
+        name = root["title"]  # pydantic titles a field by its name ("Due Date")
     about = [topic, entity, name, str(root.get("title", "")), str(root.get("description", ""))]
     about += list(root.get("properties", {}) if isinstance(root.get("properties"), dict) else [])
     hint = Hint(name=name, entity=entity or _entity(name, root), domain=domain_of(" ".join(about)))
