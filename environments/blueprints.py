@@ -202,7 +202,9 @@ def draw_arguments(
     sources: dict[str, Source] = {}
     for name in sorted(props):
         sub = props[name] if isinstance(props[name], dict) else {}
-        found, value = _from_results(name, prior)
+        # An update sets new values: only the record it names comes from what was seen.
+        new_value = sem.effect == "update" and name != sem.id_param and _id_kind(name) is None
+        found, value = (False, None) if new_value else _from_results(name, prior)
         source: Source = "result"
         if not found:
             found, value = _from_state(name, sub, sem, state, rng)
@@ -229,6 +231,9 @@ class Built:
     initial_state: State
     end_state: State
     faults: list[dict[str, Any]] = field(default_factory=list)
+    # A value the user first gets wrong (argument → the mistaken value): the world rejects the
+    # call, the assistant asks, the user corrects it (a domain error that needs a question).
+    mistakes: dict[str, Any] = field(default_factory=dict)
 
     def user_facts(self) -> dict[str, Any]:
         """What the user must supply: every argument not taken from an earlier result."""
@@ -263,10 +268,12 @@ async def execute_chain(
     replayer: Replayer,
     fault_first: bool = False,
     world: World | None = None,
+    mistake: bool = False,
 ) -> Built | None:
     """Draw arguments for each tool of `chain` from the world and run it there; None when a call
     fails (another seed will do). With `fault_first` the first call meets an injected transient
-    failure and is retried. `world` is the served world to run on (a fresh one when None); the
+    failure and is retried; with `mistake` the user first gives a wrong id, which the world
+    rejects, and then the right one. `world` is the served world to run on (a fresh one when None); the
     caller may hand an untouched world to the next try (`World.touched`)."""
     start = copy.deepcopy(initial_state)
     faults: list[dict[str, Any]] = []
@@ -279,9 +286,19 @@ async def execute_chain(
     steps: list[Step] = []
     own = world is None
     world = world or World()
+    mistakes: dict[str, Any] = {}
     try:
         for i, tool in enumerate(chain):
             step = draw_arguments(tool, view if replayer.on_server(tool) else state, prior, rng)
+            if mistake and not mistakes and (wrong := _mistaken(step, view)) is not None:
+                name, value = wrong
+                bad = {**step.arguments, name: value}
+                out = await replayer.arun(tool, bad, state, world.id)
+                if not out.is_error:
+                    return None  # the world took the wrong value: no lesson in it
+                world.touched |= replayer.on_server(tool) and semantics(tool).mutates
+                steps.append(Step(tool, bad, step.sources, {"error": out.content}, True))
+                mistakes[name] = value
             out = await replayer.arun(tool, step.arguments, state, world.id)
             if out.is_error and fault_first and i == 0:
                 failed = Step(tool, step.arguments, step.sources, {"error": out.content}, True)
@@ -298,7 +315,30 @@ async def execute_chain(
     finally:
         if own and not world.closed:
             await replayer.close(world.id, state)
-    return Built(steps=steps, initial_state=start, end_state=state, faults=faults)
+    if mistake and not mistakes:
+        return None
+    return Built(steps=steps, initial_state=start, end_state=state, faults=faults, mistakes=mistakes)
+
+
+def _mistaken(step: Step, view: State) -> tuple[str, str] | None:
+    """An id the user knows (not from a result) changed into a plausible one the world does not
+    have: a digit off (`ord_0902` → `ord_0920`) or two letters swapped (`prd_lamp` → `prd_lmap`)."""
+    known = {rid for coll in view.values() if isinstance(coll, dict) for rid in coll}
+    for name in sorted(step.arguments):
+        value = step.arguments[name]
+        if step.sources.get(name) == "result" or _id_kind(name) is None or not isinstance(value, str):
+            continue
+        head, _, tail = value.rpartition("_")
+        if len(tail) < 3:
+            continue
+        if tail.isdigit():  # a digit slipped: 0902 → 9020, 0002 → 0020
+            swapped = tail[1:] + tail[0] if len(set(tail)) > 1 else str(int(tail) + 7).zfill(len(tail))
+        else:  # two letters swapped: lamp → lmap
+            swapped = tail[:-3] + tail[-2] + tail[-3] + tail[-1]
+        wrong = f"{head}_{swapped}" if head else swapped
+        if wrong != value and wrong not in known:
+            return name, wrong
+    return None
 
 
 @dataclass

@@ -98,7 +98,12 @@ class BlueprintPolicy:
         mapping = _actual_values(calls, results, task.blueprint.expected_results)
         if done < len(actions):
             mutates = {t.name: semantics(t).mutates for t in episode.tools}
-            if mutates.get(actions[done].name) and not _in_confirmed_run(actions, done, mutates):
+            after_tool = messages[-1].role == "tool"
+            last = results.get(calls[-1].id) if calls else None
+            if after_tool and last is not None and last.is_error and _corrects(actions, done):
+                return Message(role="assistant", content=_ask_to_check(actions, done, last))
+            confirmed_run = after_tool and done > 0 and bool(mutates.get(actions[done - 1].name))
+            if mutates.get(actions[done].name) and not confirmed_run:
                 ask = self._ask(actions, done, mutates, mapping, task.id, _said(messages))
                 if not _answered(messages, ask):
                     return Message(role="assistant", content=ask)
@@ -141,7 +146,7 @@ class BlueprintPolicy:
         last = results.get(calls[-1].id) if calls else None
         action = actions[index]
         arguments = _substitute(action.arguments, mapping)
-        if last is not None and last.is_error and actions[index - 1].name == action.name:
+        if last is not None and last.is_error and not _corrects(actions, index):
             error = (last.content or "").removeprefix("Error: ")[:80]
             text = f"That didn't go through ({error}). It looks temporary, so I'll try once more."
         else:
@@ -187,10 +192,24 @@ def _said(messages: list[Message]) -> str:
     return "\n".join(m.content or "" for m in messages if m.role in ("system", "user", "tool"))
 
 
-def _in_confirmed_run(actions: list[ExpectedCall], index: int, mutates: dict[str, bool]) -> bool:
-    """A write right after a write (or a retry of the same write) is part of the run the user
-    already confirmed."""
-    return index > 0 and bool(mutates.get(actions[index - 1].name))
+def _corrects(actions: list[ExpectedCall], index: int) -> bool:
+    """Action `index` repeats the one before it with other values: the first was rejected by the
+    world for a value the user gave, and this one carries the user's correction."""
+    if index == 0:
+        return False
+    before, now = actions[index - 1], actions[index]
+    return before.name == now.name and before.arguments != now.arguments
+
+
+def _ask_to_check(actions: list[ExpectedCall], index: int, error: Message) -> str:
+    before, now = actions[index - 1].arguments, actions[index].arguments
+    changed = sorted(k for k, v in now.items() if before.get(k) != v)
+    names = " and ".join(phrasing.field_name(k) for k in changed)
+    wrong = ", ".join(str(before.get(k)) for k in changed)
+    reason = re.sub(r"^(Error:\s*)?(Error executing tool \S+:\s*)?", "", error.content or "").split(";")[0][
+        :100
+    ]
+    return f"I couldn't use {wrong} ({reason}). Could you check the {names} for me?"
 
 
 def _answered(messages: list[Message], ask: str) -> bool:

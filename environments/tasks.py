@@ -87,7 +87,7 @@ def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built,
     key = (agent.id, difficulty, seed)
     mutating = [s for s in steps if semantics(s.tool).mutates]
     withheld = sorted(facts) if difficulty == "clarification" else []
-    told = {} if withheld else facts
+    told = {} if withheld else {**facts, **built.mistakes}
     wants = [phrasing.intent(s.tool.name, s.arguments, told) for s in (mutating or steps[-1:])]
     goal = phrasing.join_intents(wants)
     known = ", ".join(f"{phrasing.field_name(k)} {_show(v)}" for k, v in facts.items())
@@ -115,6 +115,11 @@ def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built,
         checkpoints.insert(
             0, f"Handles the failed {built.faults[0]['tool']} call (a transient error) by retrying it once"
         )
+    for name, wrong in built.mistakes.items():
+        checkpoints.insert(
+            0,
+            f"When the world rejects {name} {wrong}, asks the user to check it instead of guessing or repeating",
+        )
     last = steps[-1]
     final = phrasing.final_reply(last.tool.name, last.result, bool(mutating), key)
     return Task(
@@ -141,7 +146,11 @@ def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built,
         source="blueprint",
         seed=seed,
         domain=agent.domain,
-        metadata={"withheld_facts": withheld, "chain": [s.tool.name for s in built.steps]},
+        metadata={
+            "withheld_facts": withheld,
+            "mistaken_facts": built.mistakes,
+            "chain": [s.tool.name for s in built.steps],
+        },
     )
 
 
@@ -247,8 +256,17 @@ async def build_task(
                 continue
             chain = with_lookup(list(chain), tools)
             state = seed_state(tools, rng, toolkits, worlds=worlds)
+            # Half the recovery tasks meet a transient failure (retry once), half a domain error
+            # (a wrong id the user gave: ask, do not guess or repeat).
+            mistake = difficulty == "recovery" and rng.random() < 0.5
             built = await execute_chain(
-                chain, state, rng, replayer, fault_first=difficulty == "recovery", world=world
+                chain,
+                state,
+                rng,
+                replayer,
+                fault_first=difficulty == "recovery" and not mistake,
+                world=world,
+                mistake=mistake,
             )
             if world.closed or world.touched:  # used up: the next try starts from a fresh copy
                 if not world.closed:

@@ -81,13 +81,23 @@ class TemplateUser:
             return UserTurn(phrasing.confirm(goal.style, key))
         facts = goal.known_facts
         said = " ".join(m.content or "" for m in messages if m.role == "user")
-        unsaid = {k: v for k, v in facts.items() if _fact_text(v) not in said}
+        unsaid = {k: v for k, v in facts.items() if not _said(_fact_text(v), said)}
         asked = {k: v for k, v in unsaid.items() if _mentioned(k, text)} or unsaid
         if not asked:
             if any(w in text for w in ("anything else", "something else", "else i can")):
                 return UserTurn(phrasing.thanks(goal.style, key), stop=True)
             return UserTurn("I don't have more details than that; please go ahead with what you have.")
+        if set(asked) & set(episode.task.metadata.get("mistaken_facts") or {}):
+            said = " and ".join(
+                f"the {phrasing.field_name(k)} is {_fact_text(v)}" for k, v in sorted(asked.items())
+            )
+            return UserTurn(f"Sorry, my mistake: {said}.")
         return UserTurn(phrasing.give_facts(asked, goal.style, key))
+
+
+def _said(value: str, text: str) -> bool:
+    """`value` was said as a whole (note_0002 is not said by saying note_0002x)."""
+    return re.search(rf"(?<![\w-]){re.escape(value)}(?![\w-])", text) is not None
 
 
 class UserReply(BaseModel):

@@ -52,8 +52,14 @@ async def test_tasks_cover_difficulties_and_blueprints_replay(
                 assert str(value) not in task.user_goal.opening_message
         if task.difficulty == "recovery":
             assert replay.errors[0] and not replay.errors[1]
-            assert bp.actions[0] == bp.actions[1]
-            assert task.initial_state["_faults"][0]["tool"] == bp.actions[0].name
+            assert bp.actions[0].name == bp.actions[1].name
+            if task.metadata["mistaken_facts"]:  # a wrong id the user gave, then the right one
+                ((key, wrong),) = task.metadata["mistaken_facts"].items()
+                assert bp.actions[0].arguments[key] == wrong != bp.actions[1].arguments[key]
+                assert "_faults" not in task.initial_state
+            else:  # a transient failure, then the same call again
+                assert bp.actions[0] == bp.actions[1]
+                assert task.initial_state["_faults"][0]["tool"] == bp.actions[0].name
         else:
             assert not any(replay.errors)
     # dependent calls: some later call takes a value an earlier call returned

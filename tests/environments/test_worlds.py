@@ -19,7 +19,7 @@ from environments.runner import run_episodes
 from environments.tasks import TaskGenConfig, generate_tasks
 from environments.worlds import world_servers
 from examples.mcp_servers import shop
-from judges import JudgeConfig, StateConfig, check_state
+from judges import Judge, JudgeConfig, StateConfig, check_state
 from toolforge.core.errors import ConfigError
 from toolforge.core.store import Store
 from toolforge.core.types import ToolSpec, Trajectory
@@ -129,3 +129,39 @@ async def test_a_world_that_cannot_start_fails_the_stage_naming_the_server(
     config = TaskGenConfig(difficulties=["single_call"], mcp_servers=world_servers(broken))
     with pytest.raises(ConfigError, match="'shop'.*servers file"):
         await generate_tasks(sqlite_store, agents, shop_tools, config)
+
+
+@pytest.mark.slow
+async def test_a_wrong_id_from_the_user_is_met_with_a_question_not_a_guess(
+    sqlite_store: Store, shop_tools: list[ToolSpec]
+) -> None:
+    worlds = world_servers(load_servers(SERVERS))
+    agents = await generate_agents(
+        sqlite_store, shop_tools, AgentGenConfig(count=4, min_tools=4, max_tools=6)
+    )
+    config = TaskGenConfig(difficulties=["recovery"], per_difficulty=3, mcp_servers={"shop": worlds["shop"]})
+    tasks = await generate_tasks(sqlite_store, agents, shop_tools, config)
+    mistaken = [t for t in tasks if t.metadata["mistaken_facts"]]
+    assert mistaken and len(mistaken) < len(tasks)  # both kinds of recovery are made
+    rollout = RolloutConfig(mcp_servers={"shop": worlds["shop"]})
+    await run_episodes(sqlite_store, mistaken, agents, shop_tools, rollout)
+    judge = Judge(JudgeConfig(rubric={"enabled": False}, required=["rules", "grounding", "state"]))
+    by_id = {t.id: t for t in mistaken}
+    for traj in sqlite_store.list(Trajectory):
+        task = by_id[traj.task_id]
+        ((key, wrong),) = task.metadata["mistaken_facts"].items()
+        assert wrong in task.user_goal.opening_message and wrong not in json.dumps(shop.SEED)
+        roles = [m.role for m in traj.messages]
+        error = next(i for i, m in enumerate(traj.messages) if m.role == "tool" and m.is_error)
+        # the world said no; the assistant asks (no call), the user corrects, then the right call
+        question = traj.messages[error + 1]
+        assert question.role == "assistant" and not question.tool_calls and "?" in (question.content or "")
+        assert (
+            roles[error + 2] == "user"
+            and str(task.user_goal.known_facts[key]) in traj.messages[error + 2].content
+        )
+        calls = [c for _, c in traj.tool_calls]
+        failed = next(c for c in calls if c.parsed_arguments().get(key) == wrong)
+        assert any(c.name == failed.name and c.parsed_arguments() != failed.parsed_arguments() for c in calls)
+        verdict = await judge.judge(traj, task)
+        assert verdict.accepted, [c.reason for c in verdict.checks]
