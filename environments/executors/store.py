@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from environments.state import State, next_id, plural
@@ -26,6 +27,7 @@ def not_found(kind: str, key: str) -> str:
     return f"no {label(kind)} with id {key}; list {label(plural(kind))} to find ids"
 
 
+@lru_cache(maxsize=65536)
 def ref_kind(param: str) -> str | None:
     """The kind an argument refers to by id: `customer_id` → customer, `productId` → product."""
     w = words(param)

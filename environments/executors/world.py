@@ -221,7 +221,9 @@ class _Call:
         for name, sub in ((self.schema or {}).get("properties") or {}).items():
             if name in self.arguments or not isinstance(sub, dict) or not moments & set(words(name)):
                 continue
-            role = string_role(name, sub.get("format"), str(sub.get("description", "")), self.kind)
+            fmt = sub.get("format")
+            desc = str(sub.get("description", ""))
+            role = string_role(name, fmt if isinstance(fmt, str) else None, desc, self.kind)
             stamp = clock.strftime("%Y-%m-%dT%H:%M:%SZ") if role == "datetime" else clock.date().isoformat()
             if role in ("datetime", "date") and type_ok(sub, stamp):
                 out[name] = stamp
@@ -337,7 +339,12 @@ class _Call:
         records = list(self.store.records(self.kind).values())
         items = listing_items(self.schema, self.kind)
         fitter = self.fitter(seed)
-        shown = [fitter.fit(items, r, self.kind, seed, self.kind) if items else r for r in records]
+        # Filters look at records as reads show them; without filters the final `show` alone
+        # shows the records listed (they are shown once, not twice).
+        filters = [k for k in self.arguments if k not in _PAGING]
+        shown = [
+            fitter.fit(items, r, self.kind, seed, self.kind) if items and filters else r for r in records
+        ]
         pairs = [
             (r, s)
             for r, s in zip(records, shown, strict=True)

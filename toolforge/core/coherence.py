@@ -13,7 +13,7 @@ import math
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from toolforge.core.values import email_for, singular, words
+from toolforge.core.values import email_for, singular, word_set, words
 
 _QTY = frozenset({"quantity", "qty", "units"})
 _PRICE = frozenset({"price", "cost", "rate", "fare"})
@@ -61,7 +61,7 @@ def _is_number(value: Any) -> bool:
 
 def _key(record: dict[str, Any], want: frozenset[str], avoid: frozenset[str] = frozenset()) -> str | None:
     for key, value in record.items():
-        ws = set(words(key))
+        ws = word_set(key)
         if ws & want and not ws & avoid and _is_number(value):
             return key
     return None
@@ -69,7 +69,7 @@ def _key(record: dict[str, Any], want: frozenset[str], avoid: frozenset[str] = f
 
 def _unit_price_key(record: dict[str, Any]) -> str | None:
     for key, value in record.items():
-        ws = set(words(key))
+        ws = word_set(key)
         unit_amount = "unit" in ws and ws & {"amount", "cost", "price"}
         if (ws & _PRICE or unit_amount) and not ws & (_TOTAL - {"amount"}) and _is_number(value):
             if not ws & {"percent", "pct", "tax", "discount", "exchange", "interest"}:
@@ -109,7 +109,7 @@ def _record_totals(record: dict[str, Any], props: dict[str, Any]) -> None:
     items = sums[0]
     adds = less = 0.0
     for key, value in record.items():
-        ws = set(words(key))
+        ws = word_set(key)
         if not _is_number(value) or ws & {"rate", "percent", "pct", "total", "subtotal"}:
             continue
         if ws & _ADD:
@@ -117,7 +117,7 @@ def _record_totals(record: dict[str, Any], props: dict[str, Any]) -> None:
         elif ws & _LESS:
             less += value / _scale(key)
     for key in list(record):
-        ws = set(words(key))
+        ws = word_set(key)
         if not _is_number(record[key]) or ws & _NOT_MONEY or ws & _ADD - {"service"} or ws & _LESS:
             continue
         if "subtotal" in ws:
@@ -147,7 +147,7 @@ def _counts(record: dict[str, Any], props: dict[str, Any]) -> None:
         if not is_count:
             continue
         nouns = {singular(w) for w in ws} - _COUNT_WORDS
-        named = [k for k in lists if {singular(w) for w in words(k)} & nouns]
+        named = [k for k in lists if {singular(w) for w in word_set(k)} & nouns]
         if named:
             _set(record, key, len(lists[named[0]]), props)
         elif tuple(ws) in _GENERIC_COUNTS and len(lists) == 1:

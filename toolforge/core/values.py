@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from toolforge.core import wordbank as wb
@@ -65,8 +66,23 @@ class Hint:
 
 def words(name: str) -> list[str]:
     """`dueDate`, `due_date`, `due-date` → ["due", "date"]."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
+    return list(_words(name))
+
+
+@lru_cache(maxsize=65536)
+def word_set(name: str) -> frozenset[str]:
+    """The words of a name as a set, for membership tests on hot paths."""
+    return frozenset(_words(name))
+
+
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
+
+
+@lru_cache(maxsize=65536)
+def _words(name: str) -> tuple[str, ...]:
+    # Field and tool names recur on every simulated call: split each once.
+    return tuple(w.lower() for w in _SEPARATORS.split(_CAMEL.sub(r"\1_\2", name)) if w)
 
 
 def singular(word: str) -> str:
@@ -79,6 +95,7 @@ def singular(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=8192)
 def domain_of(text: str) -> str:
     """The word bank whose keywords the text mentions most ("general" when none)."""
     found = [singular(w) for w in words(text)]
@@ -98,6 +115,7 @@ def is_person(entity: str) -> bool:
 # ---- strings ------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65536)
 def string_role(name: str, fmt: str | None, description: str, entity: str) -> str:
     """What a string field holds, from its format, description and name (in that order)."""
     if fmt in _BY_FORMAT:
@@ -369,6 +387,7 @@ _STRINGS: dict[str, Callable[[random.Random, Hint], str]] = {
 }
 
 
+@lru_cache(maxsize=8192)
 def statuses_for(entity: str) -> tuple[str, ...]:
     """The status words a record of this kind goes through (`order` → placed, paid, shipped, ...)."""
     for keys, found in wb.STATUSES:
@@ -379,7 +398,10 @@ def statuses_for(entity: str) -> tuple[str, ...]:
 
 def string_value(schema: dict[str, Any], rng: random.Random, hint: Hint) -> str:
     """A string for the field `hint.name` that fits `schema`'s format, pattern and lengths."""
-    role = string_role(hint.name, schema.get("format"), str(schema.get("description", "")), hint.entity)
+    fmt = schema.get("format")
+    role = string_role(
+        hint.name, fmt if isinstance(fmt, str) else None, str(schema.get("description", "")), hint.entity
+    )
     if role in ("country", "country_code") and int(schema.get("maxLength", 99)) <= 3:
         role = "country_code"
     text = _STRINGS[role](rng, hint)
@@ -412,6 +434,7 @@ def _fit_length(text: str, schema: dict[str, Any], rng: random.Random, hint: Hin
 # ---- numbers ------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65536)
 def number_role(name: str) -> str:
     """What a numeric field counts or measures, from its name."""
     w = words(name)
