@@ -7,7 +7,7 @@ Run: ``python -m examples.mcp_servers.agenda [--state FILE]`` (or by path); stat
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -142,10 +142,15 @@ class SlotList(BaseModel):
 
 
 def _time(value: str, field: str) -> datetime:
+    """A naive time in the calendars' zone (UTC): an offset given with it is applied, so stored
+    and asked-for times always compare."""
     try:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError as exc:
         raise ToolError(f"{field} must be an ISO 8601 time like 2026-12-01T09:00, got {value!r}") from exc
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
 
 
 def build(path: Path | None = None) -> MCPServer:
