@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import random
+import re
 from typing import Literal
 
 import jsonschema
@@ -103,3 +105,24 @@ def test_same_seed_same_value_and_variety() -> None:
 def test_false_schema_is_an_error() -> None:
     with pytest.raises(ValueError, match="false"):
         instance_for({"type": "object", "properties": {"a": False}, "required": ["a"]}, random.Random(0))
+
+
+class Invoice(BaseModel):
+    customer_name: str
+    contact_email: str
+    due_date: str
+    issued_at: str
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    lines: list[dict[str, float]] = []
+
+
+def test_fields_get_values_of_their_meaning() -> None:
+    """Field names decide the values: a `due_date` is a date, an `issued_at` a datetime, the
+    pattern holds, and the email is the person's own."""
+    for seed in range(20):
+        value = instance_for(Invoice.model_json_schema(), random.Random(seed), topic="create_invoice")
+        datetime.date.fromisoformat(value["due_date"])
+        datetime.datetime.fromisoformat(value["issued_at"])
+        assert re.fullmatch(r"[A-Z]{3}", value["currency"])
+        first, last = value["customer_name"].split()
+        assert first[0].isupper() and last[0].isupper() and "@" in value["contact_email"]
