@@ -200,6 +200,7 @@ def draw_arguments(
     required = set(schema.get("required", []))
     args: dict[str, Any] = {}
     sources: dict[str, Source] = {}
+    topic = f"{tool.name} {tool.description}"
     for name in sorted(props):
         sub = props[name] if isinstance(props[name], dict) else {}
         # An update sets new values: only the record it names comes from what was seen.
@@ -212,12 +213,12 @@ def draw_arguments(
         if not found:
             if name not in required and rng.random() > optional_p:
                 continue
-            value, source = instance_for(sub, rng), "user"
+            value, source = instance_for(sub, rng, name=name, topic=topic, entity=sem.kind), "user"
         args[name], sources[name] = value, source
     for problem in validate_arguments(tool, args):  # a drawn value that does not fit: redraw it
         key = problem.split(":", 1)[0].split("/", 1)[0]
         if key in args:
-            args[key] = instance_for(props.get(key, {}), rng)
+            args[key] = instance_for(props.get(key, {}), rng, name=key, topic=topic, entity=sem.kind)
             sources[key] = "user"
     return Step(tool=tool, arguments=args, sources=sources)
 
@@ -394,17 +395,22 @@ def seed_state(
             continue
         coll: dict[str, Any] = {}
         for n in range(1, per_kind + 1):
-            value = instance_for(inline_refs(shapes[kind]), rng, optional_p=0.6) if shapes[kind] else {}
+            shape = inline_refs(shapes[kind])
+            value = instance_for(shape, rng, optional_p=0.6, name=kind, topic=kind) if shapes[kind] else {}
             records = [r for r in _records(value) if "id" in r] or _records(value) or [{}]
             record = {k: v for k, v in records[0].items() if not isinstance(v, list | dict)}
             record["id"] = f"{kind}_{n:04d}"
             coll[record["id"]] = record
         state[coll_name] = coll
-    for coll in list(state.values()):
-        for record in coll.values() if isinstance(coll, dict) else []:
+    for coll_name, coll in list(state.items()):
+        if coll_name.startswith("_") or not isinstance(coll, dict):
+            continue  # bookkeeping, and the served worlds (their records are the servers' own)
+        for record in coll.values():
             for key in list(record) if isinstance(record, dict) else []:
                 kind = _id_kind(key)
                 target = state.get(plural(kind)) if kind else None
-                if target and isinstance(target, dict):
+                if target is coll:  # a record's own `<kind>_id` is its id, not a link
+                    record[key] = record.get("id", record[key])
+                elif target and isinstance(target, dict):
                     record[key] = rng.choice(sorted(target))
     return state
