@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -17,12 +16,14 @@ from environments.parallel import run_episodes_in_processes
 from environments.tasks import BLUEPRINT_DIFFICULTIES, TaskGenConfig, generate_tasks
 from environments.toolkit import load_toolkit
 from environments.transcript import render_transcript
+from environments.worlds import world_servers
 from toolforge.commands.common import DbOption, console, fail, open_store
 from toolforge.core import aio
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient, LLMConfig, RolesConfig
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Task, ToolSpec, Trajectory
+from toolforge.tools.servers import load_servers
 
 agents_app = typer.Typer(
     help="Agents: a system prompt plus a connected subset of the tool library.", no_args_is_help=True
@@ -37,6 +38,22 @@ ToolkitOption = Annotated[
 ApiBaseOption = Annotated[
     str | None, typer.Option("--api-base", help="OpenAI-compatible base URL for the models.")
 ]
+
+
+def _episode_servers(path: Path) -> dict[str, MCPServerConfig]:
+    """The servers file's stdio servers for episodes: those with a `world` on a fresh, seeded copy
+    each, the others through one pooled session each (their state is shared)."""
+    try:
+        listed = load_servers(path)
+    except ToolforgeError as exc:
+        fail(f"cannot read MCP servers from {path}: {exc}")
+    worlds = world_servers(listed)
+    pooled = {
+        s.name: MCPServerConfig(command=s.command, args=s.args, env=s.env, cwd=s.cwd)
+        for s in listed
+        if s.command is not None and s.name not in worlds
+    }
+    return {**pooled, **worlds}
 
 
 def _library(store: Store, toolkits: list[str]) -> list[ToolSpec]:
@@ -117,6 +134,13 @@ def tasks_generate(
         ),
     ] = "template",
     api_base: ApiBaseOption = None,
+    servers: Annotated[
+        Path | None,
+        typer.Option(
+            help="A servers file: the tools of servers with a `world` get tasks sampled from, and "
+            "replayed on, fresh copies of the server's seeded world (pass the same file to rollout)."
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Write rubric tasks with programmatic blueprints for the stored agents."""
@@ -140,6 +164,7 @@ def tasks_generate(
         seed=seed,
         writer=writer,  # type: ignore[arg-type]
         toolkits=toolkit or [],
+        mcp_servers=world_servers(load_servers(servers)) if servers is not None else {},
     )
     cfg = _cfg(model, api_base)
 
@@ -173,7 +198,10 @@ def rollout(
     toolkit: ToolkitOption = None,
     mcp_servers: Annotated[
         Path | None,
-        typer.Option(help="JSON {'mcpServers': {id: {command, args, env}}}: run those tools for real."),
+        typer.Option(
+            help="A servers file ({'mcpServers': {id: {command, args, env, world?}}}): run those tools "
+            "for real, each server with a `world` on a fresh, seeded copy per episode."
+        ),
     ] = None,
     max_in_flight: Annotated[int, typer.Option(help="Episodes at once (shared by the workers).")] = 64,
     workers: Annotated[
@@ -206,13 +234,7 @@ def rollout(
     if not tasks:
         fail("no tasks in the store: run `toolforge tasks generate` first")
     agents = store.list(Agent)
-    servers: dict[str, MCPServerConfig] = {}
-    if mcp_servers is not None:
-        try:
-            raw = json.loads(mcp_servers.read_text())["mcpServers"]
-            servers = {k: MCPServerConfig.model_validate(v) for k, v in raw.items()}
-        except (OSError, KeyError, ValueError) as exc:
-            fail(f"cannot read MCP servers from {mcp_servers}: {exc}")
+    servers = _episode_servers(mcp_servers) if mcp_servers is not None else {}
     roles = RolesConfig(
         agent=_cfg(agent_model, api_base, tool_mode),
         user=_cfg(user_model, api_base),
