@@ -143,9 +143,13 @@ def _id_kind(name: str) -> str | None:
     return None
 
 
-def _from_results(name: str, prior: list[tuple[Semantics, Any]]) -> tuple[bool, Any]:
+def _from_results(name: str, prior: list[tuple[Semantics, Any]], skip_kind: str = "") -> tuple[bool, Any]:
+    """A value an earlier result holds for `name`, newest first; records of `skip_kind` are passed
+    over (an update takes new values, not the ones its own record already has)."""
     kind = _id_kind(name)
     for sem, result in reversed(prior):
+        if skip_kind and sem.kind == skip_kind:
+            continue
         for record in _records(result):
             if name in record and isinstance(record[name], str | int | float):
                 return True, record[name]
@@ -203,17 +207,23 @@ def draw_arguments(
     topic = f"{tool.name} {tool.description}"
     for name in sorted(props):
         sub = props[name] if isinstance(props[name], dict) else {}
-        # An update sets new values: only the record it names comes from what was seen.
+        # An update sets new values: the record it names comes from what was seen, the values it
+        # sets may come from another record (a free slot), never from the record itself.
         new_value = sem.effect == "update" and name != sem.id_param and _id_kind(name) is None
-        found, value = (False, None) if new_value else _from_results(name, prior)
+        found, value = _from_results(name, prior, skip_kind=sem.kind if new_value else "")
         source: Source = "result"
-        if not found:
+        if not found and not new_value:
             found, value = _from_state(name, sub, sem, state, rng)
             source = "state"
         if not found:
-            if name not in required and rng.random() > optional_p:
+            settable = [p for p in props if p != sem.id_param and _id_kind(p) is None and p not in args]
+            must_set = new_value and not any(k not in (sem.id_param,) and _id_kind(k) is None for k in args)
+            last_chance = must_set and name == max(settable, default=name)
+            if name not in required and rng.random() > optional_p and not last_chance:
                 continue
             value, source = instance_for(sub, rng, name=name, topic=topic, entity=sem.kind), "user"
+        if value is None and name not in required:
+            continue  # an optional argument left out, not sent as null
         args[name], sources[name] = value, source
     for problem in validate_arguments(tool, args):  # a drawn value that does not fit: redraw it
         key = problem.split(":", 1)[0].split("/", 1)[0]
@@ -244,6 +254,8 @@ class Built:
                 if source == "result" or step.is_error:
                     continue
                 value = step.arguments[name]
+                if isinstance(value, bool) or value is None:
+                    continue  # a switch is the assistant's choice, not a fact the user holds
                 key = name if facts.get(name, value) == value else f"{name}_for_{step.tool.name}"
                 facts[key] = value
         return facts

@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sandbox.models import DEFAULT_IMAGE
 from toolforge.core.ids import digest
+from toolforge.tools.servers import WorldSandbox
 
 
 class Strict(BaseModel):
@@ -47,7 +49,10 @@ class MCPServerConfig(Strict):
     """How to start one real MCP server over stdio; its key in `mcp_servers` matches the tools'
     `origin`. With `per_episode`, every episode gets its own server process, and `{episode_dir}`
     in `args`/`env` becomes a fresh directory for it (a state file there isolates its world);
-    `state_file` (same template) is read at the episode's end into `final_state["_mcp"][id]`."""
+    `state_file` (same template) is read at the episode's end into `final_state["_mcp"][id]`.
+    Per-episode processes run in a `sandbox` (environments/executors/world_sandbox.py), and `warm`
+    of them wait started from the server's own seed for episodes that begin there. Neither changes
+    what an episode produces, so neither is part of the run key."""
 
     command: str
     args: list[str] = Field(default_factory=list)
@@ -55,6 +60,9 @@ class MCPServerConfig(Strict):
     cwd: str | None = None
     per_episode: bool = False
     state_file: str | None = None
+    sandbox: WorldSandbox = "auto"
+    sandbox_image: str = DEFAULT_IMAGE
+    warm: int = Field(4, ge=0)
 
 
 class RolloutConfig(Strict):
@@ -74,4 +82,6 @@ class RolloutConfig(Strict):
     max_in_flight: int = Field(64, ge=1)
 
     def run_key(self) -> str:
-        return digest(self.model_dump(mode="json", exclude={"max_in_flight", "mcp_sessions_per_server"}), 12)
+        how = {"sandbox", "sandbox_image", "warm"}  # where worlds run, not what they do
+        exclude = {"max_in_flight": True, "mcp_sessions_per_server": True, "mcp_servers": {"__all__": how}}
+        return digest(self.model_dump(mode="json", exclude=exclude), 12)

@@ -132,7 +132,7 @@ _OPENINGS = {
     ],
     "precise": [
         "I want to {goal}. Please walk me through it.",
-        "Please {goal}, and tell me exactly what changed.",
+        "Please {goal}, and give me the exact details.",
         "I'd like to {goal}; please confirm the details with me first.",
         "Request: {goal}. I'll want to know the result.",
     ],
@@ -246,12 +246,19 @@ _SUMMARY_KEYS = ("status", "total_cents", "amount_cents", "price_cents", "stock"
 _NAME_KEYS = ("name", "title", "path", "email")
 
 
-def _label(record: dict[str, Any]) -> str:
+def _label(record: dict[str, Any], loose: bool = False) -> str:
+    """A record as people name it: its name and id; with `loose`, for an item of a list that has
+    neither (a free slot), its span or first values."""
     name = next((record[k] for k in _NAME_KEYS if isinstance(record.get(k), str) and record[k]), None)
     rid = record.get("id")
     if name and rid:
         return f"{name} ({rid})"
-    return str(name or rid or "")
+    if name or rid or not loose:
+        return str(name or rid or "")
+    if isinstance(record.get("start"), str) and isinstance(record.get("end"), str):
+        return f"{record['start']} to {record['end']}"
+    scalars = [quote(k, v) for k, v in record.items() if _speakable(v)][:2]
+    return ", ".join(scalars)
 
 
 def describe(result: Any) -> str:
@@ -260,7 +267,7 @@ def describe(result: Any) -> str:
         lists = [(k, v) for k, v in result.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
         if lists and not result.get("id"):
             key, items = lists[0]
-            shown = [x for x in (_label(r) for r in items[:4]) if x]
+            shown = [x for x in (_label(r, loose=True) for r in items[:4]) if x]
             more = f" and {len(items) - 4} more" if len(items) > 4 else ""
             noun = field_name(key)
             noun = noun[:-1] if len(items) == 1 and noun.endswith("s") else noun
@@ -277,7 +284,7 @@ def describe(result: Any) -> str:
             parts = [f"{field_name(k)} {quote(k, v)}" for k, v in list(result.items())[:4] if _speakable(v)]
         return ", ".join(parts)
     if isinstance(result, list):
-        shown = [_label(r) if isinstance(r, dict) else show(r) for r in result[:4]]
+        shown = [_label(r, loose=True) if isinstance(r, dict) else show(r) for r in result[:4]]
         return f"{len(result)} found: " + "; ".join(x for x in shown if x)
     return show(result)
 

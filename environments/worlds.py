@@ -5,6 +5,9 @@ keeps its whole state in one JSON file. Every episode, and every blueprint repla
 generation, gets its own server process with its own copy of that file, seeded with the task's
 initial world (`state["_mcp"][server]`), and reads the file back at the end: one world per
 episode, the same world the task was sampled from, and an end state the state check can compare.
+The process runs in the world's sandbox (docker, bubblewrap or an rlimited process group:
+`world.sandbox`), and copies started from the server's own seed wait ready (`world.warm`), so a
+fresh world costs an episode little.
 """
 
 from __future__ import annotations
@@ -31,5 +34,8 @@ def world_servers(servers: Sequence[ServerConfig]) -> dict[str, MCPServerConfig]
             cwd=server.cwd,
             per_episode=True,
             state_file=state_file,
+            sandbox=server.world.sandbox,
+            warm=server.world.warm,
+            **({"sandbox_image": server.world.image} if server.world.image else {}),
         )
     return out

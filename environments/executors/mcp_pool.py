@@ -7,9 +7,12 @@ protocol error, a timeout, a dead server or an invalid structured result is an `
 ends the attempt, and a dead session is respawned on next use.
 
 State lives in the server, not in the episode: episodes that share a pooled session share its
-world. A server configured `per_episode` gets one process per episode instead, started on the
-episode's first call with `{episode_dir}` filled in, and closed by `release` at the episode's end,
-which also reads its `state_file` into the episode's state (`_mcp`).
+world. A server configured `per_episode` gets one process per episode instead (a world), started
+on the episode's first call with `{episode_dir}` filled in with a folder of its own, and closed by
+`release` at the episode's end, which also reads its `state_file` into the episode's state
+(`_mcp`). Worlds run in the server's sandbox (world_sandbox.py); episodes that begin from the
+server's own seed take one of `warm` worlds started ahead (warm_worlds.py). A world serves one
+episode and is discarded. Pooled (shared) sessions run as configured, unsandboxed.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import json
 import shutil
 import sys
 import tempfile
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +32,17 @@ from mcp import Client, MCPError, StdioServerParameters
 from environments.config import MCPServerConfig
 from environments.errors import InfraError
 from environments.executors.base import CallContext, ToolResult
+from environments.executors.warm_worlds import WarmWorlds
+from environments.executors.world_sandbox import DockerWorlds, WorldSandbox
+from sandbox.errors import SandboxError
+from toolforge.core.errors import ConfigError
 from toolforge.core.types import ToolSpec
 
 
 class _Session:
-    def __init__(self, server_id: str, config: MCPServerConfig) -> None:
+    def __init__(self, server_id: str, params: StdioServerParameters) -> None:
         self.server_id = server_id
-        self.config = config
+        self.params = params
         self.client: Client | None = None
         self.error: BaseException | None = None
         self.ready = asyncio.Event()
@@ -44,12 +53,8 @@ class _Session:
         self.task = asyncio.create_task(self._own(), name=f"mcp-{self.server_id}")
 
     async def _own(self) -> None:
-        command = sys.executable if self.config.command in ("python", "python3") else self.config.command
-        params = StdioServerParameters(
-            command=command, args=list(self.config.args), env=self.config.env or None, cwd=self.config.cwd
-        )
         try:
-            async with Client(params, mode="legacy") as client:
+            async with Client(self.params, mode="legacy") as client:
                 self.client = client
                 self.ready.set()
                 await self.stop.wait()
@@ -62,7 +67,27 @@ class _Session:
     async def close(self) -> None:
         self.stop.set()
         if self.task is not None:
+            if not self.ready.is_set():  # still starting: no need to wait for a server nobody uses
+                self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
+
+
+def _plain(config: MCPServerConfig) -> StdioServerParameters:
+    command = sys.executable if config.command in ("python", "python3") else config.command
+    return StdioServerParameters(
+        command=command, args=list(config.args), env=config.env or None, cwd=config.cwd
+    )
+
+
+@dataclass
+class _World:
+    """One per-episode server process with its own folder; serves one episode, then discarded."""
+
+    server_id: str
+    session: _Session
+    folder: Path
+    state_path: Path | None
+    name: str  # its container's name under docker
 
 
 class MCPPool:
@@ -75,12 +100,20 @@ class MCPPool:
         self.call_timeout_s = call_timeout_s
         self.size = sessions_per_server
         self.sessions: dict[str, list[_Session]] = {}
-        self.episodes: dict[str, dict[str, _Session]] = {}  # episode id -> server id -> session
-        self.dirs: dict[str, Path] = {}
+        # episode id -> server id -> the opening of its world (concurrent first calls share it)
+        self.episodes: dict[str, dict[str, asyncio.Task[_World]]] = {}
+        self.warm: dict[str, WarmWorlds[_World]] = {}
+        self.sandboxes: dict[str, WorldSandbox] = {}
+        self.owner = f"tf-worlds-{uuid.uuid4().hex[:10]}"  # labels this pool's containers
+        self._docker: DockerWorlds | None = None
         self._turn: dict[str, int] = {}
         self._lock = asyncio.Lock()
 
     async def __aenter__(self) -> MCPPool:
+        # Resolve every world's sandbox now: one that cannot start fails here, naming the server.
+        for server_id, config in self.servers.items():
+            if config.per_episode:
+                await asyncio.to_thread(self.sandbox, server_id)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -89,32 +122,68 @@ class MCPPool:
                 await session.close()
         for episode_id in list(self.episodes):
             await self.release(episode_id, {})
+        await asyncio.gather(*(warm.close() for warm in self.warm.values()))
+        if self._docker is not None:
+            await asyncio.to_thread(self._docker.close)  # whatever a crash left behind
+
+    def sandbox(self, server_id: str) -> WorldSandbox:
+        """The sandbox of the server's worlds, resolved once; ConfigError if it cannot work here."""
+        if server_id not in self.sandboxes:
+            self.sandboxes[server_id] = WorldSandbox(server_id, self.servers[server_id], self._docker_worlds)
+        return self.sandboxes[server_id]
+
+    def _docker_worlds(self) -> DockerWorlds:
+        if self._docker is None:
+            self._docker = DockerWorlds(self.owner)  # SandboxError when no engine answers
+        return self._docker
+
+    def _start_world(self, server_id: str, initial: dict[str, Any] | None) -> _World:
+        """Start a world's server (not awaited); seeded with `initial`, else the server's own seed."""
+        sandbox = self.sandbox(server_id)
+        folder = Path(tempfile.mkdtemp(prefix="mcp-episode-"))
+        path = self._state_path(server_id, folder)
+        if initial is not None and path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(initial))
+        sandbox.prepare(folder)
+        name = sandbox.container_name()
+        config = _for_episode(self.servers[server_id], folder)
+        session = _Session(server_id, sandbox.params(config, folder, name))
+        session.start()
+        return _World(server_id, session, folder, path, name)
+
+    def _warm_worlds(self, server_id: str) -> WarmWorlds[_World] | None:
+        size = self.servers[server_id].warm
+        if size <= 0:
+            return None
+        if server_id not in self.warm:
+            self.warm[server_id] = WarmWorlds(
+                size, lambda: self._start_world(server_id, None), _alive, _read_world, self._discard
+            )
+        return self.warm[server_id]
+
+    async def _open(self, server_id: str, initial: dict[str, Any] | None) -> _World:
+        warm = self._warm_worlds(server_id)
+        world = await warm.take(initial) if warm is not None else None
+        return world if world is not None else self._start_world(server_id, initial)
 
     async def _episode_session(
         self, server_id: str, episode_id: str, state: dict[str, Any] | None = None
     ) -> _Session:
-        sessions = self.episodes.setdefault(episode_id, {})
-        session = sessions.get(server_id)
-        if session is None:
-            if episode_id not in self.dirs:
-                self.dirs[episode_id] = Path(tempfile.mkdtemp(prefix="mcp-episode-"))
-            self._seed(server_id, self.dirs[episode_id], (state or {}).get("_mcp", {}).get(server_id))
-            session = sessions[server_id] = _Session(
-                server_id, _for_episode(self.servers[server_id], self.dirs[episode_id])
-            )
-            session.start()
-        await session.ready.wait()
-        if session.client is None:
-            raise InfraError(f"MCP server {server_id!r} did not start: {session.error}")
-        return session
-
-    def _seed(self, server_id: str, folder: Path, world: dict[str, Any] | None) -> None:
-        """Write the episode's initial world where the server will load it from; without one the
-        server seeds its own default world."""
-        path = self._state_path(server_id, folder)
-        if world is not None and path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(world))
+        worlds = self.episodes.setdefault(episode_id, {})
+        opening = worlds.get(server_id)
+        if opening is None:
+            initial = (state or {}).get("_mcp", {}).get(server_id)
+            opening = worlds[server_id] = asyncio.ensure_future(self._open(server_id, initial))
+        try:
+            world = await asyncio.shield(opening)  # a cancelled call leaves the world to `release`
+        except (ConfigError, SandboxError) as exc:
+            raise InfraError(f"MCP server {server_id!r} cannot start its world: {exc}") from exc
+        await world.session.ready.wait()
+        if world.session.client is None:
+            hint = self.sandbox(server_id).hint()
+            raise InfraError(f"MCP server {server_id!r} did not start: {world.session.error}{hint}")
+        return world.session
 
     def _state_path(self, server_id: str, folder: Path) -> Path | None:
         template = self.servers[server_id].state_file
@@ -130,21 +199,32 @@ class MCPPool:
         await self.release(world_id, state)
         if server_id not in state.get("_mcp", {}):
             raise InfraError(f"MCP server {server_id!r} wrote no state file; check its world.stateEnv")
-        return state["_mcp"][server_id]
+        world: dict[str, Any] = state["_mcp"][server_id]
+        warm = self.warm.get(server_id)
+        if warm is not None:
+            warm.seed = world  # tasks that begin here may take warm worlds without a check
+        return world
 
     async def release(self, episode_id: str, state: dict[str, Any]) -> None:
         """Close the episode's own servers; their state files go into `state["_mcp"]`."""
-        sessions = self.episodes.pop(episode_id, {})
-        for session in sessions.values():
-            await session.close()
-        folder = self.dirs.pop(episode_id, None)
-        if folder is None:
-            return
-        for server_id in sessions:
-            path = self._state_path(server_id, folder)
-            if path is not None and path.exists():
-                state.setdefault("_mcp", {})[server_id] = json.loads(path.read_text())
-        shutil.rmtree(folder, ignore_errors=True)
+        for opening in self.episodes.pop(episode_id, {}).values():
+            try:
+                world = await opening
+            except (ConfigError, SandboxError, InfraError):  # it never started; nothing to read
+                continue
+            await self._discard(world, state)
+
+    async def _discard(self, world: _World, state: dict[str, Any] | None = None) -> None:
+        """End a world: stop its server, remove what its sandbox made, read its end state into
+        `state["_mcp"]` (when given), delete its folder."""
+        await world.session.close()
+        try:
+            await self.sandbox(world.server_id).dispose(world.name)
+        finally:
+            path = world.state_path
+            if state is not None and path is not None and path.exists():
+                state.setdefault("_mcp", {})[world.server_id] = json.loads(path.read_text())
+            shutil.rmtree(world.folder, ignore_errors=True)
 
     def serves(self, tool: ToolSpec) -> bool:
         return tool.origin in self.servers
@@ -153,7 +233,7 @@ class MCPPool:
         async with self._lock:
             sessions = self.sessions.setdefault(server_id, [])
             while len(sessions) < self.size:
-                sessions.append(_Session(server_id, self.servers[server_id]))
+                sessions.append(_Session(server_id, _plain(self.servers[server_id])))
                 sessions[-1].start()
             turn = self._turn.get(server_id, 0)
             self._turn[server_id] = turn + 1
@@ -161,7 +241,7 @@ class MCPPool:
             session = sessions[index]
             if session.ready.is_set() and session.client is None:  # died: respawn
                 await session.close()
-                session = sessions[index] = _Session(server_id, self.servers[server_id])
+                session = sessions[index] = _Session(server_id, _plain(self.servers[server_id]))
                 session.start()
         await session.ready.wait()
         if session.client is None:
@@ -205,6 +285,19 @@ def _for_episode(config: MCPServerConfig, folder: Path) -> MCPServerConfig:
     return config.model_copy(
         update={"args": [fill(a) for a in config.args], "env": {k: fill(v) for k, v in config.env.items()}}
     )
+
+
+async def _alive(world: _World) -> bool:
+    await world.session.ready.wait()
+    return world.session.client is not None
+
+
+def _read_world(world: _World) -> Any:
+    """A started world's state as its server wrote it; None when there is none to read."""
+    try:
+        return json.loads(world.state_path.read_text()) if world.state_path is not None else None
+    except (OSError, ValueError):
+        return None
 
 
 def _json_or_none(text: str) -> Any:
