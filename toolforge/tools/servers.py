@@ -30,15 +30,34 @@ from toolforge.core.errors import ConfigError
 CLIENT_KEYS = frozenset({"autoApprove", "alwaysAllow", "description", "disabledTools", "timeout", "icon"})
 
 
+# Where a world's server process runs (environments/executors/world_sandbox.py): `local` is
+# bubblewrap when installed, else `process` (an rlimited process group: weaker, trusted code only).
+WorldSandbox = Literal["auto", "docker", "local", "bwrap", "process", "none"]
+
+
 class WorldSpec(BaseModel):
     """How a server's world is isolated and read back, for servers whose state lives in one JSON
     file (as the example servers'): every episode starts the server with `state_env` pointing at a
-    fresh file seeded with the task's initial world, and reads the file back as its end state."""
+    fresh file seeded with the task's initial world, and reads the file back as its end state. The
+    process runs in a `sandbox`; `warm` copies started from the server's own seed wait ready."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     state_env: str = Field(alias="stateEnv", description="the variable naming the server's state file")
-    state_file: str = Field("state.json", alias="stateFile", description="the file's name in the episode folder")
+    state_file: str = Field(
+        "state.json", alias="stateFile", description="the file's name in the episode folder"
+    )
+    sandbox: WorldSandbox = Field(
+        "auto", description="where each episode's server process runs; auto: docker if usable, else local"
+    )
+    warm: int | None = Field(
+        None,
+        ge=0,
+        description="worlds kept started ahead from the server's own seed (default: 4 in docker or bwrap)",
+    )
+    image: str | None = Field(
+        None, alias="sandboxImage", description="the docker sandbox's image (default: the toolforge sandbox)"
+    )
 
 
 class ServerConfig(BaseModel):
