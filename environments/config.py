@@ -62,7 +62,7 @@ class MCPServerConfig(Strict):
     state_file: str | None = None
     sandbox: WorldSandbox = "auto"
     sandbox_image: str = DEFAULT_IMAGE
-    warm: int | None = Field(None, ge=0)  # None: the sandbox's default (world_sandbox.WARM)
+    warm: int = Field(4, ge=0)
 
 
 class RolloutConfig(Strict):

@@ -33,7 +33,7 @@ from environments.config import MCPServerConfig
 from environments.errors import InfraError
 from environments.executors.base import CallContext, ToolResult
 from environments.executors.warm_worlds import WarmWorlds
-from environments.executors.world_sandbox import WARM, DockerWorlds, WorldSandbox
+from environments.executors.world_sandbox import DockerWorlds, WorldSandbox
 from sandbox.errors import SandboxError
 from toolforge.core.errors import ConfigError
 from toolforge.core.types import ToolSpec
@@ -154,8 +154,6 @@ class MCPPool:
 
     def _warm_worlds(self, server_id: str) -> WarmWorlds[_World] | None:
         size = self.servers[server_id].warm
-        if size is None:
-            size = WARM[self.sandbox(server_id).kind]
         if size <= 0:
             return None
         if server_id not in self.warm:

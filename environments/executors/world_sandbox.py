@@ -8,7 +8,7 @@ seen at the same path inside as outside, read-write, so the state file protocol 
 
 | kind      | network                 | filesystem                                           | limits |
 |-----------|-------------------------|------------------------------------------------------|--------|
-| `docker`  | none (`--network none`) | read-only root; cwd and site-packages read-only; the folder read-write | memory = memory+swap, pids, nofile, fsize; caps dropped, no-new-privileges, uid 65534 |
+| `docker`  | none (`--network none`) | read-only root; cwd and site-packages read-only; the folder read-write | memory = memory+swap, pids, nofile, fsize; caps dropped, no-new-privileges, uid 65534 (ours when not root) |
 | `bwrap`   | an empty net namespace  | `/` read-only; the folder read-write; own /dev, /proc | rlimits (no cgroups); uid 65534 in a user namespace, caps dropped, dies with us |
 | `process` | the host's: NOT isolated | the host's: NOT isolated                            | rlimits; own process group (killed as a group) |
 | `none`    | the host's              | the host's                                           | none |
@@ -49,11 +49,6 @@ from sandbox.models import SANDBOX_UID, DockerBackendConfig
 from toolforge.core.errors import ConfigError
 
 Kind = Literal["docker", "bwrap", "process", "none"]
-# Warm worlds by default where they pay (bench/worlds.py, 16 sequential shop episodes on a loaded
-# 2-core machine, medians of 3): 1.53x episodes/s in docker and 1.37x in bwrap, but 1.12x for a
-# bare process, whose cold start is cheap: below the 1.2x bar, so unsandboxed worlds start cold
-# unless `warm` is set.
-WARM: dict[str, int] = {"docker": 4, "bwrap": 4, "process": 0, "none": 0}
 LABEL_WORLD = "toolforge.world"
 MEMORY_MB = 1024
 PIDS = 128
@@ -103,11 +98,16 @@ def _hard(name: str) -> int:
 @functools.cache
 def _image_python(image: str) -> str:
     """The image's python3 version, asked once per process (~1 s: one short container)."""
-    probe = subprocess.run(
-        ["docker", "run", "--rm", "--network", "none", "--label", f"{LABEL}=1", image,
-         "python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-        capture_output=True, text=True, timeout=120, env=_docker_client_env(),
-    )  # fmt: skip
+    try:
+        probe = subprocess.run(
+            ["docker", "run", "--rm", "--network", "none", "--label", f"{LABEL}=1", image,
+             "python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, timeout=120, env=_docker_client_env(),
+        )  # fmt: skip
+    except subprocess.TimeoutExpired as exc:
+        raise SandboxError(
+            f"image {image!r} did not run python3 within 120 s; is the engine overloaded?"
+        ) from exc
     if probe.returncode != 0:
         raise SandboxError(f"image {image!r} cannot run python3 ({probe.stderr.strip()[-300:]})")
     return probe.stdout.strip()

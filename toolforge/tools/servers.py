@@ -50,11 +50,7 @@ class WorldSpec(BaseModel):
     sandbox: WorldSandbox = Field(
         "auto", description="where each episode's server process runs; auto: docker if usable, else local"
     )
-    warm: int | None = Field(
-        None,
-        ge=0,
-        description="worlds kept started ahead from the server's own seed (default: 4 in docker or bwrap)",
-    )
+    warm: int = Field(4, ge=0, description="worlds kept started ahead from the server's own seed (0: none)")
     image: str | None = Field(
         None, alias="sandboxImage", description="the docker sandbox's image (default: the toolforge sandbox)"
     )
