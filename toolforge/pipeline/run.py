@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from environments.code_task_episode import TOOL_SPECS
+from environments.executors.mcp_pool import MCPPool
 from judges import Judge, SamplingStats, sampling_stats
 from toolforge.core.llm import LLMClient
 from toolforge.core.store import RunRow, Store
@@ -141,9 +142,11 @@ async def _run(
             tasks = await stages.stage_tasks(store, cfg, agents, tools, llm, reports["tasks"])
             finish("tasks", t0)
 
+        worlds = stages.world_servers_of(cfg)
+        replay_pool = await stack.enter_async_context(MCPPool(worlds)) if worlds else None
         judge = Judge(
             cfg.judges,
-            replay=stages.make_replay(tools, cfg),
+            replay=stages.make_replay(tools, cfg, replay_pool),
             grader=code.grader if code is not None else None,
             llm=llm if cfg.judges.rubric.enabled else None,
             llm_cfg=cfg.models.judge,

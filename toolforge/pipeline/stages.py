@@ -177,18 +177,17 @@ def rollout_config(cfg: PipelineConfig) -> RolloutConfig:
     )
 
 
-def make_replay(tools: list[ToolSpec], cfg: PipelineConfig) -> Callable[[Task], Awaitable[dict[str, Any]]]:
+def make_replay(
+    tools: list[ToolSpec], cfg: PipelineConfig, pool: MCPPool | None = None
+) -> Callable[[Task], Awaitable[dict[str, Any]]]:
     """The state check's reference: the task's blueprint replayed on a fresh copy of its world
-    (real servers included), once per task."""
+    (real servers through `pool`, one per run), once per task."""
     toolkits = [load_toolkit(ref) for ref in toolkit_refs(cfg)]
-    servers = world_servers_of(cfg)
     cache: dict[str, dict[str, Any]] = {}
 
     async def replay(task: Task) -> dict[str, Any]:
         if task.id not in cache:
-            async with MCPPool(servers) as pool:
-                done = await replay_blueprint(task, tools, toolkits, pool if servers else None)
-            cache[task.id] = done.end_state
+            cache[task.id] = (await replay_blueprint(task, tools, toolkits, pool)).end_state
         return cache[task.id]
 
     return replay
