@@ -78,6 +78,33 @@ def describe_result(result: Any) -> str:
     return phrasing.describe(result) or "ok"
 
 
+def _picked_by_name(built: Built) -> list[tuple[str, str]]:
+    """Records a later call takes out of an earlier list of several: the user must say which one,
+    by the name people know it by (else the assistant would be choosing for them)."""
+    picks: list[tuple[str, str]] = []
+    for i, step in enumerate(built.steps):
+        for arg, source in step.sources.items():
+            value = step.arguments.get(arg)
+            if source != "result" or not isinstance(value, str) or not (arg == "id" or arg.endswith("_id")):
+                continue
+            for earlier in built.steps[:i]:
+                items = _listed(earlier.result)
+                chosen = next((r for r in items if r.get("id") == value), None)
+                name = next(
+                    (chosen[k] for k in ("name", "title") if chosen and isinstance(chosen.get(k), str)), None
+                )
+                if len(items) > 1 and name:
+                    picks.append((" ".join(phrasing.words(arg[:-3] or "record")), name))
+                    break
+    return list(dict.fromkeys(picks))
+
+
+def _listed(result: Any) -> list[dict[str, Any]]:
+    if isinstance(result, dict):
+        result = next((v for v in result.values() if isinstance(v, list)), [])
+    return [r for r in result if isinstance(r, dict)] if isinstance(result, list) else []
+
+
 def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built, rng: random.Random) -> Task:
     """The language around a built chain, from the tools' names and the world's values: the user
     speaks from a goal in a persona's style and never quotes a tool description."""
@@ -93,6 +120,12 @@ def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built,
     known = ", ".join(f"{phrasing.field_name(k)} {_show(v)}" for k, v in facts.items())
     description = f"You want to {goal}." + (f" You know: {known}." if known else "")
     opening = phrasing.opening(goal, told, style, key)
+    picks = _picked_by_name(built)
+    if picks:
+        pick_text = " ".join(f"I mean the {kind} called “{name}”." for kind, name in picks)
+        opening = f"{opening} {pick_text}"
+        facts = {**facts, **{f"{kind} name": name for kind, name in picks}}
+        description += " " + pick_text
     criteria = [
         f"Calls {s.tool.name} with " + ", ".join(f"{k}={_show(v)}" for k, v in s.arguments.items())
         for s in (mutating or steps)
