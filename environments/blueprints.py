@@ -205,6 +205,7 @@ def draw_arguments(
     args: dict[str, Any] = {}
     sources: dict[str, Source] = {}
     topic = f"{tool.name} {tool.description}"
+    settable = sorted(p for p in props if p != sem.id_param and _id_kind(p) is None)
     for name in sorted(props):
         sub = props[name] if isinstance(props[name], dict) else {}
         # An update sets new values: the record it names comes from what was seen, the values it
@@ -216,9 +217,9 @@ def draw_arguments(
             found, value = _from_state(name, sub, sem, state, rng)
             source = "state"
         if not found:
-            settable = [p for p in props if p != sem.id_param and _id_kind(p) is None and p not in args]
-            must_set = new_value and not any(k not in (sem.id_param,) and _id_kind(k) is None for k in args)
-            last_chance = must_set and name == max(settable, default=name)
+            # An update must set something: the last value it could set is never left out.
+            sets_nothing_yet = new_value and not any(k in settable for k in args)
+            last_chance = sets_nothing_yet and name == settable[-1]
             if name not in required and rng.random() > optional_p and not last_chance:
                 continue
             value, source = instance_for(sub, rng, name=name, topic=topic, entity=sem.kind), "user"
