@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from judges.config import GroundingConfig
 from judges.values import Evidence, Mention, checked, json_leaves, mentions, parse_json, token_in
+from judges.violations import Violation, violations_result
 from toolforge.core.ids import canonical_json
 from toolforge.core.types import CheckResult, Message, Task, ToolCall, Trajectory
 
@@ -69,12 +69,6 @@ _ID_VALUE = re.compile(
 _PUNCT = re.compile(r"[^a-z0-9]+")
 
 
-@dataclass(frozen=True)
-class Violation:
-    code: str
-    message: str
-
-
 def check_grounding(traj: Trajectory, task: Task | None, cfg: GroundingConfig) -> CheckResult:
     """Judge whether `traj`'s values are grounded; `task` is not needed (rows alone suffice)."""
     messages = traj.messages
@@ -84,15 +78,8 @@ def check_grounding(traj: Trajectory, task: Task | None, cfg: GroundingConfig) -
     violations += _success_after_error(messages)
     violations += _repeat_after_error(messages)
     score = max(0.0, 1.0 - cfg.violation_penalty * len(violations))
-    reason = "; ".join(v.message for v in violations[:6]) or "every value is grounded"
-    if len(violations) > 6:
-        reason += f"; and {len(violations) - 6} more"
-    return CheckResult(
-        check="grounding",
-        passed=not violations,
-        score=round(score, 4),
-        reason=reason,
-        details={"violations": [{"code": v.code, "message": v.message} for v in violations]},
+    return violations_result(
+        "grounding", violations, passed=not violations, score=score, clean="every value is grounded"
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -18,6 +17,7 @@ from jsonschema.exceptions import SchemaError
 
 from judges.config import RulesConfig
 from judges.confirmation import is_affirmative, is_write, requires_confirmation
+from judges.violations import Violation, violations_result
 from toolforge.core.ids import canonical_json
 from toolforge.core.types import CheckResult, Message, Task, Trajectory
 
@@ -28,13 +28,6 @@ _FAILURE_WORDS = re.compile(
     re.IGNORECASE,
 )
 CHARS_PER_TOKEN = 4
-
-
-@dataclass(frozen=True)
-class Violation:
-    code: str
-    message: str
-    penalty: float = 1.0
 
 
 def check_rules(traj: Trajectory, task: Task | None, cfg: RulesConfig) -> CheckResult:
@@ -54,15 +47,8 @@ def check_rules(traj: Trajectory, task: Task | None, cfg: RulesConfig) -> CheckR
     penalty = sum(v.penalty for v in violations)
     failed = [v for v in violations if v.penalty >= 1.0 or v.code in _FAILING_CODES]
     score = max(0.0, 1.0 - penalty)
-    reason = "; ".join(v.message for v in violations[:6]) or "all rules hold"
-    if len(violations) > 6:
-        reason += f"; and {len(violations) - 6} more"
-    return CheckResult(
-        check="rules",
-        passed=not failed,
-        score=round(score, 4),
-        reason=reason,
-        details={"violations": [{"code": v.code, "message": v.message} for v in violations], **budget},
+    return violations_result(
+        "rules", violations, passed=not failed, score=score, clean="all rules hold", details=budget
     )
 
 
