@@ -10,9 +10,10 @@ banks varied by the persona's style, keyed by a stable hash so a task reads the 
 from __future__ import annotations
 
 import json
-import re
 import zlib
 from typing import Any
+
+from toolforge.core.values import words
 
 _STOP = {"a", "an", "the", "to", "for", "of", "by", "from", "in", "on", "my", "and", "or", "with"}
 _READ_VERBS = {
@@ -37,11 +38,6 @@ _READ_VERBS = {
 def pick(options: list[str] | tuple[str, ...], *key: Any) -> str:
     """One of `options`, the same for the same key on every run."""
     return options[zlib.crc32(repr(key).encode()) % len(options)]
-
-
-def words(name: str) -> list[str]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
 
 
 def show(value: Any) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from typing import Any, Protocol
 
 from environments import phrasing
@@ -31,10 +30,6 @@ class Policy(Protocol):
     name: str
 
     async def act(self, messages: list[Message], episode: Episode) -> Message: ...
-
-
-def _pick(options: list[str], *key: Any) -> str:
-    return options[zlib.crc32(repr(key).encode()) % len(options)]
 
 
 def _calls_and_results(messages: list[Message]) -> tuple[list[ToolCall], dict[str, Message]]:
@@ -150,7 +145,7 @@ class BlueprintPolicy:
             error = (last.content or "").removeprefix("Error: ")[:80]
             text = f"That didn't go through ({error}). It looks temporary, so I'll try once more."
         else:
-            text = _pick(_OPENERS[effects.get(action.name, "action")], action.name, index)
+            text = phrasing.pick(_OPENERS[effects.get(action.name, "action")], action.name, index)
         call = ToolCall.make(f"call_{index}", action.name, arguments)
         return Message(role="assistant", content=text, tool_calls=[call])
 

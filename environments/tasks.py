@@ -73,11 +73,6 @@ def _show(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def describe_result(result: Any) -> str:
-    """A short, truthful summary of a tool result (values verbatim)."""
-    return phrasing.describe(result) or "ok"
-
-
 def _picked_by_name(built: Built) -> list[tuple[str, str]]:
     """Records a later call takes out of an earlier list of several: the user must say which one,
     by the name people know it by (else the assistant would be choosing for them)."""

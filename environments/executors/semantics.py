@@ -5,13 +5,13 @@ name (`create_order`, `getUser`, `orders.list`) and the annotations."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
 from environments.state import plural, singular
 from toolforge.core.types import ToolSpec
+from toolforge.core.values import words as name_words
 
 Effect = Literal["read", "list", "create", "update", "delete", "action"]
 
@@ -42,11 +42,6 @@ class Semantics:
         return self.effect in ("create", "update", "delete", "action")
 
 
-def _words(name: str) -> list[str]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
-
-
 def semantics(tool: ToolSpec) -> Semantics:
     return _semantics(tool.name, tuple(sorted(tool.input_schema.get("properties", {}))), tool)
 
@@ -55,7 +50,7 @@ def semantics(tool: ToolSpec) -> Semantics:
 def _cached(
     name: str, props: tuple[str, ...], effect_hint: str, kinds: tuple[str, ...], ro: bool
 ) -> Semantics:
-    words = _words(name)
+    words = name_words(name)
     effect: Effect | None = None
     rest = words
     for i, w in enumerate(words):
@@ -72,16 +67,16 @@ def _cached(
         nouns = [singular(w) for w in rest if w not in ("by", "for", "to", "from", "of", "the", "a", "my")]
         kind = nouns[-1] if nouns else ""
     if not kind and id_props:
-        kind = _words(id_props[0])[0]
+        kind = name_words(id_props[0])[0]
     kind = kind or "item"
     id_param = None
     for p in id_props:
-        if p == "id" or _words(p)[:-1] == [kind] or _words(p)[:-1] == kind.split("_"):
+        if p == "id" or name_words(p)[:-1] == [kind] or name_words(p)[:-1] == kind.split("_"):
             id_param = p
             break
     if id_param is None and id_props and effect in ("read", "update", "delete"):
         id_param = id_props[0]
-        kind = "_".join(_words(id_param)[:-1]) or kind
+        kind = "_".join(name_words(id_param)[:-1]) or kind
     return Semantics(effect=effect, kind=kind, id_param=id_param)
 
 
