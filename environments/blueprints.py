@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from environments.environment import error_text, observed
 from environments.executors.base import CallContext, ToolResult
 from environments.executors.mcp_pool import MCPPool
 from environments.executors.schema_sim import SchemaSimulator
@@ -46,7 +47,7 @@ class Replayer:
     def run(self, tool: ToolSpec, arguments: dict[str, Any], state: State) -> ToolResult:
         fault = take_fault(state, tool.name)
         if fault is not None:
-            return ToolResult.error(f"Error: {fault}")
+            return ToolResult.error(error_text(fault))
         if tool.source == "python":
             if self.toolkit is None or tool.name not in self.toolkit.by_tool:
                 raise ValueError(f"tool {tool.name} needs its Python toolkit to replay; pass toolkits=")
@@ -62,11 +63,10 @@ class Replayer:
         assert self.mcp is not None
         fault = take_fault(state, tool.name)
         if fault is not None:
-            return ToolResult.error(f"Error: {fault}")
-        result = await self.mcp.execute(tool, arguments, CallContext(state=state, episode_id=world_id))
-        if result.is_error and not result.content.startswith("Error"):
-            result.content = f"Error: {result.content}"
-        return result
+            return ToolResult.error(error_text(fault))
+        return observed(
+            await self.mcp.execute(tool, arguments, CallContext(state=state, episode_id=world_id))
+        )
 
     async def close(self, world_id: str, state: State) -> None:
         """End the world: its servers stop and their end states go into `state["_mcp"]`."""

@@ -63,6 +63,13 @@ def error_text(message: str) -> str:
     return f"Error: {message}"
 
 
+def observed(result: ToolResult) -> ToolResult:
+    """A tool's result as the agent sees it: an error reads as one."""
+    if result.is_error and not result.content.startswith("Error"):
+        result.content = error_text(result.content)
+    return result
+
+
 class ToolEnvironment:
     def __init__(self, tools: list[ToolSpec], executors: ExecutorSet, state: State, episode_id: str) -> None:
         self.tools = {t.name: t for t in tools}
@@ -125,6 +132,4 @@ class ToolEnvironment:
             raise InfraError(
                 f"{executor.kind} executor crashed on {tool.name}: {type(exc).__name__}: {exc}"
             ) from exc
-        if result.is_error and not result.content.startswith("Error"):
-            result.content = error_text(result.content)
-        return result, arguments
+        return observed(result), arguments
