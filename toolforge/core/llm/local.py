@@ -59,6 +59,10 @@ def local_api_base() -> str:
     with _lock:
         if _url is not None:
             return _url
+        # llama.cpp's OpenMP threads spin while they wait; on a shared 2-core box that spinning
+        # starves the other thread and the pipeline (bench/local_judge.py compares the two).
+        # libgomp reads this when it loads, so it is set before the import.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import xllamacpp
         except ImportError as exc:
