@@ -115,3 +115,15 @@ def test_a_malformed_answer_names_its_line(tmp_path: Path) -> None:
 def test_a_question_string_is_one_user_message(tmp_path: Path) -> None:
     path = _write(tmp_path / "q.json", [{**QUESTION, "id": "irrelevance_0", "question": "hello"}])
     assert load_cases(path)[0].messages == [{"role": "user", "content": "hello"}]
+
+
+def test_an_answer_calling_a_function_the_question_does_not_offer_is_named(tmp_path: Path) -> None:
+    path = _write(tmp_path / "BFCL_v3_simple.json", [QUESTION])
+    _write(
+        tmp_path / "possible_answer" / "BFCL_v3_simple.json",
+        [{"id": "simple_0", "ground_truth": [{"g": {"n": [5]}}]}],
+    )
+    with pytest.raises(
+        ConfigError, match=r"the answer to 'simple_0' calls 'g', which its question does not offer"
+    ):
+        load_cases(path)

@@ -186,6 +186,15 @@ def load_cases(question_path: Path, answers: Path | None = None) -> list[EvalCas
                 f"{path}: the possible_answer ids do not match {question_path} ({'; '.join(detail)}); "
                 "use the possible_answer file of the same BFCL release and category"
             )
+    for case_id, _, _, functions in parsed:
+        offered = {doc["name"] for doc in functions}
+        for call in truth.get(case_id, []):
+            name = next(iter(call))
+            if name not in offered:
+                raise ConfigError(
+                    f"{answers or answer_path(question_path)}: the answer to {case_id!r} calls {name!r}, which "
+                    f"its question does not offer ({sorted(offered)}); fix the answer or the question's functions"
+                )
     return [
         EvalCase(
             id=case_id,

@@ -124,12 +124,14 @@ def open_model(
     concurrency: int = 8,
     timeout_s: float = 120.0,
 ) -> EvalModel:
-    """A checkpoint folder when `model` is one, else a litellm (or `local/…`) model string."""
+    """A checkpoint folder when `model` is one, else a litellm (or `local/…`) model string.
+
+    `concurrency` is the calls in flight for a served model, the generation batch for a checkpoint."""
     path = Path(model).expanduser()
     if path.is_dir():
         from toolforge.evaluation.hf_model import HFCheckpoint
 
-        return HFCheckpoint(path, max_new_tokens=max_tokens)
+        return HFCheckpoint(path, max_new_tokens=max_tokens, batch_size=concurrency)
     cfg = LLMConfig(
         model=model,
         api_base=api_base,
