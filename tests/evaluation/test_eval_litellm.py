@@ -156,3 +156,19 @@ def test_bad_input_stops_with_the_file_and_the_fix(server: TestServer, tmp_path:
     assert result.exit_code == 2
     text = "".join(result.output.split())
     assert "ckpt:noweights" in text and "save_pretrained" in text
+
+
+def test_the_table_goes_into_a_dataset_card(server: TestServer, tmp_path: Path) -> None:
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    (dataset / "README.md").write_text("# my-dataset\n\n## Domains\n\n- weather\n")
+    out = tmp_path / "report.json"
+    for _ in range(2):  # a second run replaces the section, never duplicates it
+        result = run_eval(server, out, "--card", str(dataset))
+        assert result.exit_code == 0, result.output
+    card = (dataset / "README.md").read_text()
+    assert card.count("## Eval: openai/scripted") == 1
+    assert "| parallel | 1 | 0 | 0.000 |" in card and "| **overall** | 7 | 6 | 0.857 |" in card
+    assert card.index("## Eval: openai/scripted") < card.index("## Domains")
+    missing = run_eval(server, out, "--card", str(tmp_path / "nowhere"))
+    assert missing.exit_code == 2 and "no dataset card there" in " ".join(missing.output.split())

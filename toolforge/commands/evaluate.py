@@ -14,8 +14,9 @@ from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient
 from toolforge.evaluation.cases import EvalCase, find_question_files, load_cases
 from toolforge.evaluation.models import open_model
-from toolforge.evaluation.report import summary, table, write_report
+from toolforge.evaluation.report import markdown, summary, table, write_report
 from toolforge.evaluation.runner import AnswerCache, CaseResult, cache_path_for, evaluate
+from toolforge.export.card import upsert_section
 
 
 def eval_command(
@@ -53,6 +54,12 @@ def eval_command(
         list[str] | None, typer.Option(help="Only these categories (repeatable), e.g. simple.")
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many cases per file.")] = None,
+    card: Annotated[
+        Path | None,
+        typer.Option(
+            help="A dataset folder (or its README.md): add the table as its `## Eval: MODEL` section."
+        ),
+    ] = None,
 ) -> None:
     """Score a model's function calls with BFCL's AST rules; print a table per category and write a
     JSON report with every case's raw output, parsed calls and verdict."""
@@ -60,6 +67,9 @@ def eval_command(
         fail("--answers goes with exactly one question file; keep BFCL's possible_answer/ folder for several")
     if tool_mode not in ("native", "json"):
         fail(f"--tool-mode {tool_mode!r}: choose native or json")
+    card_path = card / "README.md" if card is not None and card.is_dir() else card
+    if card_path is not None and not card_path.is_file():
+        fail(f"--card {card}: no dataset card there; pass the folder `toolforge export` wrote")
     try:
         files = [f for q in questions for f in find_question_files(q)]
         cases: list[EvalCase] = []
@@ -76,6 +86,12 @@ def eval_command(
     write_report(out, model, [str(f) for f in files], results)
     numbers = summary(results)
     console.print(table(model, numbers))
+    if card_path is not None:
+        text = card_path.read_text(encoding="utf-8")
+        card_path.write_text(
+            upsert_section(text, markdown(model, [str(f) for f in files], numbers, out)), encoding="utf-8"
+        )
+        console.print(f"card {card_path}: section `## Eval: {model}`")
     cached = sum(r.cached for r in results)
     console.print(f"report {out} ({cached} of {len(results)} answers from the cache {cache_path_for(out)})")
 

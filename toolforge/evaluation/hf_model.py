@@ -1,8 +1,8 @@
 """A local Hugging Face checkpoint run in-process with transformers, as an eval model.
 
-The prompt is the checkpoint's own chat template rendered with `tools=` (BFCL's functions as
-OpenAI tools); generation is greedy, batched with left padding, and stops at the tokenizer's end
-tokens (and K2's `<|im_end|>`). The new tokens are decoded with their special tokens kept, so
+The model runs on the GPU when there is one, else on the CPU. The prompt is the checkpoint's own
+chat template rendered with `tools=` (BFCL's functions as OpenAI tools); generation is greedy,
+batched with left padding, and stops at the tokenizer's end tokens (and K2's `<|im_end|>`). The new tokens are decoded with their special tokens kept, so
 K2 sections and tool-call tags survive for `parse.py`.
 """
 
@@ -71,7 +71,9 @@ class HFCheckpoint:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(self.path)
+        # the same command on a GPU box: the model goes where the accelerator is
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.model = AutoModelForCausalLM.from_pretrained(self.path).to(self.device)
         self.model.eval()
         self.stop_ids = self._stop_ids()
 
@@ -119,7 +121,9 @@ class HFCheckpoint:
         outputs: list[ModelOutput] = []
         for start in range(0, len(prompts), self.batch_size):
             chunk = prompts[start : start + self.batch_size]
-            batch = self.tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False)
+            batch = self.tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False).to(
+                self.device
+            )
             with torch.inference_mode():
                 generated = self.model.generate(
                     **batch,

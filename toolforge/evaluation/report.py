@@ -78,3 +78,18 @@ def table(model: str, numbers: dict[str, Any]) -> Table:
         "overall", str(overall["cases"]), str(overall["correct"]), f"{overall['accuracy']:.3f}", style="bold"
     )
     return out
+
+
+def markdown(model: str, files: list[str], numbers: dict[str, Any], report: Path) -> str:
+    """A dataset card section: `## Eval: MODEL` with the table per category."""
+    lines = [
+        f"## Eval: {model}",
+        "",
+        f"`toolforge eval` on {', '.join(f'`{f}`' for f in files)} (BFCL's AST rules; report `{report}`).",
+        "",
+        "| category | cases | correct | accuracy |",
+        "|---|---:|---:|---:|",
+    ]
+    rows = [*numbers["categories"].items(), ("**overall**", numbers["overall"])]
+    lines += [f"| {name} | {r['cases']} | {r['correct']} | {r['accuracy']:.3f} |" for name, r in rows]
+    return "\n".join(lines) + "\n"
