@@ -172,3 +172,18 @@ def test_the_table_goes_into_a_dataset_card(server: TestServer, tmp_path: Path) 
     assert card.index("## Eval: openai/scripted") < card.index("## Domains")
     missing = run_eval(server, out, "--card", str(tmp_path / "nowhere"))
     assert missing.exit_code == 2 and "no dataset card there" in " ".join(missing.output.split())
+
+
+def test_json_tool_mode_sends_the_action_schema_and_reads_the_reply(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    with TestServer() as auto:  # answers every request with a schema-valid instance of its schema
+        result = run_eval(auto, out, "--tool-mode", "json", "--category", "simple")
+        schema = json.dumps(auto.requests[0].body["response_format"])
+    assert result.exit_code == 0, result.output
+    assert '"const": "math_factorial"' in schema or '"const": "geometry_circle_area"' in schema
+    for case in json.loads(out.read_text())["cases"]:
+        assert case["parse_error"] is None
+        reply = json.loads(case["raw_output"])
+        assert "tool_calls" in reply or "reply" in reply
+        offered = {f["name"] for f in case["function"]}
+        assert all(name in offered for call in case["parsed_calls"] for name in call)
