@@ -83,8 +83,13 @@ def test_every_category_is_scored_and_reported(server: TestServer, tmp_path: Pat
         "irrelevance": (1, 1),
     }
     assert report["overall"] == {"cases": 7, "correct": 6, "accuracy": round(6 / 7, 4)}
+    assert report["category_mean"] == round((1 + 1 + 0 + 1 + 1) / 5, 4)
     text = flat(result.output)
-    assert "parallel_multiple 1 1 1.000" in text and "overall 7 6 0.857" in text
+    assert (
+        "parallel_multiple 1 1 1.000" in text
+        and "overall 7 6 0.857" in text
+        and "mean of categories 0.800" in text
+    )
 
     cases = {c["id"]: c for c in report["cases"]}
     simple = cases["simple_0"]

@@ -17,7 +17,7 @@ CATEGORY_ORDER = ("simple", "multiple", "parallel", "parallel_multiple", "irrele
 
 
 def summary(results: list[CaseResult]) -> dict[str, Any]:
-    """{"categories": {name: {cases, correct, accuracy}}, "overall": {...}} (overall: over all cases)."""
+    """{"categories": {name: {cases, correct, accuracy}}, "overall": {...}, "category_mean": float}."""
     counts: dict[str, list[int]] = {}
     for result in results:
         tally = counts.setdefault(result.case.category, [0, 0])
@@ -30,7 +30,10 @@ def summary(results: list[CaseResult]) -> dict[str, Any]:
 
     total = sum(c for c, _ in counts.values())
     right = sum(r for _, r in counts.values())
-    return {"categories": {c: row(*counts[c]) for c in ordered}, "overall": row(total, right)}
+    categories = {c: row(*counts[c]) for c in ordered}
+    # BFCL's own summaries average categories unweighted; "overall" weighs every case the same
+    mean = sum(r["accuracy"] for r in categories.values()) / len(categories) if categories else 0.0
+    return {"categories": categories, "overall": row(total, right), "category_mean": round(mean, 4)}
 
 
 def case_entry(result: CaseResult) -> dict[str, Any]:
@@ -77,6 +80,7 @@ def table(model: str, numbers: dict[str, Any]) -> Table:
     out.add_row(
         "overall", str(overall["cases"]), str(overall["correct"]), f"{overall['accuracy']:.3f}", style="bold"
     )
+    out.add_row("mean of categories", "", "", f"{numbers['category_mean']:.3f}")
     return out
 
 
@@ -92,4 +96,5 @@ def markdown(model: str, files: list[str], numbers: dict[str, Any], report: Path
     ]
     rows = [*numbers["categories"].items(), ("**overall**", numbers["overall"])]
     lines += [f"| {name} | {r['cases']} | {r['correct']} | {r['accuracy']:.3f} |" for name, r in rows]
+    lines.append(f"| mean of categories | | | {numbers['category_mean']:.3f} |")
     return "\n".join(lines) + "\n"
