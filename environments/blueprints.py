@@ -24,6 +24,7 @@ from environments.state import State, plural, take_fault
 from environments.toolkit import Toolkit, ToolkitExecutor
 from toolforge.core.jsonschema_tools import instance_for
 from toolforge.core.types import ExpectedCall, Task, ToolSpec
+from toolforge.core.values import words
 
 Source = Literal["result", "state", "user"]
 _QUERY_ARGS = ("query", "q", "search", "keyword", "keywords", "term")
@@ -257,7 +258,7 @@ class Built:
                 value = step.arguments[name]
                 if isinstance(value, bool) or value is None:
                     continue  # a switch is the assistant's choice, not a fact the user holds
-                key = name if facts.get(name, value) == value else f"{name}_for_{step.tool.name}"
+                key = name if facts.get(name, value) == value else f"{name}_for_the_{_object(step.tool.name)}"
                 facts[key] = value
         return facts
 
@@ -266,6 +267,13 @@ class Built:
 
     def results(self) -> list[Any]:
         return [s.result for s in self.steps]
+
+
+def _object(tool_name: str) -> str:
+    """What a tool acts on, as a user names it: `create_event` → "event" (a second value of an
+    argument is "the calendar id for the event", never the tool's name)."""
+    ws = words(tool_name)
+    return "_".join(ws[1:]) or tool_name
 
 
 TRANSIENT_ERRORS = (

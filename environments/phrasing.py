@@ -285,22 +285,23 @@ def describe(result: Any) -> str:
     return show(result)
 
 
+# Finals name no tool: a person reports the outcome, not the function that produced it.
 _DONE = [
-    "Done: {what} went through. {facts}.",
-    "All set. {what}: {facts}.",
-    "That's done. Here is the result of {what}: {facts}.",
-    "{What} is complete: {facts}.",
+    "Done: {facts}.",
+    "All set. {facts}.",
+    "That's taken care of: {facts}.",
+    "The change is made. {facts}.",
+    "It went through: {facts}.",
 ]
 _FOUND = [
     "Here's what I found: {facts}.",
     "I looked it up: {facts}.",
-    "Result of {what}: {facts}.",
-    "This is what {what} returned: {facts}.",
+    "Here are the details: {facts}.",
+    "Here you go: {facts}.",
+    "This is what I see: {facts}.",
 ]
 
 
 def final_reply(tool_name: str, result: Any, wrote: bool, key: Any) -> str:
-    what = " ".join(words(tool_name))
-    template = pick(_DONE if wrote else _FOUND, "final", key)
-    text = template.replace("{what}", what).replace("{What}", what[:1].upper() + what[1:])
-    return text.replace("{facts}", describe(result) or "no details returned")
+    template = pick(_DONE if wrote else _FOUND, "final", tool_name, key)
+    return template.replace("{facts}", describe(result) or "no details returned")

@@ -276,7 +276,8 @@ def _person(rng: random.Random) -> str:
 
 def _title(rng: random.Random, hint: Hint) -> str:
     subject = rng.choice(_bank(hint)["subjects"])
-    return f"{rng.choice(wb.ADJECTIVES)} {subject} {rng.choice(wb.HEADS)}"
+    heads = [h for h in wb.HEADS if h not in subject.split()]  # no "board meeting meeting"
+    return f"{rng.choice(wb.ADJECTIVES)} {subject} {rng.choice(heads)}"
 
 
 def _sentence(rng: random.Random, hint: Hint) -> str:
