@@ -9,7 +9,8 @@ import typer
 
 from toolforge.commands.common import DbOption, console, fail, open_store
 from toolforge.export import ExportConfig, ExportFilter, export_store
-from toolforge.export.config import ALL_FORMATS
+from toolforge.export.config import ALL_FORMATS, CardConfig
+from toolforge.export.hub import push_to_hub as publish
 
 app = typer.Typer(help="Export judged trajectories as training data.", no_args_is_help=True)
 
@@ -35,6 +36,22 @@ def export(
         list[str] | None, typer.Option(help="Keep trajectories using tools from these sources.")
     ] = None,
     name: Annotated[str, typer.Option(help="The dataset's name in its card.")] = "toolforge-dataset",
+    license_id: Annotated[
+        str,
+        typer.Option(
+            "--license", help="The card's license (a Hub license id: cc-by-4.0, apache-2.0, mit, other)."
+        ),
+    ] = CardConfig().license,
+    language: Annotated[
+        list[str] | None, typer.Option(help="The card's language codes (repeatable; default: en).")
+    ] = None,
+    push_to_hub: Annotated[
+        str | None, typer.Option(help="Then publish the folder as this Hub dataset repo (user/name).")
+    ] = None,
+    token_env: Annotated[
+        str, typer.Option(help="The environment variable holding the Hub token for --push-to-hub.")
+    ] = "HF_TOKEN",
+    private: Annotated[bool, typer.Option(help="Create the Hub repo private.")] = False,
 ) -> None:
     """Filter judged trajectories and write OpenAI JSONL, ShareGPT, Parquet and K2 text with a card."""
     formats = fmt or list(ALL_FORMATS)
@@ -54,6 +71,7 @@ def export(
         cfg = ExportConfig(
             formats=formats,  # type: ignore[arg-type]
             name=name,
+            card=CardConfig(license=license_id, language=language or ["en"]),
             filter=ExportFilter(
                 accepted_only=not include_rejected,
                 min_score=min_score,
@@ -74,3 +92,9 @@ def export(
     for fmt_name, path in result.files.items():
         console.print(f"  {fmt_name:<9} {path}")
     console.print(f"  card      {result.card}")
+    if push_to_hub is not None:
+        try:
+            url = publish(out, push_to_hub, token_env=token_env, private=private)
+        except ValueError as exc:
+            fail(str(exc))
+        console.print(f"published to {url}")
