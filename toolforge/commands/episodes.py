@@ -103,7 +103,8 @@ def agents_generate(
             return await generate_agents(store, tools, config, llm if cfg else None, cfg)
 
     try:
-        agents = aio.run(go())
+        with console.status(f"writing {count} agents…"):
+            agents = aio.run(go())
     except (ToolforgeError, ValueError) as exc:
         fail(str(exc))
     table = Table(title=f"{len(agents)} agents")
@@ -173,7 +174,8 @@ def tasks_generate(
             return await generate_tasks(store, agents, tools, config, llm if cfg else None, cfg)
 
     try:
-        tasks = aio.run(go())
+        with console.status(f"writing tasks for {len(agents)} agents (blueprints replayed on their worlds)…"):
+            tasks = aio.run(go())
     except (ToolforgeError, ValueError) as exc:
         fail(str(exc))
     table = Table(title=f"{len(tasks)} tasks for {len(agents)} agents")

@@ -81,7 +81,8 @@ def export(
             ),
         )
         try:
-            result = export_store(store, out, cfg, run_key=run_key, judge_key=judge_key)
+            with console.status(f"exporting to {out} (formats, figures, audit)…"):
+                result = export_store(store, out, cfg, run_key=run_key, judge_key=judge_key)
         except ValueError as exc:
             fail(f"{exc} (pass --judge-key, or --run NAME)")
     finally:
@@ -94,7 +95,8 @@ def export(
     console.print(f"  card      {result.card}")
     if push_to_hub is not None:
         try:
-            url = publish(out, push_to_hub, token_env=token_env, private=private)
+            with console.status(f"pushing {out} to the Hub dataset {push_to_hub}…"):
+                url = publish(out, push_to_hub, token_env=token_env, private=private)
         except ValueError as exc:
             fail(str(exc))
         console.print(f"published to {url}")

@@ -56,7 +56,8 @@ def view(
     db: DbOption = None,
 ) -> None:
     """Write one self-contained HTML page to browse, filter and compare the trajectories of a run."""
-    data = _load(folder, db, run_key, judge_key)
+    with console.status(f"reading the trajectories of {folder}…"):
+        data = _load(folder, db, run_key, judge_key)
     target = out or folder / "toolforge-view.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render_page(data), encoding="utf-8")
