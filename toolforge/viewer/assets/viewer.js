@@ -169,10 +169,14 @@
       body.appendChild(el("h4", null, "blueprint"));
       const pre = el("pre", null, task.blueprint.actions.map(function (a) {
         return a.name + " " + JSON.stringify(a.arguments);
-      }).join("\n") + (task.blueprint.final_reply ? "\nfinal reply: " + task.blueprint.final_reply : "") +
-        "\nexpected end state: " + JSON.stringify(task.blueprint.expected_end_state, null, 2));
+      }).join("\n") + (task.blueprint.final_reply ? "\nfinal reply: " + task.blueprint.final_reply : ""));
       pre.id = "blueprint";
       body.appendChild(pre);
+      // The end state can be a whole world: folded, so the conversation stays in sight.
+      const state = el("details");
+      state.appendChild(el("summary", null, "expected end state"));
+      state.appendChild(el("pre", null, JSON.stringify(task.blueprint.expected_end_state, null, 2)));
+      body.appendChild(state);
     }
     return panel("task " + task.difficulty + " · " + task.domain, body);
   }
