@@ -10,6 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from tests.export.export_fixtures import build
 from tests.viewer.viewer_fixtures import build_run
 from toolforge import __version__
 from toolforge.cli import app
@@ -119,3 +120,12 @@ def test_version_and_pipeline_order_in_help() -> None:
     ]
     assert steps == ["tools", "agents", "tasks", "rollout", "export", "view", "train"]
     assert listed.index("train") < listed.index("doctor") < listed.index("stats")
+
+
+def test_several_judge_keys_ask_for_one(sqlite_store: Store, tmp_path: Path) -> None:
+    build_run(sqlite_store)
+    build(sqlite_store, judge_key="j2")
+    ambiguous = runner.invoke(app, ["trajectories", "list", str(tmp_path)])
+    assert ambiguous.exit_code == 2 and "--judge-key" in _flat(ambiguous.output)
+    chosen = runner.invoke(app, ["trajectories", "list", str(tmp_path), "--judge-key", "j2", "--json"])
+    assert chosen.exit_code == 0 and len(json.loads(chosen.output)) == 4
