@@ -25,10 +25,10 @@ $(STAMP): pyproject.toml
 demo: venv
 	TOOLFORGE_LOCAL_THREADS=$${TOOLFORGE_LOCAL_THREADS:-2} $(VENV)/bin/toolforge generate --config examples/pipelines/offline.yaml
 
-sandbox-image: venv system-packages
+sandbox-image: venv
 	$(VENV)/bin/toolforge sandbox build-image
 
-postgres: system-packages
+postgres:
 	@bash scripts/start_postgres.sh >/dev/null
 
 # Installs what the tests need when root; otherwise names the packages and the command, and stops.
