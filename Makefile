@@ -8,7 +8,7 @@ PIP := $(PY) -m pip
 # The stamp changes when pyproject.toml does, so an edited dependency list reinstalls.
 STAMP := $(VENV)/.stamp-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: venv demo test test-fast lint sandbox-image postgres bench clean
+.PHONY: venv demo test test-fast lint sandbox-image postgres system-packages bench clean
 
 venv: $(STAMP)
 
@@ -31,11 +31,15 @@ sandbox-image: venv
 postgres:
 	@bash scripts/start_postgres.sh >/dev/null
 
-test: venv sandbox-image postgres
+# Installs what the tests need when root; otherwise names the packages and the command, and stops.
+system-packages:
+	@bash scripts/install_system_packages.sh
+
+test: system-packages venv sandbox-image postgres
 	TOOLFORGE_TEST_POSTGRES_URL=$$(bash scripts/start_postgres.sh) $(VENV)/bin/pytest -q -p no:cacheprovider --durations=15 tests
 
 test-fast: venv
-	$(VENV)/bin/pytest -q -m "not slow and not docker and not local_model" tests
+	$(VENV)/bin/pytest -q -m "not slow and not docker and not local_model and not browser" tests
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -13,6 +13,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -34,6 +36,9 @@ IMPORT_CHANGES = [
     'CMD ["python3"]',
 ]
 Method = Literal["auto", "offline", "dockerfile"]
+# The registry the Dockerfile's base comes from; any HTTP answer (401 included) means it is reachable.
+REGISTRY_PROBE = "https://registry-1.docker.io/v2/"
+DOCKERFILE_BASE = "python:3.11-slim-bookworm"
 
 
 def image_present(client: docker.DockerClient, tag: str) -> bool:
@@ -59,6 +64,27 @@ def apt_mirror() -> str:
 
 def can_build_offline() -> bool:
     return os.geteuid() == 0 and shutil.which("debootstrap") is not None
+
+
+def registry_answers(url: str = REGISTRY_PROBE, timeout_s: float = 5.0) -> bool:
+    """Whether the container registry at `url` answers HTTP at all within `timeout_s`."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s):
+            return True
+    except urllib.error.HTTPError:
+        return True  # a refusal (401 without a token) is an answer
+    except (urllib.error.URLError, TimeoutError, OSError):
+        return False
+
+
+def choose_method(method: Method, *, offline_possible: bool, base_present: bool, registry_up: bool) -> str:
+    """`auto`: the offline build when it can run; else the Dockerfile when its base is here or a
+    registry answers; else the offline build anyway, whose error names what to install."""
+    if method != "auto":
+        return method
+    if offline_possible:
+        return "offline"
+    return "dockerfile" if base_present or registry_up else "offline"
 
 
 def build_offline(
@@ -137,6 +163,15 @@ def build_image(
     if not force and image_present(client, tag):
         log(f"{tag} is present; nothing to build (--force rebuilds)")
         return client.images.get(tag).id or tag
-    if method == "offline" or (method == "auto" and can_build_offline()):
+    offline_possible = can_build_offline()
+    base_present = image_present(client, DOCKERFILE_BASE)
+    # The probe only matters when both builds are in question.
+    registry_up = method == "auto" and not offline_possible and not base_present and registry_answers()
+    chosen = choose_method(
+        method, offline_possible=offline_possible, base_present=base_present, registry_up=registry_up
+    )
+    if method == "auto" and chosen == "offline" and not offline_possible:
+        log(f"no container registry answers at {REGISTRY_PROBE}: building offline")
+    if chosen == "offline":
         return build_offline(client, tag, log=log)
     return build_dockerfile(client, tag, log=log)

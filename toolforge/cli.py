@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from toolforge import __version__
 from toolforge.commands import (
     audit,
     code_tasks,
@@ -17,14 +20,34 @@ from toolforge.commands import (
     stats,
     tools,
     train,
+    view,
 )
+from toolforge.commands.ordering import PipelineOrderGroup
 
 app = typer.Typer(
     name="toolforge",
     help="Generate agentic tool-use training data and fine-tune on it.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=PipelineOrderGroup,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"toolforge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Generate agentic tool-use training data and fine-tune on it."""
+
 
 # Command groups register here, one line each: app.add_typer(<module>.app, name="<group>").
 app.command()(doctor.doctor)
@@ -42,6 +65,8 @@ app.add_typer(export.app, name="export")
 app.command()(audit.audit)
 app.command(name="eval")(evaluate.eval_command)
 app.add_typer(llm.app, name="llm")
+app.command()(view.view)
+app.add_typer(view.trajectories_app, name="trajectories")
 
 
 def main() -> None:

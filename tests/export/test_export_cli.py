@@ -22,7 +22,15 @@ def test_export_writes_the_chosen_formats_with_filters(sqlite_store: Store, tmp_
     result = runner.invoke(app, [*args, "--domain", "weather"])
     assert result.exit_code == 0, result.output
     assert "2 of 4 trajectories exported" in " ".join(result.output.split())
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "k2.jsonl", "openai.jsonl", "stats.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md",
+        "data",
+        "figures",
+        "k2.jsonl",
+        "openai.jsonl",
+        "stats.json",
+    ]
+    assert sorted(p.name for p in (out / "data").iterdir()) == ["k2"]
     lines = [json.loads(x) for x in (out / "openai.jsonl").read_text().splitlines()]
     assert {line["metadata"]["domain"] for line in lines} == {"weather"}
 

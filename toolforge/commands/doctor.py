@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from toolforge.commands.common import DbOption, console
+from toolforge.commands.common import DbOption, console, fail
+from toolforge.commands.doctor_models import check_model, config_models
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.store import Store
 
@@ -64,8 +67,14 @@ def check_package(name: str, extra: str) -> Check:
         return False, f"{name} is not installed", f"pip install 'toolforge[{extra}]'"
 
 
-def doctor(db: DbOption = None) -> None:
-    """Check the store, the Docker engine, the local model and the key libraries."""
+def doctor(
+    db: DbOption = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="A pipeline config: also check that each model it names answers one tiny call."),
+    ] = None,
+) -> None:
+    """Check the store, the Docker engine, the local model, the key libraries (and a config's models)."""
     checks: list[tuple[str, Callable[[], Check]]] = [
         ("store", lambda: check_store(db)),
         ("docker", check_docker),
@@ -75,15 +84,27 @@ def doctor(db: DbOption = None) -> None:
         ("torch (training)", lambda: check_package("torch", "train")),
         ("transformers (training)", lambda: check_package("transformers", "train")),
     ]
+    if config is not None:
+        try:
+            models = config_models(config)
+        except (ToolforgeError, ValueError, OSError) as exc:
+            fail(f"cannot read {config}: {exc}")
+        checks += [(f"model {name}", functools.partial(check_model, cfg)) for name, cfg in models.items()]
     table = Table(title="toolforge doctor")
     for column in ("check", "status", "detail", "fix"):
         table.add_column(column)
     failed = 0
+    notes: list[str] = []
     for name, run in checks:
         ok, detail, fix = run()
         failed += not ok
         table.add_row(name, "[green]ok[/]" if ok else "[red]missing[/]", detail, fix)
+        if not ok or name.startswith("model "):
+            # Whole, unwrapped: a path or an error message is unreadable cut into table cells.
+            notes.append(f"{name}: {'ok' if ok else 'FAILED'}: {detail}" + (f" (fix: {fix})" if fix else ""))
     console.print(table)
+    for note in notes:
+        console.print(note, markup=False, highlight=False, soft_wrap=True)
     console.print(f"{len(checks) - failed} of {len(checks)} checks passed.")
     if failed:
         raise typer.Exit(1)

@@ -103,7 +103,8 @@ def agents_generate(
             return await generate_agents(store, tools, config, llm if cfg else None, cfg)
 
     try:
-        agents = aio.run(go())
+        with console.status(f"writing {count} agents…"):
+            agents = aio.run(go())
     except (ToolforgeError, ValueError) as exc:
         fail(str(exc))
     table = Table(title=f"{len(agents)} agents")
@@ -173,7 +174,8 @@ def tasks_generate(
             return await generate_tasks(store, agents, tools, config, llm if cfg else None, cfg)
 
     try:
-        tasks = aio.run(go())
+        with console.status(f"writing tasks for {len(agents)} agents (blueprints replayed on their worlds)…"):
+            tasks = aio.run(go())
     except (ToolforgeError, ValueError) as exc:
         fail(str(exc))
     table = Table(title=f"{len(tasks)} tasks for {len(agents)} agents")
@@ -307,12 +309,22 @@ def rollout(
 
 @show_app.command("trajectory")
 def show_trajectory(
-    trajectory_id: Annotated[str, typer.Argument(help="A trajectory id (traj_…).")],
+    trajectory_id: Annotated[str, typer.Argument(help="A trajectory id (traj_…) or the start of one.")],
     db: DbOption = None,
 ) -> None:
     """A readable transcript: messages, tool calls with arguments, results, end reason, usage."""
     store = open_store(db)
     traj = store.get(Trajectory, trajectory_id)
     if traj is None:
-        fail(f"no trajectory {trajectory_id!r} in {store.display_url}; list them with `toolforge stats`")
+        candidates = store.ids_starting(Trajectory, trajectory_id, limit=11)
+        if not candidates:
+            fail(
+                f"no trajectory {trajectory_id!r} in {store.display_url}; "
+                "list them with `toolforge trajectories list`"
+            )
+        if len(candidates) > 1:
+            shown = ", ".join(candidates[:10]) + (", …" if len(candidates) > 10 else "")
+            fail(f"{trajectory_id!r} is the start of several trajectory ids ({shown}): type more of the id")
+        traj = store.get(Trajectory, candidates[0])
+        assert traj is not None
     console.print(render_transcript(traj), markup=False, highlight=False)

@@ -10,7 +10,8 @@ import typer
 from toolforge.commands.common import DbOption, console, fail, open_store
 from toolforge.evaluation.holdout import heldout_split
 from toolforge.export import ExportConfig, ExportFilter, export_store
-from toolforge.export.config import ALL_FORMATS
+from toolforge.export.config import ALL_FORMATS, CardConfig
+from toolforge.export.hub import push_to_hub as publish
 
 app = typer.Typer(help="Export judged trajectories as training data.", no_args_is_help=True)
 
@@ -43,6 +44,22 @@ def export(
             "eval set to OUT/heldout/ (for `toolforge eval`)."
         ),
     ] = None,
+    license_id: Annotated[
+        str,
+        typer.Option(
+            "--license", help="The card's license (a Hub license id: cc-by-4.0, apache-2.0, mit, other)."
+        ),
+    ] = CardConfig().license,
+    language: Annotated[
+        list[str] | None, typer.Option(help="The card's language codes (repeatable; default: en).")
+    ] = None,
+    push_to_hub: Annotated[
+        str | None, typer.Option(help="Then publish the folder as this Hub dataset repo (user/name).")
+    ] = None,
+    token_env: Annotated[
+        str, typer.Option(help="The environment variable holding the Hub token for --push-to-hub.")
+    ] = "HF_TOKEN",
+    private: Annotated[bool, typer.Option(help="Create the Hub repo private.")] = False,
 ) -> None:
     """Filter judged trajectories and write OpenAI JSONL, ShareGPT, Parquet and K2 text with a card."""
     formats = fmt or list(ALL_FORMATS)
@@ -75,6 +92,7 @@ def export(
         cfg = ExportConfig(
             formats=formats,  # type: ignore[arg-type]
             name=name,
+            card=CardConfig(license=license_id, language=language or ["en"]),
             filter=ExportFilter(
                 accepted_only=not include_rejected,
                 min_score=min_score,
@@ -86,9 +104,10 @@ def export(
         )
         try:
             provenance = {"holdout_domains": held_out} if held_out else None
-            result = export_store(
-                store, out, cfg, run_key=run_key, judge_key=judge_key, provenance=provenance
-            )
+            with console.status(f"exporting to {out} (formats, figures, audit)…"):
+                result = export_store(
+                    store, out, cfg, run_key=run_key, judge_key=judge_key, provenance=provenance
+                )
         except ValueError as exc:
             fail(f"{exc} (pass --judge-key, or --run NAME)")
     finally:
@@ -108,3 +127,10 @@ def export(
         console.print(f"  questions {questions}")
         console.print(f"  answers   {answers}")
         console.print(f"  run       toolforge eval {questions} --model MODEL")
+    if push_to_hub is not None:
+        try:
+            with console.status(f"pushing {out} to the Hub dataset {push_to_hub}…"):
+                url = publish(out, push_to_hub, token_env=token_env, private=private)
+        except ValueError as exc:
+            fail(str(exc))
+        console.print(f"published to {url}")

@@ -103,7 +103,10 @@ def doctor(image: ImageOption = DEFAULT_IMAGE) -> None:
 def build_image_cmd(
     tag: ImageOption = DEFAULT_IMAGE,
     method: Annotated[
-        str, typer.Option(help="auto (offline when root + debootstrap), offline (no registry), dockerfile")
+        str,
+        typer.Option(
+            help="auto (offline when root + debootstrap, or when no registry answers), offline (no registry), dockerfile"
+        ),
     ] = "auto",
     force: Annotated[bool, typer.Option(help="Rebuild even when the tag exists.")] = False,
 ) -> None:

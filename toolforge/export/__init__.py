@@ -11,8 +11,12 @@ Formats (`ExportConfig.formats`):
 - `k2`       — `k2.jsonl`: `{"id", "text"}`, the conversation in Kimi K2's chat template
   (`toolforge.core.k2_chat.render_k2`).
 
-Every export writes `README.md` (the dataset card) and `stats.json` beside the files; the card's
-`## Audit` section holds `judges.audit`'s figures over the exported rows (`toolforge audit` redoes it).
+Every export writes `README.md` (the dataset card: Hub metadata from `ExportConfig.card`, a sample
+row, PNG figures under `figures/`) and `stats.json` beside the files; the card's `## Audit` section
+holds `judges.audit`'s figures over the exported rows (`toolforge audit` redoes it). The card's
+`datasets` configs are all Parquet (`data/train.parquet`, `data/sharegpt/train.parquet`,
+`data/k2/train.parquet`): `datasets` reads every config of a folder with the first one's reader.
+`toolforge.export.hub.push_to_hub` publishes the folder.
 """
 
 from toolforge.export.config import ExportConfig, ExportFilter

@@ -25,9 +25,21 @@ class ExportFilter(BaseModel):
     )
 
 
+class CardConfig(BaseModel):
+    """The dataset card's Hugging Face metadata."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The data is made by the configured models: check their terms before sharing, and choose.
+    license: str = Field("cc-by-4.0", description="an SPDX-style Hub license id, e.g. apache-2.0, mit, other")
+    language: list[str] = Field(default_factory=lambda: ["en"], description="ISO 639-1 codes")
+    pretty_name: str | None = Field(None, description="the title on the Hub (default: the dataset's name)")
+
+
 class ExportConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS))
     filter: ExportFilter = Field(default_factory=ExportFilter)
     name: str = Field("toolforge-dataset", description="the dataset's name in its card")
+    card: CardConfig = Field(default_factory=CardConfig)

@@ -14,13 +14,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from judges.audit import audit_rows
 from toolforge.core.store import Store
-from toolforge.export.card import FILES, render_card, upsert_section
+from toolforge.export.card import CONFIGS, FILES, render_card, upsert_section
 from toolforge.export.config import ExportConfig
-from toolforge.export.formats import k2_line, openai_line, parquet_table, sharegpt_line
+from toolforge.export.figures import write_figures
+from toolforge.export.formats import (
+    K2_SCHEMA,
+    SHAREGPT_SCHEMA,
+    k2_line,
+    lines_table,
+    openai_line,
+    parquet_table,
+    sharegpt_line,
+)
 from toolforge.export.records import ExportRecord, keep, load_records
 from toolforge.export.stats import dataset_stats
 
@@ -40,6 +50,13 @@ def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _write_parquet(path: Path, table: pa.Table) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp)
     os.replace(tmp, path)
 
 
@@ -73,12 +90,15 @@ def export_records(
     files: dict[str, Path] = {}
     sharegpt_dropped = 0
     for fmt in cfg.formats:
-        path = out_dir / FILES[fmt][1]
+        path = out_dir / FILES[fmt]
         files[fmt] = path
         if fmt == "openai":
             _write_atomic(path, _jsonl(openai_rows))
         elif fmt == "k2":
-            _write_atomic(path, _jsonl(k2_line(r) for r in exported))
+            lines = [k2_line(r) for r in exported]
+            _write_atomic(path, _jsonl(lines))
+            files["k2-parquet"] = out_dir / CONFIGS["k2"][1]
+            _write_parquet(files["k2-parquet"], lines_table(lines, K2_SCHEMA))
         elif fmt == "sharegpt":
             lines = []
             for record in exported:
@@ -86,11 +106,10 @@ def export_records(
                 lines.append(line)
                 sharegpt_dropped += dropped_texts
             _write_atomic(path, _jsonl(lines))
+            files["sharegpt-parquet"] = out_dir / CONFIGS["sharegpt"][1]
+            _write_parquet(files["sharegpt-parquet"], lines_table(lines, SHAREGPT_SCHEMA))
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            pq.write_table(parquet_table(exported), tmp)
-            os.replace(tmp, path)
+            _write_parquet(path, parquet_table(exported))
 
     stats = dataset_stats(exported, considered, dropped, sharegpt_dropped)
     stats["formats"] = list(cfg.formats)
@@ -100,7 +119,10 @@ def export_records(
     audit = audit_rows(openai_rows)
     stats["audit"] = audit.model_dump(mode="json")
     _write_atomic(out_dir / "stats.json", json.dumps(stats, indent=2, sort_keys=True) + "\n")
-    card = upsert_section(render_card(cfg, stats, provenance or {}), audit.markdown())
+    figures = write_figures(exported, considered, out_dir)
+    sample = openai_rows[0] if openai_rows else None
+    card = render_card(cfg, stats, provenance or {}, sample=sample, figures=figures)
+    card = upsert_section(card, audit.markdown())
     _write_atomic(out_dir / "README.md", card)
     return ExportResult(out_dir=out_dir, files=files, stats=stats)
 

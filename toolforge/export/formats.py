@@ -152,3 +152,20 @@ def parquet_row(record: ExportRecord) -> dict[str, Any]:
 
 def parquet_table(records: list[ExportRecord]) -> pa.Table:
     return pa.Table.from_pylist([parquet_row(r) for r in records], schema=PARQUET_SCHEMA)
+
+
+# The ShareGPT and K2 lines as Parquet too: one dataset folder's configs must share one file
+# format, since `datasets` picks the reader of every config from the first config's files.
+SHAREGPT_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("conversations", pa.list_(pa.struct([("from", pa.string()), ("value", pa.string())]))),
+        ("system", pa.string()),
+        ("tools", pa.string()),
+    ]
+)
+K2_SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string())])
+
+
+def lines_table(lines: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_pylist(lines, schema=schema)

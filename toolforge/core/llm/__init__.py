@@ -4,8 +4,9 @@
     async with LLMClient(store, run_id="r1") as client:
         verdict = await client.structured(LLMConfig(model="local/smollm2"), messages, Verdict, role="judge")
 
-`local/<name>` is the bundled SmolLM2 model (started on demand, json tool mode); any other string
-is a litellm model (`openai/gpt-4o-mini`, `hosted_vllm/...` with `api_base`, ...).
+`local/smollm2` is the bundled SmolLM2 model, `local/PATH.gguf` any GGUF file and `local/NAME`
+NAME.gguf in the models folder (each served by llama.cpp, started on demand, json tool mode);
+any other string is a litellm model (`openai/gpt-4o-mini`, `hosted_vllm/...` with `api_base`, ...).
 
 The names are imported lazily, so `python -m toolforge.core.llm.testserver` starts without
 importing litellm.

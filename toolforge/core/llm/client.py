@@ -31,10 +31,10 @@ from toolforge.core.llm.completion import (
     raw_from_response,
     request_key,
 )
-from toolforge.core.llm.config import LOCAL_PREFIX, Budget, LLMConfig
+from toolforge.core.llm.config import Budget, LLMConfig
 from toolforge.core.llm.direct import DirectTransport, cost_usd
 from toolforge.core.llm.limiter import Limiter
-from toolforge.core.llm.local import N_PARALLEL, local_api_base
+from toolforge.core.llm.local import N_PARALLEL, local_api_base, served_name
 from toolforge.core.llm.metering import report_usage
 from toolforge.core.llm.recorder import Recorder
 from toolforge.core.llm.retry import backoff_s, is_retryable, retry_after_s
@@ -267,8 +267,8 @@ class LLMClient:
     ) -> tuple[dict[str, Any], float, float, int]:
         """The call and its retries, within the caller's concurrency slot."""
         secret = cfg.api_key()
-        api_base = await asyncio.to_thread(local_api_base) if cfg.is_local else cfg.api_base
-        model = "openai/" + cfg.model[len(LOCAL_PREFIX) :] if cfg.is_local else cfg.model
+        api_base = await asyncio.to_thread(local_api_base, cfg.model) if cfg.is_local else cfg.api_base
+        model = "openai/" + served_name(cfg.model) if cfg.is_local else cfg.model
         send = self._sender(cfg, request, model, api_base, None if cfg.is_local else secret)
         retries = 0
         start = time.perf_counter()  # latency = the call and its retries

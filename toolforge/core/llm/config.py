@@ -50,7 +50,7 @@ class LLMConfig(BaseModel):
 
     @property
     def effective_tool_mode(self) -> Literal["native", "json"]:
-        """The bundled model has no native tool calling: it always runs in json mode."""
+        """Local GGUF models have no native tool calling here: they always run in json mode."""
         return "json" if self.is_local else self.tool_mode
 
     def api_key(self) -> str | None:

