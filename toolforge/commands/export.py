@@ -44,6 +44,7 @@ def export(
     if not 0.0 <= min_score <= 1.0:
         fail("--min-score must be between 0 and 1")
     store = open_store(db)
+    trajectory_ids: set[str] | None = None
     try:
         if run is not None:
             row = store.get_run(f"pipeline:{run}")
@@ -51,6 +52,9 @@ def export(
                 fail(f"no finished `toolforge generate` run named {run!r} in {store.display_url}")
             run_key = run_key or row.stats["run_key"]
             judge_key = judge_key or row.stats["judge_key"]
+            # the run's current items only: an earlier shape of the run left trajectories stored
+            if "trajectory_ids" in row.stats:
+                trajectory_ids = set(row.stats["trajectory_ids"])
         cfg = ExportConfig(
             formats=formats,  # type: ignore[arg-type]
             name=name,
@@ -63,7 +67,9 @@ def export(
             ),
         )
         try:
-            result = export_store(store, out, cfg, run_key=run_key, judge_key=judge_key)
+            result = export_store(
+                store, out, cfg, run_key=run_key, judge_key=judge_key, trajectory_ids=trajectory_ids
+            )
         except ValueError as exc:
             fail(f"{exc} (pass --judge-key, or --run NAME)")
     finally:
