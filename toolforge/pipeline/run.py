@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from collections import Counter
 from contextlib import AsyncExitStack
@@ -38,6 +39,7 @@ from toolforge.pipeline.fingerprint import changed_keys, changed_stages, config_
 from toolforge.pipeline.outcome import Outcome, failure_groups, failure_ids, judge_outcome
 from toolforge.pipeline.runlock import RunLock
 from toolforge.pipeline.stages import StageReport
+from toolforge.tools.servers import load_servers
 
 
 @dataclass
@@ -87,11 +89,22 @@ def resume_notes(
     return lines, changes
 
 
+SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|AUTH", re.IGNORECASE)
+
+
 def register_secrets(cfg: PipelineConfig) -> None:
-    """Every key the run may read, masked from the start (before any call could echo one)."""
+    """Every key the run may read, masked from the start (before any call could echo one): the
+    models' `api_key_env` values, and the servers' env entries and headers named like a secret."""
     for _, llm in cfg.models:
         if llm is not None and llm.api_key_env:
             secrets.register(os.environ.get(llm.api_key_env))
+    servers = list(stages.world_servers_of(cfg).values())
+    if cfg.tools.servers is not None:
+        servers += load_servers(cfg.input_path(cfg.tools.servers))
+    for server in servers:
+        for name, value in {**server.env, **(getattr(server, "headers", None) or {})}.items():
+            if SECRET_NAME.search(name):
+                secrets.register(value)
 
 
 def input_changes(previous: RunRow | None, tools: list[Any], failed: dict[str, str]) -> list[str]:
