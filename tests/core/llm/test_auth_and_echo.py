@@ -31,6 +31,8 @@ async def test_a_refused_key_raises_auth_error_after_one_request(
     async with LLMClient(retry_base_s=0.001) as client:
         with pytest.raises(AuthError) as caught:
             await client.complete(cfg, [{"role": "user", "content": "hi"}], role="judge")
+        with pytest.raises(AuthError):  # later calls are refused without a request
+            await client.complete(cfg, [{"role": "user", "content": "again"}], role="judge")
     assert len(server.requests) == 1
     assert "TOOLFORGE_AUTH_PROBE_KEY" in str(caught.value) and "sk-refused" not in str(caught.value)
 

@@ -81,6 +81,7 @@ class LLMClient:
         self._limiters: dict[str, Limiter] = {}
         self._rng = random.Random()
         self._direct = DirectTransport()
+        self._refused: dict[str, str] = {}  # model -> why its key was refused (401/403)
         # call-row ids: a random prefix per client and a counter (uuid4 per call was a syscall each)
         self._row_prefix = f"call_{uuid.uuid4().hex[:20]}"
         self._row_ids = itertools.count()
@@ -267,6 +268,9 @@ class LLMClient:
         self, cfg: LLMConfig, request: dict[str, Any], role: str
     ) -> tuple[dict[str, Any], float, float, int]:
         """The call and its retries, within the caller's concurrency slot."""
+        refused = self._refused.get(cfg.model)
+        if refused is not None:  # the key was refused once: every later call would be too
+            raise AuthError(refused)
         secret = cfg.api_key()
         api_base = await asyncio.to_thread(local_api_base) if cfg.is_local else cfg.api_base
         model = "openai/" + cfg.model[len(LOCAL_PREFIX) :] if cfg.is_local else cfg.model
@@ -284,11 +288,12 @@ class LLMClient:
                     what = "gave up after" if is_retryable(exc) else "failed on"
                     self._account(cfg, role, Usage(calls=1), latency, retries, cached=False, error=message)
                     if is_auth_error(exc):
-                        raise AuthError(
+                        self._refused[cfg.model] = (
                             f"{cfg.model} ({role}) refused the credentials: {_short(message)}. "
                             f"Check the key in ${cfg.api_key_env or '<api_key_env unset>'} "
                             "(api_key_env of this model) and that it is valid for this endpoint"
-                        ) from None
+                        )
+                        raise AuthError(self._refused[cfg.model]) from None
                     raise LLMError(
                         f"{cfg.model} ({role}) {what} attempt {retries + 1}: {_short(message)}"
                     ) from None
