@@ -8,6 +8,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from sqlmodel import Session, select
+
 from toolforge.core.store import FailureRow, Store
 
 # (what a reason contains, the fix to print): first match wins.
@@ -60,7 +62,9 @@ class Outcome:
 
 
 def failure_ids(store: Store) -> set[str]:
-    return {r.id for r in store.rows(FailureRow)}
+    """The ids of every stored failure (ids only: rows carry raw outputs)."""
+    with Session(store.engine) as session:
+        return set(session.exec(select(FailureRow.id)))
 
 
 def failure_groups(
