@@ -29,7 +29,7 @@ from environments.episode import Episode
 from environments.errors import InfraError
 from environments.runtime import Runtime, open_runtime
 from environments.writer import TrajectoryWriter, trajectory_values
-from toolforge.core.errors import BudgetExceeded, LLMError
+from toolforge.core.errors import AuthError, BudgetExceeded, LLMError
 from toolforge.core.ids import content_id
 from toolforge.core.llm.metering import start_meter, stop_meter
 from toolforge.core.store import Store
@@ -115,6 +115,8 @@ async def run_episode(
         end, error = "timeout", f"wall time over {limits.max_wall_s}s"
     except BudgetExceeded as exc:
         end, error = "budget", str(exc)
+    except AuthError:
+        raise  # a refused key fails every attempt alike: the run stops and says so
     except (InfraError, LLMError) as exc:
         end, error = "infra_error", f"{type(exc).__name__}: {exc}"
     finally:

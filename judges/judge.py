@@ -15,7 +15,7 @@ from judges.grounding import check_grounding
 from judges.rubric import StructuredLLM, check_rubric
 from judges.rules import check_rules
 from judges.state import Replay, check_state
-from toolforge.core.errors import LLMError, ToolforgeError
+from toolforge.core.errors import AuthError, LLMError, ToolforgeError
 from toolforge.core.store import Store
 from toolforge.core.types import CheckResult, Task, Trajectory, Verdict
 
@@ -60,14 +60,19 @@ class Judge:
                 continue
             try:
                 result = await self._run(name, traj, task)
+            except AuthError:
+                raise  # a refused key fails every verdict alike: the run stops and says so
             except (LLMError, ToolforgeError, OSError, TimeoutError) as exc:
-                error = f"{name}: {type(exc).__name__}: {exc}"
+                message = f"{name}: {type(exc).__name__}: {exc}"
+                error = error or message
                 raw = getattr(exc, "raw", None)
-                logger.warning("judge failed on %s: %s", traj.id, error)
+                logger.warning("judge failed on %s: %s", traj.id, message)
                 if self.store is not None:
-                    self.store.record_failure("judge", traj.id, error, raw=raw, run_id=self.run_id)
+                    self.store.record_failure("judge", traj.id, message, raw=raw, run_id=self.run_id)
                 results.append(CheckResult(check=name, passed=False, score=0.0, reason=f"judge error: {exc}"))
-                break
+                if name in self.cfg.required:
+                    break
+                continue
             if result is None:
                 continue
             results.append(result)
@@ -90,13 +95,15 @@ class Judge:
         return await check_rubric(traj, task, self.cfg.rubric, self.llm, self.llm_cfg, cache_salt=self.key)
 
     def _verdict(self, traj: Trajectory, results: list[CheckResult], error: str | None) -> Verdict:
-        applicable = [r for r in results if r.details.get("applicable", True)]
-        weights = [self.cfg.weights.get(r.check, 1.0) for r in applicable]  # type: ignore[call-overload]
-        total = sum(weights)
-        score = sum(w * r.score for w, r in zip(weights, applicable, strict=True)) / total if total else 0.0
-        required_ok = all(r.passed for r in results if r.check in self.cfg.required)
+        score = self._score(results)
+        required = [r for r in results if r.check in self.cfg.required]
+        required_ok = all(r.passed for r in required)
         ran_all = not (self.cfg.short_circuit and not required_ok)
-        accepted = error is None and required_ok and ran_all and score >= self.cfg.accept_threshold
+        # Only required checks decide: one that is not required (its error, its low score) is
+        # reported in the verdict but never vetoes acceptance.
+        required_error = error is not None and error.split(":", 1)[0] in self.cfg.required
+        gate = self._score(required) if len(required) < len(results) else score
+        accepted = not required_error and required_ok and ran_all and gate >= self.cfg.accept_threshold
         return Verdict(
             trajectory_id=traj.id,
             checks=results,
@@ -105,3 +112,10 @@ class Judge:
             judge_key=self.key,
             error=error,
         )
+
+    def _score(self, results: list[CheckResult]) -> float:
+        """The weighted mean score of the applicable checks among `results`."""
+        applicable = [r for r in results if r.details.get("applicable", True)]
+        weights = [self.cfg.weights.get(r.check, 1.0) for r in applicable]  # type: ignore[call-overload]
+        total = sum(weights)
+        return sum(w * r.score for w, r in zip(weights, applicable, strict=True)) / total if total else 0.0

@@ -25,3 +25,7 @@ class PoolExhaustedError(SandboxError, TimeoutError):
 
 class CodeTaskError(SandboxError, ValueError):
     """A code task on disk is malformed; the message names the file and the fix."""
+
+
+class IsolationUnavailableError(SandboxError, RuntimeError):
+    """The local backend cannot isolate untrusted code here and was not told to run it anyway."""

@@ -10,7 +10,8 @@ Two modes (`isolation`):
 - `process` (nothing else available): a subprocess in its own process group with rlimits
   (address space, CPU time, file size, open files) and a wall-clock kill of the group.
   Covered: runaway CPU, memory and file size, the process group. NOT covered: the network,
-  the host filesystem (same uid as the engine), processes that call `setsid`. Trusted code only.
+  the host filesystem (same uid as the engine), processes that call `setsid`. Trusted code only,
+  so it runs only when asked for by `unsafe_no_isolation` (`--unsafe-no-isolation`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from sandbox.base import Backend, Sandbox
+from sandbox.errors import IsolationUnavailableError
 from sandbox.models import SANDBOX_UID, WORKDIR, ExecRequest, ExecResult, LocalBackendConfig, SandboxSpec
 from sandbox.tarfiles import safe_relpath
 
@@ -216,8 +218,16 @@ class LocalBackend(Backend):
         if isolation == "auto":
             isolation = "bwrap" if bwrap_works() else "process"
         elif isolation == "bwrap" and not bwrap_works():
-            raise ValueError(
-                "bubblewrap is not usable here: `apt-get install bubblewrap`, or isolation='process'"
+            raise IsolationUnavailableError(
+                "bubblewrap is not usable here: install it (`apt-get install bubblewrap`), or pass "
+                "--unsafe-no-isolation (unsafe_no_isolation: true) to run code unisolated"
+            )
+        if isolation == "process" and not self.config.unsafe_no_isolation:
+            raise IsolationUnavailableError(
+                "the local backend would run untrusted code without isolation (as this user, on the "
+                "host file system, with the network): bubblewrap is missing or not chosen. Install it "
+                "(`apt-get install bubblewrap`), use the docker backend, or pass --unsafe-no-isolation "
+                "(unsafe_no_isolation: true) to run it anyway"
             )
         self.isolation = isolation
 

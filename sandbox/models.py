@@ -100,6 +100,9 @@ class LocalBackendConfig(BaseModel):
 
     type: Literal["local"] = "local"
     isolation: Literal["auto", "bwrap", "process"] = "auto"
+    # Without bubblewrap, code would run as this user on the host file system: refused unless
+    # this says so (the CLI's --unsafe-no-isolation).
+    unsafe_no_isolation: bool = False
     ro_binds: list[str] = Field(
         default_factory=lambda: ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"],
         description="host paths visible read-only inside a bwrap sandbox",

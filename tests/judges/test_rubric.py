@@ -9,6 +9,7 @@ import pytest
 
 from judges import Judge, JudgeConfig
 from judges.rubric import rubric_items
+from toolforge.core.errors import AuthError
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import FailureRow, Store
@@ -117,3 +118,30 @@ def test_the_rubric_needs_a_client_unless_disabled() -> None:
         judge.key
         != Judge(JudgeConfig.model_validate({"rubric": {"enabled": False}, "accept_threshold": 0.9})).key
     )
+
+
+NOT_REQUIRED = ["rules", "grounding", "state", "tests"]
+
+
+async def test_a_rubric_that_is_not_required_never_vetoes(server: TestServer, cfg: LLMConfig) -> None:
+    # an unmet rubric, then a broken one: both reported in the verdict, neither rejects
+    server.enqueue(reply_for(dict.fromkeys(keys(), False)), Reply.malformed(), Reply.malformed())
+    weights = {"rules": 1.0, "grounding": 1.0, "state": 1.0, "tests": 1.0, "rubric": 3.0}
+    judge_cfg = JudgeConfig(required=NOT_REQUIRED, weights=weights)  # type: ignore[arg-type]
+    async with LLMClient() as client:
+        judge = Judge(judge_cfg, llm=client, llm_cfg=cfg)
+        unmet = await judge.judge(planted.good(), planted.task())
+        broken = await judge.judge(planted.good(), planted.task())
+    assert not unmet.checks[-1].passed and unmet.score < judge_cfg.accept_threshold and unmet.accepted
+    assert broken.error is not None and broken.error.startswith("rubric:") and broken.accepted
+    assert "rubric" in JudgeConfig().required  # by default the rubric decides too
+
+
+async def test_a_refused_judge_key_is_raised_not_stored_as_a_verdict(
+    server: TestServer, cfg: LLMConfig
+) -> None:
+    server.enqueue(Reply.error(401), Reply.error(401))
+    async with LLMClient() as client:
+        with pytest.raises(AuthError):
+            await Judge(JudgeConfig(), llm=client, llm_cfg=cfg).judge(planted.good(), planted.task())
+    assert len(server.requests) == 1

@@ -48,7 +48,9 @@ async def test_a_run_goes_through_every_stage_and_samples_again_after_rejections
     store = Store(cfg.store_url())
     assert len(store.ids(Trajectory)) == 30 and len(store.ids(Verdict)) == 30
     run = store.get_run("pipeline:small")
-    assert isinstance(run, RunRow) and run.status == "done" and run.config_fingerprint == result.fingerprint
+    assert (
+        isinstance(run, RunRow) and run.status == "finished" and run.config_fingerprint == result.fingerprint
+    )
     store.close()
 
 
@@ -116,11 +118,11 @@ def test_cli_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
 def test_exported_lines_carry_the_judge_and_task_metadata(tmp_path: Path) -> None:
     config = write(tmp_path / "pipeline.yaml", small(tmp_path / "ws", export={"formats": ["openai"]}))
     assert runner.invoke(app, ["generate", "--config", str(config), "--no-progress"]).exit_code == 0
-    line = json.loads((tmp_path / "ws" / "dataset" / "openai.jsonl").read_text().splitlines()[0])
+    line = json.loads((tmp_path / "ws" / "dataset" / "small" / "openai.jsonl").read_text().splitlines()[0])
     assert set(line) == {"id", "messages", "tools", "metadata"}
     assert line["metadata"]["difficulty"] in {"single_call", "recovery"}
     assert line["metadata"]["tool_sources"] == ["python"]
-    assert not (tmp_path / "ws" / "dataset" / "sharegpt.jsonl").exists()
+    assert not (tmp_path / "ws" / "dataset" / "small" / "sharegpt.jsonl").exists()
 
 
 def test_export_of_a_generate_run_by_name(tmp_path: Path) -> None:

@@ -113,7 +113,7 @@ def test_sigkill_at_five_random_moments_loses_and_duplicates_nothing(tmp_path: P
     assert len(mid_run) >= 3 and all(0 < k <= total for k in kills), (kills, total)
     finish(killed)
 
-    ref_dir, got_dir = tmp_path / "reference" / "dataset", workspace / "dataset"
+    ref_dir, got_dir = tmp_path / "reference" / "dataset" / "small", workspace / "dataset" / "small"
     for name in TEXT_FILES:
         assert (got_dir / name).read_bytes() == (ref_dir / name).read_bytes(), name
     ref_table = pq.read_table(ref_dir / "data" / "train.parquet")

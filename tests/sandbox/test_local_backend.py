@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.code_tasks import load_task
+from sandbox.errors import IsolationUnavailableError
 from sandbox.grading import apply_patch, grade, prepare
 from sandbox.local_backend import LocalBackend, LocalSandbox, bwrap_works
 from sandbox.models import Limits, LocalBackendConfig, SandboxSpec
@@ -23,7 +24,10 @@ BINDS = [*LocalBackendConfig().ro_binds, sys.prefix, sys.base_prefix]
 def local(request: pytest.FixtureRequest) -> Iterator[LocalSandbox]:
     if request.param == "bwrap" and not bwrap_works():
         pytest.fail("bubblewrap is not usable: `apt-get install bubblewrap` (CI installs it)")
-    backend = LocalBackend(LocalBackendConfig(isolation=request.param, ro_binds=BINDS))
+    unsafe = request.param == "process"  # the unisolated mode runs only when asked for
+    backend = LocalBackend(
+        LocalBackendConfig(isolation=request.param, ro_binds=BINDS, unsafe_no_isolation=unsafe)
+    )
     box = backend.start(SandboxSpec(limits=Limits(memory_mb=512, output_bytes=4096)))
     yield box
     box.close()
@@ -94,3 +98,19 @@ def test_local_grading_of_an_example_task(local: LocalSandbox) -> None:
     assert apply_patch(local, task.gold_patch or "").ok
     report = grade(local, task)
     assert report.status == "resolved", report.log_tail
+
+
+def test_without_bubblewrap_untrusted_code_is_refused_unless_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on this PATH
+    assert not bwrap_works()
+    with pytest.raises(IsolationUnavailableError) as caught:
+        LocalBackend(LocalBackendConfig())
+    assert "apt-get install bubblewrap" in str(caught.value) and "--unsafe-no-isolation" in str(caught.value)
+    with pytest.raises(IsolationUnavailableError, match="apt-get install bubblewrap"):
+        LocalBackend(LocalBackendConfig(isolation="bwrap"))
+    backend = LocalBackend(LocalBackendConfig(unsafe_no_isolation=True))
+    assert backend.isolation == "process"
+    with backend.start(SandboxSpec()) as box:
+        assert box.exec(["/bin/echo", "ran"]).stdout == "ran\n"

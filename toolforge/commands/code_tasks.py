@@ -99,6 +99,13 @@ def run(
         list[str] | None, typer.Option("--task", help="Only these task ids (repeatable).")
     ] = None,
     backend: Annotated[str, typer.Option(help="docker or local.")] = "docker",
+    unsafe_no_isolation: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-no-isolation",
+            help="local backend without bubblewrap: run the code unisolated, as this user on the host.",
+        ),
+    ] = False,
     image: Annotated[str, typer.Option(help="Sandbox image (docker backend).")] = DEFAULT_IMAGE,
     concurrency: Annotated[int, typer.Option(min=1, help="Episodes in flight.")] = 2,
     max_turns: Annotated[int, typer.Option(min=1)] = 40,
@@ -123,7 +130,11 @@ def run(
     patch_text = patch.read_text() if patch is not None else None
     store = open_store(db)
     try:
-        chosen = make_backend(DockerBackendConfig() if backend == "docker" else LocalBackendConfig())
+        chosen = make_backend(
+            DockerBackendConfig()
+            if backend == "docker"
+            else LocalBackendConfig(unsafe_no_isolation=unsafe_no_isolation)
+        )
     except SandboxError as exc:
         fail(str(exc))
     spec = SandboxSpec(image=image)

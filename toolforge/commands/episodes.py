@@ -23,6 +23,7 @@ from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient, LLMConfig, RolesConfig
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Task, ToolSpec, Trajectory
+from toolforge.pipeline.outcome import failure_groups, failure_ids
 from toolforge.tools.servers import load_servers
 
 agents_app = typer.Typer(
@@ -173,18 +174,26 @@ def tasks_generate(
         async with LLMClient(store, run_id=f"tasks-{seed}") as llm:
             return await generate_tasks(store, agents, tools, config, llm if cfg else None, cfg)
 
+    known = failure_ids(store)
     try:
         with console.status(f"writing tasks for {len(agents)} agents (blueprints replayed on their worlds)…"):
             tasks = aio.run(go())
     except (ToolforgeError, ValueError) as exc:
         fail(str(exc))
+    asked = len(agents) * per_difficulty
     table = Table(title=f"{len(tasks)} tasks for {len(agents)} agents")
-    for column in ("difficulty", "tasks", "with blueprint"):
+    for column in ("difficulty", "asked", "made", "with blueprint"):
         table.add_column(column)
     for d in config.difficulties:
         mine = [t for t in tasks if t.difficulty == d]
-        table.add_row(d, str(len(mine)), str(sum(1 for t in mine if t.blueprint)))
+        made = f"[red]{len(mine)}[/]" if len(mine) < asked else str(len(mine))
+        table.add_row(d, str(asked), made, str(sum(1 for t in mine if t.blueprint)))
     console.print(table)
+    # the tasks that could not be made, by reason (each is also a row of the failures table)
+    for group in failure_groups(store, known):
+        console.print(f"not made: {group.count} × {group.reason} ({group.stage}); fix: {group.fix}")
+    if not tasks:
+        fail(f"no task could be made of the {asked * len(config.difficulties)} asked (reasons above)", code=1)
 
 
 def rollout(

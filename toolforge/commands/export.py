@@ -73,6 +73,7 @@ def export(
         fail(f"--holdout-domains {sorted(set(held_out) & set(domain))} are also kept by --domain: pick one")
     store = open_store(db)
     split = None
+    trajectory_ids: set[str] | None = None
     try:
         if held_out:
             split = heldout_split(store, held_out)
@@ -89,6 +90,9 @@ def export(
                 fail(f"no finished `toolforge generate` run named {run!r} in {store.display_url}")
             run_key = run_key or row.stats["run_key"]
             judge_key = judge_key or row.stats["judge_key"]
+            # the run's current items only: an earlier shape of the run left trajectories stored
+            if "trajectory_ids" in row.stats:
+                trajectory_ids = set(row.stats["trajectory_ids"])
         cfg = ExportConfig(
             formats=formats,  # type: ignore[arg-type]
             name=name,
@@ -106,7 +110,13 @@ def export(
             provenance = {"holdout_domains": held_out} if held_out else None
             with console.status(f"exporting to {out} (formats, figures, audit)…"):
                 result = export_store(
-                    store, out, cfg, run_key=run_key, judge_key=judge_key, provenance=provenance
+                    store,
+                    out,
+                    cfg,
+                    run_key=run_key,
+                    judge_key=judge_key,
+                    trajectory_ids=trajectory_ids,
+                    provenance=provenance,
                 )
         except ValueError as exc:
             fail(f"{exc} (pass --judge-key, or --run NAME)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -27,27 +29,57 @@ def generate(
     ] = None,
     db: Annotated[str | None, typer.Option("--db", help="Override the config's store URL.")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    allow_changes: Annotated[
+        bool,
+        typer.Option(
+            "--allow-changes",
+            help="Go on when a finished run's inputs lost tools (a server down or removed): regenerate from what is there.",
+        ),
+    ] = False,
+    max_failure_rate: Annotated[
+        float | None,
+        typer.Option(
+            help="Exit non-zero when a stage fails more than this share of its items (default: config's max_failure_rate, 0.5)."
+        ),
+    ] = None,
 ) -> None:
     """Tools → agents → tasks → rollouts → judges → selection → export.
 
     Re-running the same config resumes it: stored work is reported and reused. A changed config
-    says which keys changed; the stages they affect are redone.
+    says which keys changed; the stages they affect are redone. Exits 1 when a stage produced
+    nothing, the dataset is empty or a stage's failures pass the threshold; 2 on bad input or a
+    broken required component (a refused API key); 130 when interrupted (Ctrl-C or SIGTERM).
     """
+    # SIGTERM is a Ctrl-C: the same clean stop, message and `interrupted` status.
+    previous_term = signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
     try:
         cfg = load_config(config)
         if workspace is not None:
             cfg.workspace = workspace
         if db is not None:
             cfg.db = db
-        result = aio.run(run_pipeline(cfg, console, progress=progress))
+        result = aio.run(
+            run_pipeline(
+                cfg,
+                console,
+                progress=progress,
+                allow_changes=allow_changes,
+                max_failure_rate=max_failure_rate,
+            )
+        )
     except (ToolforgeError, ValueError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         fail(
-            "interrupted: everything finished so far is stored; run the same command again to resume",
+            "interrupted: everything finished so far is stored (run status: interrupted); run the "
+            "same command again to resume",
             code=130,
         )
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
     print_summary(result)
+    if not result.outcome.ok:
+        fail("the run finished, but: " + "; ".join(result.outcome.problems), code=1)
 
 
 def print_summary(result: PipelineResult) -> None:
@@ -75,3 +107,18 @@ def print_summary(result: PipelineResult) -> None:
     for fmt, path in export.files.items():
         console.print(f"  {fmt:<9} {path}")
     console.print(f"  card      {export.card}")
+    print_failures(result)
+
+
+def print_failures(result: PipelineResult) -> None:
+    """What failed, grouped by reason, with counts and the fix."""
+    groups = result.outcome.groups
+    if not groups:
+        console.print("failures: none")
+        return
+    table = Table(title=f"failures: {sum(g.count for g in groups)}, by reason")
+    for column in ("stage", "count", "reason", "fix"):
+        table.add_column(column, justify="right" if column == "count" else "left")
+    for group in groups[:20]:
+        table.add_row(group.stage, str(group.count), group.reason, group.fix)
+    console.print(table)

@@ -21,6 +21,13 @@ ImageOption = Annotated[str, typer.Option("--image", "--tag", help="Sandbox imag
 BackendOption = Annotated[
     str, typer.Option("--backend", help="docker or local (bubblewrap / process group).")
 ]
+UnsafeOption = Annotated[
+    bool,
+    typer.Option(
+        "--unsafe-no-isolation",
+        help="local backend without bubblewrap: run the code unisolated, as this user on the host.",
+    ),
+]
 
 
 def docker_backend(owner: str = "toolforge") -> DockerBackend:
@@ -70,8 +77,8 @@ def doctor(image: ImageOption = DEFAULT_IMAGE) -> None:
     rows.append(
         (
             "local backend",
-            True,
-            "bubblewrap" if bwrap else "process group + rlimits (weaker)",
+            bwrap,
+            "bubblewrap" if bwrap else "no isolation: refused unless --unsafe-no-isolation",
             "" if bwrap else "apt-get install bubblewrap",
         )
     )
@@ -135,6 +142,7 @@ def exec_cmd(
     image: ImageOption = DEFAULT_IMAGE,
     timeout: Annotated[float, typer.Option(help="Seconds before the command is killed.")] = 60.0,
     memory_mb: Annotated[int, typer.Option(help="Memory limit (no swap).")] = 1024,
+    unsafe_no_isolation: UnsafeOption = False,
 ) -> None:
     """Run one command in a fresh sandbox and exit with its exit code."""
     spec = SandboxSpec(image=image, limits=Limits(memory_mb=memory_mb))
@@ -142,7 +150,10 @@ def exec_cmd(
     if backend == "docker":
         chosen: DockerBackend | LocalBackend = docker_backend()
     elif backend == "local":
-        chosen = LocalBackend(LocalBackendConfig())
+        try:
+            chosen = LocalBackend(LocalBackendConfig(unsafe_no_isolation=unsafe_no_isolation))
+        except SandboxError as exc:
+            fail(str(exc))
     else:
         raise typer.BadParameter("use docker or local", param_hint="--backend")
     try:

@@ -57,9 +57,14 @@ def harvest_cmd(
     ] = START_TIMEOUT_S,
     list_timeout: Annotated[float, typer.Option(help="Seconds to page through tools/list.")] = LIST_TIMEOUT_S,
     max_description: Annotated[int, typer.Option(help="Longer descriptions are rejected.")] = MAX_DESCRIPTION,
+    max_failed: Annotated[
+        int, typer.Option(help="Exit 0 only when at most this many servers failed (default: none may fail).")
+    ] = 0,
     db: DbOption = None,
 ) -> None:
-    """Connect to MCP servers, list their tools and store each as sent (invalid ones as rejected)."""
+    """Connect to MCP servers, list their tools and store each as sent (invalid ones as rejected).
+
+    Exits 1 when more than --max-failed servers failed (or none answered), naming them."""
     configs: list[ServerConfig] = []
     try:
         for path in servers or []:
@@ -116,8 +121,12 @@ def harvest_cmd(
         + (f"; failed: {', '.join(failed)}" if failed else "")
     )
     store.close()
-    if not ok:
-        raise typer.Exit(1)
+    if not ok or len(failed) > max_failed:
+        fail(
+            f"{len(failed)} of {len(reports)} server(s) failed: {', '.join(failed)} (their errors are above); "
+            "fix their commands in the servers file, or pass --max-failed N to accept N failures",
+            code=1,
+        )
 
 
 def _format(path: Path, fmt: Format) -> str:

@@ -20,6 +20,11 @@ class LLMError(ToolforgeError, RuntimeError):
     """A model call failed for good (after bounded retries)."""
 
 
+class AuthError(LLMError):
+    """The provider refused the credentials (401/403): fatal for the run, never retried — every
+    later call would be refused the same way."""
+
+
 class BudgetExceeded(LLMError):
     """The run's spend or token budget is used up; the attempt ends with this reason."""
 

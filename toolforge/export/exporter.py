@@ -135,8 +135,10 @@ def export_store(
     run_key: str | None = None,
     judge_key: str | None = None,
     provenance: dict[str, Any] | None = None,
+    trajectory_ids: set[str] | None = None,
 ) -> ExportResult:
-    """Export what the store holds for `run_key` (all runs when None), judged under `judge_key`."""
-    records = load_records(store, run_key=run_key, judge_key=judge_key)
+    """Export what the store holds for `run_key` (all runs when None; only `trajectory_ids` when
+    given), judged under `judge_key`."""
+    records = load_records(store, run_key=run_key, judge_key=judge_key, trajectory_ids=trajectory_ids)
     info = {"run_key": run_key, "judge_key": judge_key, **(provenance or {})}
     return export_records(records, out_dir, cfg, {k: v for k, v in info.items() if v is not None})

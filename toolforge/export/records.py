@@ -77,14 +77,20 @@ def keep(record: ExportRecord, flt: ExportFilter) -> str | None:
 
 
 def load_records(
-    store: Store, run_key: str | None = None, judge_key: str | None = None
+    store: Store,
+    run_key: str | None = None,
+    judge_key: str | None = None,
+    trajectory_ids: set[str] | None = None,
 ) -> list[ExportRecord]:
-    """Every trajectory of `run_key` (all when None) with its verdict under `judge_key`.
+    """Every trajectory of `run_key` (all when None; only `trajectory_ids` when given) with its
+    verdict under `judge_key`.
 
     Without a judge key a trajectory judged under several configs is an error: name the one to use.
     """
     where = {"run_key": run_key} if run_key is not None else {}
     trajectories = store.list(Trajectory, **where)
+    if trajectory_ids is not None:
+        trajectories = [t for t in trajectories if t.id in trajectory_ids]
     verdicts: dict[str, list[Verdict]] = {}
     for verdict in store.list(Verdict, **({"judge_key": judge_key} if judge_key is not None else {})):
         verdicts.setdefault(verdict.trajectory_id, []).append(verdict)

@@ -1,7 +1,7 @@
 """The pipeline's config: one YAML file, every section strict (`extra="forbid"`).
 
     name: offline-demo
-    workspace: toolforge-data/offline-demo     # store and dataset go here (relative to the cwd)
+    workspace: toolforge-data/offline-demo     # store and dataset/<name>/ go here (relative to the cwd)
     models: {agent: {model: local/smollm2}, judge: {model: local/smollm2}}
     tools: {servers: ../mcp_servers/servers.json}   # input files: relative to this config file
     agents: {count: 4, min_tools: 3, max_tools: 5}
@@ -79,6 +79,8 @@ class PipelineConfig(BaseModel):
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     judges: JudgeConfig = Field(default_factory=JudgeConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    # The command exits non-zero when a stage fails more than this share of its items.
+    max_failure_rate: float = Field(0.5, ge=0, le=1)
 
     # Where the file was read from: relative input paths are taken from here. Not part of the
     # config's meaning (moving the file does not change the run).
@@ -108,7 +110,8 @@ class PipelineConfig(BaseModel):
         return self.db or f"sqlite:///{self.workspace_dir() / 'toolforge.db'}"
 
     def dataset_dir(self) -> Path:
-        return self.workspace_dir() / "dataset"
+        """One folder per run name: runs sharing a workspace never write each other's dataset."""
+        return self.workspace_dir() / "dataset" / self.name
 
     def input_path(self, value: str) -> Path:
         path = Path(value).expanduser()

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from toolforge.core.errors import ConfigError
+from toolforge.core.yaml_strict import load_yaml
 from toolforge.pipeline.config import PipelineConfig
 
 
@@ -17,7 +18,7 @@ def load_config(path: Path) -> PipelineConfig:
     if not path.exists():
         raise ConfigError(f"config file {path} does not exist; see examples/pipelines/ for examples")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"), source=str(path))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

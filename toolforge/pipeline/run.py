@@ -3,11 +3,19 @@
 A run is named by its config (`name`) and identified by a fingerprint of what it means. A
 re-run of the same config reports what is already stored and does the rest; a changed config
 says which keys changed and which stages that re-does (work of the old config stays stored).
+
+A run is driven by one live process at a time (a lock beside its store), its status is kept
+(running, finished, failed, interrupted), and a re-run of a finished run whose tool inputs lost
+tools (a server down or removed) stops before it reshapes anything, unless changes are allowed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import re
 import time
+from collections import Counter
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +27,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from environments.code_task_episode import TOOL_SPECS
 from environments.executors.mcp_pool import MCPPool
 from judges import Judge, SamplingStats, sampling_stats
+from toolforge.core import secrets
+from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient
 from toolforge.core.store import RunRow, Store
 from toolforge.core.types import Agent, Task
@@ -26,7 +36,10 @@ from toolforge.export import ExportResult, export_records
 from toolforge.pipeline import stages
 from toolforge.pipeline.config import PipelineConfig
 from toolforge.pipeline.fingerprint import changed_keys, changed_stages, config_dict, semantic, stage_keys
+from toolforge.pipeline.outcome import Outcome, failure_groups, failure_ids, judge_outcome
+from toolforge.pipeline.runlock import RunLock
 from toolforge.pipeline.stages import StageReport
+from toolforge.tools.servers import load_servers
 
 
 @dataclass
@@ -39,6 +52,14 @@ class PipelineResult:
     export: ExportResult
     seconds: float
     changes: list[str] = field(default_factory=list)
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+class InputsChanged(ToolforgeError):
+    """A re-run of a finished run would reshape it because an input lost tools."""
+
+
+FINISHED = ("finished", "done")  # "done": what runs before statuses were kept wrote
 
 
 def run_id_of(cfg: PipelineConfig) -> str:
@@ -52,9 +73,10 @@ def resume_notes(
     if previous is None:
         return ([f"new run {cfg.name!r}"], [])
     old_keys = (previous.stats or {}).get("stage_keys", {})
-    completed = (previous.stats or {}).get("status") == "done"
+    state = previous.status if previous.status != "done" else "finished"
+    if state == "running":  # we hold the lock, so its process is gone (killed)
+        state = "interrupted (its process ended without a word)"
     if old_keys == keys:
-        state = "finished" if completed else "interrupted"
         return ([f"resuming run {cfg.name!r} (same config, last run {state}): stored work is reused"], [])
     changes = changed_keys(semantic(previous.config), semantic(config_dict(cfg)))
     redo = changed_stages(old_keys, keys)
@@ -67,24 +89,109 @@ def resume_notes(
     return lines, changes
 
 
+SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|AUTH", re.IGNORECASE)
+
+
+def register_secrets(cfg: PipelineConfig) -> None:
+    """Every key the run may read, masked from the start (before any call could echo one): the
+    models' `api_key_env` values, and the servers' env entries and headers named like a secret."""
+    for _, llm in cfg.models:
+        if llm is not None and llm.api_key_env:
+            secrets.register(os.environ.get(llm.api_key_env))
+    servers = list(stages.world_servers_of(cfg).values())
+    if cfg.tools.servers is not None:
+        servers += load_servers(cfg.input_path(cfg.tools.servers))
+    for server in servers:
+        for name, value in {**server.env, **(getattr(server, "headers", None) or {})}.items():
+            if SECRET_NAME.search(name):
+                secrets.register(value)
+
+
+def input_changes(previous: RunRow | None, tools: list[Any], failed: dict[str, str]) -> list[str]:
+    """What the finished `previous` run had that this run's tool inputs no longer give."""
+    if previous is None or previous.status not in FINISHED:
+        return []
+    before = (previous.stats or {}).get("inputs")
+    if not before:
+        return []
+    now = Counter(t.origin for t in tools)
+    lines = []
+    for origin, count in sorted(before.get("origins", {}).items()):
+        if now.get(origin, 0) < count:
+            why = (
+                failed.get(origin)
+                or "not among this run's inputs (removed from the servers file or catalog?)"
+            )
+            lines.append(f"{origin}: {count} tool(s) in the finished run, {now.get(origin, 0)} now: {why}")
+    missing = set(before.get("tool_ids", [])) - {t.id for t in tools}
+    if missing and not lines:
+        lines.append(f"{len(missing)} tool(s) of the finished run are gone or changed their schema")
+    return lines
+
+
 async def run_pipeline(
-    cfg: PipelineConfig, console: Console | None = None, progress: bool = True
+    cfg: PipelineConfig,
+    console: Console | None = None,
+    progress: bool = True,
+    allow_changes: bool = False,
+    max_failure_rate: float | None = None,
 ) -> PipelineResult:
     console = console or Console()
     started = time.perf_counter()
-    store = Store(cfg.store_url())
-    try:
-        return await _run(cfg, store, console, progress, started)
-    finally:
-        store.close()
+    register_secrets(cfg)
+    with RunLock(cfg.workspace_dir() / f".{cfg.name}.lock", cfg.name):
+        store = Store(cfg.store_url())
+        previous = store.get_run(run_id_of(cfg))
+        try:
+            result = await _run(cfg, store, console, progress, started, previous, allow_changes)
+            rate = cfg.max_failure_rate if max_failure_rate is None else max_failure_rate
+            result.outcome.problems = judge_outcome(
+                _stage_counts(result), result.export.stats["exported"], rate
+            )
+            return result
+        except InputsChanged:
+            if previous is not None:
+                store.save_run(previous)  # untouched: the finished run stays as it was
+            raise
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            _set_status(store, run_id_of(cfg), "interrupted", None)
+            raise
+        except BaseException as exc:
+            _set_status(store, run_id_of(cfg), "failed", secrets.scrub(f"{type(exc).__name__}: {exc}"))
+            raise
+        finally:
+            store.close()
+
+
+def _set_status(store: Store, run_id: str, status: str, error: str | None) -> None:
+    run = store.get_run(run_id)
+    if run is None or run.status != "running":
+        return
+    run.status = status
+    run.stats = {**(run.stats or {}), "status": status, **({"error": error} if error else {})}
+    store.save_run(run)
+
+
+def _stage_counts(result: PipelineResult) -> dict[str, tuple[int, int]]:
+    return {
+        r.name: (r.total, r.failed)
+        for r in result.reports
+        if r.name in ("agents", "tasks", "rollouts", "judges")
+    }
 
 
 async def _run(
-    cfg: PipelineConfig, store: Store, console: Console, show: bool, started: float
+    cfg: PipelineConfig,
+    store: Store,
+    console: Console,
+    show: bool,
+    started: float,
+    previous: RunRow | None,
+    allow_changes: bool,
 ) -> PipelineResult:
     keys = stage_keys(cfg)
     run_id = run_id_of(cfg)
-    previous = store.get_run(run_id)
+    known_failures = failure_ids(store)
     notes, changes = resume_notes(previous, cfg, keys)
     for line in notes:
         console.print(line)
@@ -123,8 +230,24 @@ async def _run(
 
         t0 = time.perf_counter()
         progress.start_task(bars["tools"])
-        tools = await stages.stage_tools(store, cfg, reports["tools"])
+        failed_servers: dict[str, str] = {}
+        tools = await stages.stage_tools(store, cfg, reports["tools"], failed_servers)
         finish("tools", t0)
+        lost = input_changes(previous, tools, failed_servers)
+        if lost and not allow_changes:
+            raise InputsChanged(
+                f"run {cfg.name!r} finished before, and its tool inputs changed since:\n  "
+                + "\n  ".join(lost)
+                + "\ngoing on would shrink or reshape the finished run, so nothing was changed (the "
+                f"dataset in {cfg.dataset_dir()} is as it was). Bring the input back and run again, or "
+                "pass --allow-changes to regenerate from what is available now."
+            )
+        for line in lost:
+            console.print(f"[yellow]input changed (allowed):[/] {line}")
+        inputs = {
+            "origins": dict(Counter(t.origin for t in tools)),
+            "tool_ids": sorted({t.id for t in tools}),
+        }
 
         code = stages.code_setup(cfg)
         if code is not None:
@@ -218,10 +341,19 @@ async def _run(
         note=f"{stats.accepted} accepted of {stats.attempts}",
     )
     all_reports = [*reports.values(), selection, export_report]
-    run.status = "done"
+    infra = [
+        ("rollouts", traj.error or "infra_error")
+        for pairs in attempts.by_task.values()
+        for traj, _ in pairs
+        if traj.end_reason == "infra_error"
+    ]
+    groups = failure_groups(store, known_failures, infra)
+    run.status = "finished"
     run.stats = {
         "stage_keys": keys,
-        "status": "done",
+        "status": "finished",
+        "inputs": inputs,
+        "trajectory_ids": [r.trajectory.id for r in records],
         "run_key": provenance["run_key"],
         "judge_key": judge.key,
         "stages": {r.name: r.__dict__ for r in all_reports},
@@ -238,6 +370,7 @@ async def _run(
         export=exported,
         seconds=round(time.perf_counter() - started, 2),
         changes=changes,
+        outcome=Outcome(groups=groups),
     )
 
 

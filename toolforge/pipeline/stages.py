@@ -74,8 +74,11 @@ def toolkit_refs(cfg: PipelineConfig) -> list[str]:
     return refs
 
 
-async def stage_tools(store: Store, cfg: PipelineConfig, report: StageReport) -> list[ToolSpec]:
-    """Harvest the servers, import the catalogs, add the toolkits' tools; the run's library."""
+async def stage_tools(
+    store: Store, cfg: PipelineConfig, report: StageReport, failed_servers: dict[str, str] | None = None
+) -> list[ToolSpec]:
+    """Harvest the servers, import the catalogs, add the toolkits' tools; the run's library.
+    `failed_servers` is filled with each server that failed and its error."""
     before = store.ids(ToolSpec)
     origins: set[str] = set()
     notes = []
@@ -90,6 +93,8 @@ async def stage_tools(store: Store, cfg: PipelineConfig, report: StageReport) ->
             else:
                 report.failed += 1
                 notes.append(f"server {server.server} failed: {server.error}")
+                if failed_servers is not None:
+                    failed_servers[server.server] = f"server failed: {server.error}"
     for catalog in cfg.tools.catalogs:
         path = cfg.input_path(catalog)
         if not path.exists():
@@ -275,7 +280,8 @@ async def ensure_verdict(
         verdict = await judge.judge(traj, task)
     await asyncio.to_thread(store.put, [verdict])
     report.new += 1
-    report.failed += verdict.error is not None
+    # a check that is not required may fail without failing the verdict (it is in the summary)
+    report.failed += verdict.error is not None and verdict.error.split(":", 1)[0] in judge.cfg.required
     return verdict
 
 

@@ -37,6 +37,7 @@ from toolforge.core.store import Store
 from toolforge.core.types import ToolSpec
 from toolforge.tools.convert import from_wire
 from toolforge.tools.servers import ServerConfig
+from toolforge.tools.stdout_noise import noise_reason, start_catching
 from toolforge.tools.validate import MAX_DESCRIPTION, rejection
 
 START_TIMEOUT_S = 30.0
@@ -102,6 +103,7 @@ async def list_server_tools(
             lines = [line.rstrip() for line in errlog.read().splitlines() if line.strip()]
             return (" | stderr: " + " / ".join(lines[-5:])[-600:]) if lines else ""
 
+        noise = start_catching()
         client = Client(_target(cfg, errlog), mode="legacy", read_timeout_seconds=list_t)
         phase = "start"
         try:
@@ -109,11 +111,15 @@ async def list_server_tools(
                 await client.__aenter__()
         except TimeoutError as exc:
             await _close(client)
+            if noise:
+                raise HarvestError(noise_reason(noise)) from None
             raise HarvestError(
                 f"did not finish the MCP handshake within {start_t:g}s (hangs?){stderr_tail()}"
             ) from exc
         except (MCPError, OSError, ValidationError, ExceptionGroup, RuntimeError) as exc:
             await _close(client)
+            if noise:
+                raise HarvestError(noise_reason(noise)) from None
             raise HarvestError(f"failed to start: {_reason(exc)}{stderr_tail()}") from exc
         try:
             phase = "list"
@@ -140,6 +146,8 @@ async def list_server_tools(
                 pages=pages,
             )
         except TimeoutError as exc:
+            if noise:
+                raise HarvestError(noise_reason(noise)) from None
             raise HarvestError(f"tools/list did not complete within {list_t:g}s{stderr_tail()}") from exc
         except ValidationError as exc:
             raise HarvestError(f"sent an invalid tools/list result: {_reason(exc)}") from exc

@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from toolforge.core.errors import ConfigError
+from toolforge.core.yaml_strict import load_yaml
 
 # Keys some MCP clients put in their configs that mean nothing to a harvest.
 CLIENT_KEYS = frozenset({"autoApprove", "alwaysAllow", "description", "disabledTools", "timeout", "icon"})
@@ -129,10 +130,23 @@ def load_servers(path: Path) -> list[ServerConfig]:
         raise ConfigError(f"servers file {path} does not exist")
     text = path.read_text()
     try:
-        data = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+        if path.suffix in (".yaml", ".yml"):
+            data = load_yaml(text, source=str(path))
+        else:
+            data = json.loads(text, object_pairs_hook=lambda pairs: _unique_keys(pairs, path))
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot parse {path}: {exc}") from exc
     return parse_servers(data, base_dir=path.parent)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]], path: Path) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise ConfigError(
+            f"{path}: key(s) {twice} appear twice in one object; the second would replace the first: keep one"
+        )
+    return dict(pairs)
 
 
 def server_from_cli(spec: str, name: str | None = None) -> ServerConfig:

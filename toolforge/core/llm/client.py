@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 import openai
 from pydantic import BaseModel
 
-from toolforge.core.errors import BudgetExceeded, LLMError, StructuredOutputError
+from toolforge.core import secrets
+from toolforge.core.errors import AuthError, BudgetExceeded, LLMError, StructuredOutputError
 from toolforge.core.llm._litellm import litellm
 from toolforge.core.llm.actions import (
     action_schema,
@@ -37,7 +38,7 @@ from toolforge.core.llm.limiter import Limiter
 from toolforge.core.llm.local import N_PARALLEL, local_api_base, served_name
 from toolforge.core.llm.metering import report_usage
 from toolforge.core.llm.recorder import Recorder
-from toolforge.core.llm.retry import backoff_s, is_retryable, retry_after_s
+from toolforge.core.llm.retry import backoff_s, is_auth_error, is_retryable, retry_after_s
 from toolforge.core.store import LLMCacheRow, LLMCallRow, Store, failure_row
 from toolforge.core.store.tables import utcnow
 from toolforge.core.types import Message, ToolSpec, Usage
@@ -80,6 +81,7 @@ class LLMClient:
         self._limiters: dict[str, Limiter] = {}
         self._rng = random.Random()
         self._direct = DirectTransport()
+        self._refused: dict[str, str] = {}  # model -> why its key was refused (401/403)
         # call-row ids: a random prefix per client and a counter (uuid4 per call was a syscall each)
         self._row_prefix = f"call_{uuid.uuid4().hex[:20]}"
         self._row_ids = itertools.count()
@@ -266,6 +268,9 @@ class LLMClient:
         self, cfg: LLMConfig, request: dict[str, Any], role: str
     ) -> tuple[dict[str, Any], float, float, int]:
         """The call and its retries, within the caller's concurrency slot."""
+        refused = self._refused.get(cfg.model)
+        if refused is not None:  # the key was refused once: every later call would be too
+            raise AuthError(refused)
         secret = cfg.api_key()
         api_base = await asyncio.to_thread(local_api_base, cfg.model) if cfg.is_local else cfg.api_base
         model = "openai/" + served_name(cfg.model) if cfg.is_local else cfg.model
@@ -282,6 +287,13 @@ class LLMClient:
                     message = _redact(f"{type(exc).__name__}: {exc}", secret)
                     what = "gave up after" if is_retryable(exc) else "failed on"
                     self._account(cfg, role, Usage(calls=1), latency, retries, cached=False, error=message)
+                    if is_auth_error(exc):
+                        self._refused[cfg.model] = (
+                            f"{cfg.model} ({role}) refused the credentials: {_short(message)}. "
+                            f"Check the key in ${cfg.api_key_env or '<api_key_env unset>'} "
+                            "(api_key_env of this model) and that it is valid for this endpoint"
+                        )
+                        raise AuthError(self._refused[cfg.model]) from None
                     raise LLMError(
                         f"{cfg.model} ({role}) {what} attempt {retries + 1}: {_short(message)}"
                     ) from None
@@ -291,7 +303,8 @@ class LLMClient:
                 retries += 1
                 await asyncio.sleep(wait)
         latency = time.perf_counter() - start
-        return raw, cost, latency, retries
+        # A provider may echo the key in a successful body: masked before anything keeps it.
+        return secrets.scrub_value(raw), cost, latency, retries
 
     def _sender(
         self, cfg: LLMConfig, request: dict[str, Any], model: str, api_base: str | None, secret: str | None
@@ -384,7 +397,8 @@ def _response_format(output: type[BaseModel]) -> dict[str, Any]:
 
 
 def _redact(text: str, secret: str | None) -> str:
-    return text.replace(secret, "***") if secret else text
+    text = text.replace(secret, secrets.MASK) if secret else text
+    return secrets.scrub(text)
 
 
 def _short(text: str, limit: int = 600) -> str:

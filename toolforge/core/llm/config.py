@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from toolforge.core import secrets
 from toolforge.core.errors import ConfigError
 
 LOCAL_PREFIX = "local/"
@@ -63,6 +64,7 @@ class LLMConfig(BaseModel):
                 f"the environment variable {self.api_key_env} (api_key_env of model {self.model}) is "
                 "not set: export it, or set api_key_env to the variable that holds the key"
             )
+        secrets.register(value)
         return value
 
 

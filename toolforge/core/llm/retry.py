@@ -27,6 +27,13 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, litellm.APIError) and isinstance(status, int) and (status == 429 or status >= 500)
 
 
+def is_auth_error(exc: BaseException) -> bool:
+    """The provider refused the credentials: no retry can help, and no later call will fare better."""
+    if isinstance(exc, litellm.AuthenticationError | litellm.PermissionDeniedError):
+        return True
+    return getattr(exc, "status_code", None) in (401, 403)
+
+
 def retry_after_s(exc: BaseException) -> float | None:
     """The server's requested wait: `retry-after-ms`, else `Retry-After` (seconds or HTTP date)."""
     headers: Any = getattr(exc, "litellm_response_headers", None)

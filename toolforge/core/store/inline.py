@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from toolforge.core import secrets
 from toolforge.core.store.bulk import CompiledUpsert
 
 BUSY_TIMEOUT_MS = 0  # never wait for a lock on the event loop
@@ -91,6 +92,7 @@ class InlineSQLite:
             cursor = conn.cursor()
             for table, values in values_by_table.items():
                 if values:
+                    values = [secrets.scrub_value(v) for v in values] if secrets.registered() else values
                     self.upsert_for(table).execute_dbapi(cursor, values)
             conn.commit()
         except sqlite3.OperationalError:

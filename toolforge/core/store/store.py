@@ -2,7 +2,8 @@
 
 Writes are idempotent upserts by id, so a stage re-run after a crash finds what exists and
 duplicates nothing. Secrets never reach it: LLM configs hold the *name* of a key's environment
-variable, and the cache keeps responses, not requests.
+variable, the cache keeps responses, not requests, and every write masks the values of the keys
+the process has read (`core.secrets`), whatever a provider echoed back.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
+from toolforge.core import secrets
 from toolforge.core.errors import StoreError
 from toolforge.core.ids import content_id
 from toolforge.core.store.bulk import CompiledUpsert, compile_upsert
@@ -113,7 +115,7 @@ class Store:
         for row in rows:
             table = type(row)
             key = getattr(row, _primary_key(table))
-            by_table.setdefault(table, {})[key] = row.model_dump()  # last write of an id wins
+            by_table.setdefault(table, {})[key] = secrets.scrub_value(row.model_dump())  # last write wins
         dialect = postgresql if not self.is_sqlite else sqlite
         with self.engine.begin() as conn:
             for table, values_by_key in by_table.items():
@@ -137,7 +139,7 @@ class Store:
             for table, values in values_by_table.items():
                 if not values:
                     continue
-                self._upsert_for(table).execute(conn, values)
+                self._upsert_for(table).execute(conn, scrub_rows(values))
 
     def put(self, records: Iterable[Record], **columns: Any) -> None:
         self.upsert_rows([to_row(r, **columns) for r in records])
@@ -246,6 +248,11 @@ class Store:
         with Session(self.engine) as session:
             calls, prompt, completion, cost = session.exec(stmt).one()
         return {"calls": calls, "prompt_tokens": prompt, "completion_tokens": completion, "cost_usd": cost}
+
+
+def scrub_rows(values: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+    """Column dicts with every registered secret masked (the same rows when none is registered)."""
+    return [secrets.scrub_value(v) for v in values] if secrets.registered() else values
 
 
 def failure_row(

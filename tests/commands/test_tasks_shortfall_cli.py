@@ -1,0 +1,54 @@
+"""`toolforge tasks generate` says which asked tasks it could not make, and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from toolforge.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+SHOP = f"{REPO / 'examples' / 'domains' / 'shop' / 'toolkit.py'}:ShopToolkit"
+
+
+def test_tasks_that_cannot_be_made_are_counted_with_their_reason(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = str(tmp_path / "short.db")
+    out = runner.invoke(
+        app,
+        [
+            "agents",
+            "generate",
+            "--toolkit",
+            SHOP,
+            "--count",
+            "2",
+            "--min-tools",
+            "1",
+            "--max-tools",
+            "1",
+            "--db",
+            db,
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(
+        app,
+        [
+            "tasks",
+            "generate",
+            "--toolkit",
+            SHOP,
+            "--difficulty",
+            "multi_call",
+            "--difficulty",
+            "single_call",
+            "--db",
+            db,
+        ],
+    )
+    text = " ".join(out.output.replace("│", " ").split())
+    assert out.exit_code == 0, out.output
+    assert "multi_call 2 0 0" in text and "single_call 2 2 2" in text  # one tool makes no chain
+    assert "not made: 2 × no chain of multi_call" in text and "fix:" in text
