@@ -25,7 +25,10 @@ def generate(
     workspace: Annotated[
         str | None, typer.Option(help="Override the config's workspace (store and dataset folder).")
     ] = None,
-    db: Annotated[str | None, typer.Option("--db", help="Override the config's store URL.")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Store URL; wins over $TOOLFORGE_DB and the config's db."),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Tools → agents → tasks → rollouts → judges → selection → export.
@@ -37,9 +40,7 @@ def generate(
         cfg = load_config(config)
         if workspace is not None:
             cfg.workspace = workspace
-        if db is not None:
-            cfg.db = db
-        result = aio.run(run_pipeline(cfg, console, progress=progress))
+        result = aio.run(run_pipeline(cfg, console, progress=progress, db=db))
     except (ToolforgeError, ValueError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:

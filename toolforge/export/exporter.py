@@ -1,6 +1,6 @@
 """Write a dataset: filter the records, write each format, then the card and its numbers.
 
-Files are written to a temporary name and renamed into place, in id order, with no timestamps:
+Files are written to a unique temporary name and renamed into place (`atomic.py`), in id order, with no timestamps:
 the same records give the same bytes (except Parquet's internal metadata), so a re-export after
 a crash or a resumed run leaves exactly what an uninterrupted run leaves.
 """
@@ -8,7 +8,6 @@ a crash or a resumed run leaves exactly what an uninterrupted run leaves.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import pyarrow.parquet as pq
 
 from judges.audit import audit_rows
 from toolforge.core.store import Store
+from toolforge.export.atomic import write_atomic, write_text_atomic
 from toolforge.export.card import FILES, render_card, upsert_section
 from toolforge.export.config import ExportConfig
 from toolforge.export.formats import k2_line, openai_line, parquet_table, sharegpt_line
@@ -34,13 +34,6 @@ class ExportResult:
     @property
     def card(self) -> Path:
         return self.out_dir / "README.md"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _jsonl(lines: Iterable[dict[str, Any]]) -> str:
@@ -76,21 +69,19 @@ def export_records(
         path = out_dir / FILES[fmt][1]
         files[fmt] = path
         if fmt == "openai":
-            _write_atomic(path, _jsonl(openai_rows))
+            write_text_atomic(path, _jsonl(openai_rows))
         elif fmt == "k2":
-            _write_atomic(path, _jsonl(k2_line(r) for r in exported))
+            write_text_atomic(path, _jsonl(k2_line(r) for r in exported))
         elif fmt == "sharegpt":
             lines = []
             for record in exported:
                 line, dropped_texts = sharegpt_line(record)
                 lines.append(line)
                 sharegpt_dropped += dropped_texts
-            _write_atomic(path, _jsonl(lines))
+            write_text_atomic(path, _jsonl(lines))
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            pq.write_table(parquet_table(exported), tmp)
-            os.replace(tmp, path)
+            table = parquet_table(exported)
+            write_atomic(path, lambda tmp, table=table: pq.write_table(table, tmp))
 
     stats = dataset_stats(exported, considered, dropped, sharegpt_dropped)
     stats["formats"] = list(cfg.formats)
@@ -99,9 +90,9 @@ def export_records(
     # The card carries the audit of the rows exactly as exported (the same as `toolforge audit`).
     audit = audit_rows(openai_rows)
     stats["audit"] = audit.model_dump(mode="json")
-    _write_atomic(out_dir / "stats.json", json.dumps(stats, indent=2, sort_keys=True) + "\n")
+    write_text_atomic(out_dir / "stats.json", json.dumps(stats, indent=2, sort_keys=True) + "\n")
     card = upsert_section(render_card(cfg, stats, provenance or {}), audit.markdown())
-    _write_atomic(out_dir / "README.md", card)
+    write_text_atomic(out_dir / "README.md", card)
     return ExportResult(out_dir=out_dir, files=files, stats=stats)
 
 

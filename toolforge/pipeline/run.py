@@ -68,11 +68,12 @@ def resume_notes(
 
 
 async def run_pipeline(
-    cfg: PipelineConfig, console: Console | None = None, progress: bool = True
+    cfg: PipelineConfig, console: Console | None = None, progress: bool = True, db: str | None = None
 ) -> PipelineResult:
+    """`db` is the `--db` flag: it wins over `TOOLFORGE_DB` and the config (`cfg.store_url`)."""
     console = console or Console()
     started = time.perf_counter()
-    store = Store(cfg.store_url())
+    store = Store(cfg.store_url(db))
     try:
         return await _run(cfg, store, console, progress, started)
     finally:
