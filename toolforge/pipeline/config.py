@@ -72,6 +72,11 @@ class PipelineConfig(BaseModel):
     db: str | None = Field(
         None, description="store URL; --db and TOOLFORGE_DB win over it; default: SQLite in the workspace"
     )
+    ray: str | None = Field(
+        None,
+        description="a Ray cluster for the episodes and judges: auto or ray://HOST:PORT "
+        "(pip install 'toolforge[ray]'; the store must then be PostgreSQL); --ray wins over it",
+    )
     models: RolesConfig = Field(default_factory=RolesConfig)
     budget: Budget = Field(default_factory=Budget)
     tools: ToolsConfig = Field(default_factory=ToolsConfig)

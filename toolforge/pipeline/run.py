@@ -18,12 +18,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from environments.code_task_episode import TOOL_SPECS
 from environments.executors.mcp_pool import MCPPool
-from judges import Judge, SamplingStats, sampling_stats
+from judges import SamplingStats, sampling_stats
 from toolforge.core.llm import LLMClient
 from toolforge.core.store import RunRow, Store
 from toolforge.core.types import Agent, Task
 from toolforge.export import ExportResult, export_records
 from toolforge.pipeline import stages
+from toolforge.pipeline.cluster.stats import NodeStats, open_cluster
 from toolforge.pipeline.config import PipelineConfig
 from toolforge.pipeline.fingerprint import changed_keys, changed_stages, config_dict, semantic, stage_keys
 from toolforge.pipeline.stages import StageReport
@@ -39,6 +40,7 @@ class PipelineResult:
     export: ExportResult
     seconds: float
     changes: list[str] = field(default_factory=list)
+    nodes: NodeStats = field(default_factory=lambda: NodeStats())
 
 
 def run_id_of(cfg: PipelineConfig) -> str:
@@ -68,20 +70,33 @@ def resume_notes(
 
 
 async def run_pipeline(
-    cfg: PipelineConfig, console: Console | None = None, progress: bool = True, db: str | None = None
+    cfg: PipelineConfig,
+    console: Console | None = None,
+    progress: bool = True,
+    db: str | None = None,
+    ray: str | None = None,
 ) -> PipelineResult:
-    """`db` is the `--db` flag: it wins over `TOOLFORGE_DB` and the config (`cfg.store_url`)."""
+    """`db` is the `--db` flag: it wins over `TOOLFORGE_DB` and the config (`cfg.store_url`).
+    `ray` (or the config's `ray`) names a Ray cluster: checked, with the store, before any work."""
     console = console or Console()
     started = time.perf_counter()
-    store = Store(cfg.store_url(db))
+    url = cfg.store_url(db)
+    address = ray or cfg.ray
+    ray_module = None
+    if address:
+        from toolforge.pipeline.cluster.connect import connect, require_shared_store
+
+        require_shared_store(url)
+        ray_module = connect(address)
+    store = Store(url)
     try:
-        return await _run(cfg, store, console, progress, started)
+        return await _run(cfg, store, console, progress, started, ray_module)
     finally:
         store.close()
 
 
 async def _run(
-    cfg: PipelineConfig, store: Store, console: Console, show: bool, started: float
+    cfg: PipelineConfig, store: Store, console: Console, show: bool, started: float, ray: Any = None
 ) -> PipelineResult:
     keys = stage_keys(cfg)
     run_id = run_id_of(cfg)
@@ -100,6 +115,7 @@ async def _run(
     store.save_run(run)
 
     reports = {name: StageReport(name) for name in ("tools", "agents", "tasks", "rollouts", "judges")}
+    nodes = NodeStats()
     progress = Progress(
         TextColumn("{task.description:<10}"),
         BarColumn(),
@@ -145,15 +161,8 @@ async def _run(
 
         worlds = stages.world_servers_of(cfg)
         replay_pool = await stack.enter_async_context(MCPPool(worlds)) if worlds else None
-        judge = Judge(
-            cfg.judges,
-            replay=stages.make_replay(tools, cfg, replay_pool),
-            grader=code.grader if code is not None else None,
-            llm=llm if cfg.judges.rubric.enabled else None,
-            llm_cfg=cfg.models.judge,
-            judge_model=cfg.models.judge.model if cfg.models.judge is not None else "",
-            store=store,
-            run_id=run_id,
+        judge = stages.make_judge(
+            cfg, store, tools, llm, replay_pool, code.grader if code is not None else None, run_id
         )
         progress.start_task(bars["rollouts"])
         progress.start_task(bars["judges"])
@@ -170,6 +179,11 @@ async def _run(
             "grow": grow,
         }
         attempts = stages.Attempts()
+        cluster = None
+        if ray is not None and tasks:
+            cluster = await open_cluster(ray, store, cfg, agents, tools, tasks, run_id, reports, ticks, nodes)
+            stack.push_async_callback(cluster.nodes.close)
+            console.print(f"cluster: {len(cluster.nodes.actors)} node(s) opened their runtime")
         if tasks:
             attempts = await stages.stage_sampling(
                 store,
@@ -182,6 +196,7 @@ async def _run(
                 reports["rollouts"],
                 reports["judges"],
                 **ticks,
+                cluster=cluster.round if cluster is not None else None,
             )
         if code is not None:
             code_agents, code_tasks = await stages.stage_code(
@@ -228,6 +243,7 @@ async def _run(
         "stages": {r.name: r.__dict__ for r in all_reports},
         "sampling": stats.model_dump(mode="json"),
         "dataset": str(cfg.dataset_dir()),
+        **({"nodes": nodes.by_node, "lost_nodes": nodes.lost} if nodes.by_node else {}),
     }
     store.save_run(run)
     return PipelineResult(
@@ -239,6 +255,7 @@ async def _run(
         export=exported,
         seconds=round(time.perf_counter() - started, 2),
         changes=changes,
+        nodes=nodes,
     )
 
 

@@ -13,6 +13,7 @@ from toolforge.core.store.tables import (
     ToolRow,
     TrajectoryRow,
     VerdictRow,
+    WorkUnitRow,
 )
 from toolforge.core.store.writer import BatchWriter
 
@@ -30,6 +31,7 @@ __all__ = [
     "ToolRow",
     "TrajectoryRow",
     "VerdictRow",
+    "WorkUnitRow",
     "default_url",
     "failure_row",
     "resolve_store_url",
