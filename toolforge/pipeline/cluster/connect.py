@@ -78,11 +78,13 @@ def version_fix(message: str) -> str | None:
     if "version mismatch" not in message.lower():
         return None
     found = VERSION_TEXT.search(message)
-    cluster = found.group("cluster") if found else "the cluster's version"
+    here = importlib.metadata.version("ray")
+    cluster = found.group("cluster") if found else "another version"
+    if found:
+        here = found.group("here")
     return (
-        f"the Ray cluster and this machine run different Ray versions ({message.strip().splitlines()[0]}): "
-        f"install the cluster's version here, pip install 'ray=={cluster}', or start the cluster with "
-        f"ray {importlib.metadata.version('ray')}"
+        f"the Ray cluster runs Ray {cluster} but this machine has Ray {here}: install the cluster's "
+        f"version here (pip install 'ray=={cluster}'), or start the cluster with Ray {here}"
     )
 
 
