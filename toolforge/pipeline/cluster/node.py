@@ -22,10 +22,11 @@ from environments.executors.mcp_pool import MCPPool
 from environments.runner import play, trajectory_id
 from environments.runtime import open_runtime
 from environments.work import WorkUnit
-from toolforge.core.llm import Budget, LLMClient
+from toolforge.core.llm import LLMClient
 from toolforge.core.store import Store, WorkUnitRow
 from toolforge.core.types import Agent, Task, ToolSpec, Trajectory, Verdict
 from toolforge.pipeline import stages
+from toolforge.pipeline.cluster.limits import RaySharedLimits
 from toolforge.pipeline.config import PipelineConfig
 from toolforge.pipeline.stages import StageReport
 
@@ -46,7 +47,7 @@ class NodeWorker:
         tasks: list[Task],
         run_id: str,
         node: str,
-        budget: Budget | None = None,
+        limits: Any = None,
     ) -> None:
         self.store_url = store_url
         self.cfg = cfg
@@ -55,7 +56,8 @@ class NodeWorker:
         self.tasks = {t.id: t for t in tasks}
         self.run_id = run_id
         self.node = node
-        self.budget = budget if budget is not None else cfg.budget
+        # one budget and one concurrency per model for the cluster, through the limits actor
+        self.shared = RaySharedLimits(limits) if limits is not None else None
         self.stack = AsyncExitStack()
         self.rcfg = stages.rollout_config(cfg)
 
@@ -67,13 +69,13 @@ class NodeWorker:
         llm = None
         if cfg.judges.rubric.enabled:
             llm = await self.stack.enter_async_context(
-                LLMClient(self.store, run_id=self.run_id, budget=self.budget)
+                LLMClient(self.store, run_id=self.run_id, budget=cfg.budget, shared=self.shared)
             )
         worlds = stages.world_servers_of(cfg)
         pool = await self.stack.enter_async_context(MCPPool(worlds)) if worlds else None
         self.judge = stages.make_judge(cfg, self.store, self.tools, llm, pool, None, self.run_id)
         self.runtime = await self.stack.enter_async_context(
-            open_runtime(self.store, self.rcfg, cfg.models, self.budget, self.run_id)
+            open_runtime(self.store, self.rcfg, cfg.models, cfg.budget, self.run_id, self.shared)
         )
         concurrency = cfg.models.judge.concurrency if cfg.models.judge is not None else 8
         self.judge_gate = asyncio.Semaphore(concurrency)

@@ -12,6 +12,7 @@ from environments.work import WorkUnit
 from toolforge.core.errors import ConfigError
 from toolforge.core.types import Agent, Task, ToolSpec
 from toolforge.pipeline.cluster.dispatch import dispatch
+from toolforge.pipeline.cluster.limits import start_limits
 from toolforge.pipeline.cluster.node import NodeWorker, node_name
 from toolforge.pipeline.config import PipelineConfig
 
@@ -20,6 +21,7 @@ from toolforge.pipeline.config import PipelineConfig
 class Nodes:
     ray: Any
     actors: dict[str, Any]
+    limits: Any  # the cluster-wide model budget and concurrency (cluster/limits.py)
     lost: list[str] = field(default_factory=list)
 
     async def run(
@@ -37,7 +39,7 @@ class Nodes:
             await asyncio.to_thread(self.ray.get, closing, timeout=60)
         except (self.ray.exceptions.RayError, TimeoutError):
             pass  # a node that cannot close cleanly is killed below; nothing unstored is lost
-        for actor in self.actors.values():
+        for actor in [*self.actors.values(), self.limits]:
             self.ray.kill(actor)
 
 
@@ -61,18 +63,19 @@ async def open_nodes(
     if not node_ids:
         raise ConfigError("the Ray cluster has no alive node: start workers with `ray start --address HEAD`")
     remote = ray.remote(num_cpus=0, max_restarts=0)(NodeWorker)
+    limits = start_limits(ray)
     shared = [ray.put(agents), ray.put(tools), ray.put(tasks)]
     actors = {
         node_name(node_id): remote.options(
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False)
-        ).remote(store_url, cfg, *shared, run_id, node_name(node_id))
+        ).remote(store_url, cfg, *shared, run_id, node_name(node_id), limits)
         for node_id in node_ids
     }
-    nodes = Nodes(ray, actors)
+    nodes = Nodes(ray, actors, limits)
     try:
         await asyncio.to_thread(ray.get, [a.open.remote() for a in actors.values()])
     except ray.exceptions.RayError as exc:
-        for actor in actors.values():
+        for actor in [*actors.values(), limits]:
             ray.kill(actor)
         raise ConfigError(
             f"a cluster node could not open its runtime: {exc}. Every node needs the same toolforge "
