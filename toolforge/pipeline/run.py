@@ -183,7 +183,9 @@ async def _run(
         if ray is not None and tasks:
             cluster = await open_cluster(ray, store, cfg, agents, tools, tasks, run_id, reports, ticks, nodes)
             stack.push_async_callback(cluster.nodes.close)
-            console.print(f"cluster: {len(cluster.nodes.actors)} node(s) opened their runtime")
+            console.print(
+                f"cluster: {len(cluster.nodes.actors)} node(s) opened their runtime in {nodes.open_s:.1f}s"
+            )
         if tasks:
             attempts = await stages.stage_sampling(
                 store,

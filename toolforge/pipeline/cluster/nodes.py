@@ -44,7 +44,10 @@ class Nodes:
 
 
 def alive_nodes(ray: Any) -> list[str]:
-    return sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
+    """Nodes that take work: alive, with CPUs (a head started with --num-cpus 0 only schedules)."""
+    return sorted(
+        n["NodeID"] for n in ray.nodes() if n.get("Alive") and (n.get("Resources") or {}).get("CPU", 0) > 0
+    )
 
 
 async def open_nodes(
@@ -61,7 +64,10 @@ async def open_nodes(
 
     node_ids = alive_nodes(ray)
     if not node_ids:
-        raise ConfigError("the Ray cluster has no alive node: start workers with `ray start --address HEAD`")
+        raise ConfigError(
+            "the Ray cluster has no node to work on (alive, with CPUs): start workers with "
+            "`ray start --address HEAD:6379` (or docker compose up --scale ray-worker=N)"
+        )
     remote = ray.remote(num_cpus=0, max_restarts=0)(NodeWorker)
     limits = start_limits(ray)
     shared = [ray.put(agents), ray.put(tools), ray.put(tasks)]

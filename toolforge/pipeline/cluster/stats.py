@@ -3,6 +3,7 @@ calls, and the per-node tally the summary (and the run's stored stats) shows."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ UNIT_SIZE = 4
 class NodeStats:
     by_node: dict[str, dict[str, float]] = field(default_factory=dict)
     lost: list[str] = field(default_factory=list)
+    open_s: float = 0.0  # the nodes opening their runtimes (a process each, imports, servers)
 
     def add(self, result: dict[str, Any]) -> None:
         row = self.by_node.setdefault(
@@ -69,5 +71,7 @@ async def open_cluster(
 ) -> ClusterRun:
     # the nodes open the store by its URL: the one this process resolved (flag, env, config)
     url = store.engine.url.render_as_string(hide_password=False)
+    started = time.perf_counter()
     nodes = await open_nodes(ray, url, cfg, agents, tools, tasks, run_id)
+    stats.open_s = round(time.perf_counter() - started, 2)
     return ClusterRun(nodes, store, reports, ticks, stats)
