@@ -125,8 +125,8 @@ async def test_a_killed_driver_is_run_again_and_resumes(
     )  # fmt: skip
     try:
         await wait_for(
-            lambda: postgres_store.count(WorkUnitRow) > 0 or driver.poll() is not None,
-            "the driver's first finished unit",
+            lambda: postgres_store.count(WorkUnitRow, stage="episodes") > 0 or driver.poll() is not None,
+            "the driver's first finished unit of episodes",
         )
     finally:
         driver.kill()
@@ -143,6 +143,7 @@ async def test_a_killed_driver_is_run_again_and_resumes(
     assert any("resuming run" in line for line in again.resumed)
     reports = {r.name: r for r in again.reports}
     assert reports["rollouts"].done_before >= len(stored_before) > 0  # reused, not redone
+    assert reports["tasks"].done_before == reports["tasks"].total > 0  # written by the killed run's nodes
 
 
 async def test_the_cluster_spends_one_budget(cluster: LocalCluster) -> None:

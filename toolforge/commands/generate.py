@@ -81,11 +81,11 @@ def print_summary(result: PipelineResult) -> None:
         )
     if result.nodes.by_node:
         nodes = Table(title="cluster nodes")
-        for column in ("node", "units", "episodes", "judged", "play s", "judge s"):
+        for column in ("node", "units", "tasks", "episodes", "judged", "play s", "judge s"):
             nodes.add_column(column, justify="left" if column == "node" else "right")
         for node, row in sorted(result.nodes.by_node.items()):
             nodes.add_row(
-                node, *(str(int(row[k])) for k in ("units", "episodes", "judged")),
+                node, *(str(int(row[k])) for k in ("units", "tasks", "episodes", "judged")),
                 f"{row['play_s']:.1f}", f"{row['judge_s']:.1f}",
             )  # fmt: skip
         console.print(nodes)

@@ -24,7 +24,7 @@ from toolforge.core.store import RunRow, Store
 from toolforge.core.types import Agent, Task
 from toolforge.export import ExportResult, export_records
 from toolforge.pipeline import stages
-from toolforge.pipeline.cluster.stats import NodeStats, open_cluster
+from toolforge.pipeline.cluster.stats import ClusterRun, NodeStats, open_cluster
 from toolforge.pipeline.config import PipelineConfig
 from toolforge.pipeline.fingerprint import changed_keys, changed_stages, config_dict, semantic, stage_keys
 from toolforge.pipeline.stages import StageReport
@@ -148,6 +148,7 @@ async def _run(
             stack.callback(code.backend.close)
         agents: list[Agent] = []
         tasks: list[Task] = []
+        cluster: ClusterRun | None = None
         if tools:
             t0 = time.perf_counter()
             progress.start_task(bars["agents"])
@@ -156,7 +157,19 @@ async def _run(
 
             t0 = time.perf_counter()
             progress.start_task(bars["tasks"])
+            if ray is not None and agents:
+                cluster = await open_cluster(ray, store, cfg, agents, tools, [], run_id, reports, {}, nodes)
+                stack.push_async_callback(cluster.nodes.close)
+                console.print(
+                    f"cluster: {len(cluster.nodes.actors)} node(s) opened their runtime in {nodes.open_s:.1f}s"
+                )
+                before = store.ids(Task)
+                await cluster.write_tasks(agents, keys["tasks"])
             tasks = await stages.stage_tasks(store, cfg, agents, tools, llm, reports["tasks"])
+            if cluster is not None:  # written on the nodes: what was stored before this run is "done"
+                reports["tasks"].done_before = len({t.id for t in tasks} & before)
+                reports["tasks"].new = reports["tasks"].total - reports["tasks"].done_before
+                await cluster.set_tasks(tasks)
             finish("tasks", t0)
 
         worlds = stages.world_servers_of(cfg)
@@ -179,13 +192,8 @@ async def _run(
             "grow": grow,
         }
         attempts = stages.Attempts()
-        cluster = None
-        if ray is not None and tasks:
-            cluster = await open_cluster(ray, store, cfg, agents, tools, tasks, run_id, reports, ticks, nodes)
-            stack.push_async_callback(cluster.nodes.close)
-            console.print(
-                f"cluster: {len(cluster.nodes.actors)} node(s) opened their runtime in {nodes.open_s:.1f}s"
-            )
+        if cluster is not None:
+            cluster.ticks = ticks
         if tasks:
             attempts = await stages.stage_sampling(
                 store,

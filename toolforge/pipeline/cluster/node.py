@@ -21,6 +21,7 @@ from typing import Any
 from environments.executors.mcp_pool import MCPPool
 from environments.runner import play, trajectory_id
 from environments.runtime import open_runtime
+from environments.tasks import generate_tasks
 from environments.work import WorkUnit
 from toolforge.core.llm import LLMClient
 from toolforge.core.store import Store, WorkUnitRow
@@ -67,12 +68,13 @@ class NodeWorker:
         self.stack.callback(self.store.close)
         cfg = self.cfg
         llm = None
-        if cfg.judges.rubric.enabled:
+        if cfg.judges.rubric.enabled or cfg.models.task_writer is not None:
             llm = await self.stack.enter_async_context(
                 LLMClient(self.store, run_id=self.run_id, budget=cfg.budget, shared=self.shared)
             )
         worlds = stages.world_servers_of(cfg)
         pool = await self.stack.enter_async_context(MCPPool(worlds)) if worlds else None
+        self.llm = llm
         self.judge = stages.make_judge(cfg, self.store, self.tools, llm, pool, None, self.run_id)
         self.runtime = await self.stack.enter_async_context(
             open_runtime(self.store, self.rcfg, cfg.models, cfg.budget, self.run_id, self.shared)
@@ -81,7 +83,43 @@ class NodeWorker:
         self.judge_gate = asyncio.Semaphore(concurrency)
         return {"node": self.node, "pid": os.getpid(), "judge_key": self.judge.key}
 
+    async def set_tasks(self, tasks: list[Task]) -> int:
+        """The run's tasks, once the tasks stage is done (episode units name them by id)."""
+        self.tasks = {t.id: t for t in tasks}
+        return len(self.tasks)
+
     async def run_unit(self, unit: WorkUnit) -> dict[str, Any]:
+        """A tasks unit (agent ids: write their tasks) or an episodes unit (task ids)."""
+        if unit.stage == "tasks":
+            return await self._write_tasks(unit)
+        return await self._play_and_judge(unit)
+
+    async def _write_tasks(self, unit: WorkUnit) -> dict[str, Any]:
+        """The tasks of the unit's agents, stored (a re-run finds them and writes none)."""
+        t0 = time.perf_counter()
+        by_id = {a.id: a for a in self.agents}
+        agents = [by_id[i] for i in unit.task_ids]
+        before = await asyncio.to_thread(self.store.ids, Task)
+        task_cfg = self.cfg.tasks.model_copy(
+            update={
+                "toolkits": stages.toolkit_refs(self.cfg),
+                "mcp_servers": stages.world_servers_of(self.cfg),
+            }
+        )
+        written = await generate_tasks(
+            self.store, agents, self.tools, task_cfg, llm=self.llm, writer_cfg=self.cfg.models.task_writer
+        )
+        made = len({t.id for t in written} - before)
+        seconds = round(time.perf_counter() - t0, 3)
+        row = WorkUnitRow(
+            id=unit.id, run_id=self.run_id, stage=unit.stage, node=self.node, tasks=made, seconds=seconds
+        )
+        await asyncio.to_thread(self.store.upsert_rows, [row])
+        return {"unit": unit.id, "stage": unit.stage, "node": self.node, "tasks": len(agents), "tasks_new": made,
+                "rollouts_new": 0, "rollouts_failed": 0, "judged_new": 0, "judged_before": 0, "judged_failed": 0,
+                "play_s": seconds, "judge_s": 0.0}  # fmt: skip
+
+    async def _play_and_judge(self, unit: WorkUnit) -> dict[str, Any]:
         """Play attempts 0..unit.attempt of the unit's tasks, judge attempt `unit.attempt` of each."""
         tasks = [self.tasks[i] for i in unit.task_ids]
         rollouts, judged = StageReport("rollouts"), StageReport("judges")
@@ -117,6 +155,7 @@ class NodeWorker:
         await asyncio.to_thread(self.store.upsert_rows, [row])
         return {
             "unit": unit.id,
+            "stage": unit.stage,
             "node": self.node,
             "tasks": len(tasks),
             "rollouts_new": rollouts.new,

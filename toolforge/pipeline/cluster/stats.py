@@ -3,10 +3,12 @@ calls, and the per-node tally the summary (and the run's stored stats) shows."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from environments.work import parts_of, split_work
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Task, ToolSpec, Trajectory, Verdict
 from toolforge.pipeline.cluster.nodes import Nodes, open_nodes
@@ -27,9 +29,11 @@ class NodeStats:
 
     def add(self, result: dict[str, Any]) -> None:
         row = self.by_node.setdefault(
-            result["node"], {"units": 0, "episodes": 0, "judged": 0, "play_s": 0.0, "judge_s": 0.0}
+            result["node"],
+            {"units": 0, "tasks": 0, "episodes": 0, "judged": 0, "play_s": 0.0, "judge_s": 0.0},
         )
         row["units"] += 1
+        row["tasks"] += result.get("tasks_new", 0)
         row["episodes"] += result["rollouts_new"]
         row["judged"] += result["judged_new"]
         row["play_s"] = round(row["play_s"] + result["play_s"], 3)
@@ -55,6 +59,17 @@ class ClusterRun:
             )  # fmt: skip
         finally:
             self.stats.lost = list(self.nodes.lost)
+
+    async def write_tasks(self, agents: list[Agent], key: str) -> None:
+        """The tasks stage on the nodes: units of agents; each node stores its agents' tasks."""
+        units = split_work("tasks", key, [a.id for a in agents], parts_of(len(agents), UNIT_SIZE))
+        await self.nodes.run(units, self.stats.add)
+        self.stats.lost = list(self.nodes.lost)
+
+    async def set_tasks(self, tasks: list[Task]) -> None:
+        ray = self.nodes.ray
+        handed = ray.put(tasks)
+        await asyncio.to_thread(ray.get, [a.set_tasks.remote(handed) for a in self.nodes.actors.values()])
 
 
 async def open_cluster(
