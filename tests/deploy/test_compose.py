@@ -13,7 +13,11 @@ REPO = Path(__file__).resolve().parents[2]
 def test_workers_join_the_cluster_and_one_driver_runs_the_config() -> None:
     services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
     worker, head, driver = services["ray-worker"], services["ray-head"], services["driver"]
-    assert worker["entrypoint"] == ["ray"] and worker["command"][:3] == ["start", "--address", "ray-head:6379"]
+    assert worker["entrypoint"] == ["ray"] and worker["command"][:3] == [
+        "start",
+        "--address",
+        "ray-head:6379",
+    ]
     assert "generate" not in worker["command"]
     assert head["command"][:2] == ["start", "--head"]
     assert driver["command"][0] == "generate" and driver["command"][-2:] == ["--ray", "ray-head:6379"]

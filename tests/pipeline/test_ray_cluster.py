@@ -44,7 +44,7 @@ def gate(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def cluster(gate: Path) -> Iterator[LocalCluster]:
     with LocalCluster(workers=2, pythonpath=str(REPO), worker_env={GATE_ENV: str(gate)}) as local:
         yield local
-    ray.shutdown()
+        ray.shutdown()  # this process leaves the cluster before its processes are stopped
 
 
 def config(workspace: Path) -> dict[str, object]:
