@@ -6,7 +6,8 @@ the loop rather than on the model. `run_episodes_in_processes` splits the tasks 
 processes (this one and `workers - 1` spawned children), each with its own event loop, LLM
 client and share of `max_in_flight`, all writing to the same store.
 
-- Shares are whole tasks (task i goes to worker i mod workers), so every attempt of a task is
+- Shares are whole tasks, split by `environments.work.split_work` (task i goes to worker i mod
+  workers, as it goes to unit i mod units on a Ray cluster), so every attempt of a task is
   played by one worker; trajectory ids do not depend on the worker, so a killed run resumes
   exactly, with any number of workers.
 - Every worker opens its runtime first (imports, LLM client, MCP servers); episodes start in all
@@ -31,6 +32,7 @@ from typing import Any
 from environments.config import RolloutConfig
 from environments.runner import RolloutSummary, play, run_episodes
 from environments.runtime import open_runtime
+from environments.work import split_work
 from toolforge.core import aio
 from toolforge.core.errors import ConfigError
 from toolforge.core.llm import Budget, RolesConfig
@@ -40,8 +42,11 @@ from toolforge.core.types import Agent, Task, ToolSpec, Usage
 ProgressSink = Callable[[int], Any]
 
 
-def shares(tasks: Sequence[Task], workers: int) -> list[list[Task]]:
-    return [list(tasks[i::workers]) for i in range(workers)]
+def shares(tasks: Sequence[Task], workers: int, key: str = "") -> list[list[Task]]:
+    """One share per worker, split as a Ray run splits its units (`environments.work`)."""
+    by_id = {t.id: t for t in tasks}
+    units = split_work("episodes", key, list(by_id), workers)
+    return [[by_id[i] for i in unit.task_ids] for unit in units] + [[] for _ in range(workers - len(units))]
 
 
 def split_budget(budget: Budget | None, workers: int) -> Budget | None:
@@ -81,7 +86,7 @@ async def run_episodes_in_processes(
     )
     part_budget = split_budget(budget, workers)
     run_id = run_id or config.run_key()
-    own, *others = shares(tasks, workers)
+    own, *others = shares(tasks, workers, run_id)
     context = multiprocessing.get_context("spawn")  # a fork would copy threads and event loops
     children: list[tuple[Any, Connection]] = []
     for share in others:

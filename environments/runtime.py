@@ -17,6 +17,7 @@ from environments.toolkit import ToolkitExecutor, load_toolkit
 from environments.users import LLMUser, TemplateUser, UserSimulator
 from toolforge.core.errors import ConfigError
 from toolforge.core.llm import Budget, LLMClient, RolesConfig
+from toolforge.core.llm.shared import SharedLimits
 from toolforge.core.store import Store
 
 
@@ -43,11 +44,15 @@ async def open_runtime(
     roles: RolesConfig | None = None,
     budget: Budget | None = None,
     run_id: str = "",
+    shared: SharedLimits | None = None,
 ) -> AsyncIterator[Runtime]:
+    """`shared`: limits held with other processes (a cluster's nodes), see `core.llm.shared`."""
     async with AsyncExitStack() as stack:
         llm: LLMClient | None = None
         if config.policy == "llm" or config.user == "llm" or config.simulator == "world_model":
-            llm = await stack.enter_async_context(LLMClient(store, run_id=run_id, budget=budget))
+            llm = await stack.enter_async_context(
+                LLMClient(store, run_id=run_id, budget=budget, shared=shared)
+            )
         policy: Policy
         if config.policy == "llm":
             policy = LLMPolicy(llm, _need(roles, "agent", "policy='llm'"))

@@ -78,7 +78,10 @@ async def test_a_failing_worker_is_raised_in_the_parent(
 
 
 def test_shares_and_budgets() -> None:
-    assert shares(list(range(7)), 3) == [[0, 3, 6], [1, 4], [2, 5]]  # type: ignore[arg-type]
+    tasks = [types.SimpleNamespace(id=f"t{i}") for i in range(7)]
+    split = shares(tasks, 3)  # type: ignore[arg-type]
+    assert [[t.id for t in share] for share in split] == [["t0", "t3", "t6"], ["t1", "t4"], ["t2", "t5"]]
+    assert [len(share) for share in shares(tasks[:1], 3)] == [1, 0, 0]  # type: ignore[arg-type]
     assert split_budget(Budget(max_cost_usd=3.0, max_tokens=10), 2) == Budget(max_cost_usd=1.5, max_tokens=5)
     assert split_budget(None, 4) is None
 

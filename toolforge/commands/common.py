@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 from toolforge.core.errors import ToolforgeError
-from toolforge.core.store import Store
+from toolforge.core.store import Store, resolve_store_url
 
 console = Console()
 err_console = Console(stderr=True)
@@ -17,7 +17,7 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Store URL: a SQLite path or postgresql://… (default: $TOOLFORGE_DB or ./toolforge-data/toolforge.db).",
+        help="Store URL: a SQLite path or postgresql://… (else $TOOLFORGE_DB, else ./toolforge-data/toolforge.db).",
     ),
 ]
 
@@ -30,6 +30,6 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 def open_store(db: str | None) -> Store:
     try:
-        return Store(db)
+        return Store(resolve_store_url(db))
     except ToolforgeError as exc:
         fail(str(exc))

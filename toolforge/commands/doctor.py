@@ -15,7 +15,7 @@ from rich.table import Table
 from toolforge.commands.common import DbOption, console, fail
 from toolforge.commands.doctor_models import check_model, config_models
 from toolforge.core.errors import ToolforgeError
-from toolforge.core.store import Store
+from toolforge.core.store import Store, resolve_store_url
 
 SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -24,7 +24,7 @@ Check = tuple[bool, str, str]  # ok, detail, fix
 
 def check_store(db: str | None) -> Check:
     try:
-        store = Store(db)
+        store = Store(resolve_store_url(db))
     except ToolforgeError as exc:
         return False, str(exc), "pass --db with a writable path or a reachable postgresql:// URL"
     detail = f"{store.display_url} ({sum(store.table_counts().values())} rows)"

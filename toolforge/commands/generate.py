@@ -27,7 +27,18 @@ def generate(
     workspace: Annotated[
         str | None, typer.Option(help="Override the config's workspace (store and dataset folder).")
     ] = None,
-    db: Annotated[str | None, typer.Option("--db", help="Override the config's store URL.")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Store URL; wins over $TOOLFORGE_DB and the config's db."),
+    ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Run episodes and judges on a Ray cluster: auto, or ray://HOST:PORT "
+            "(pip install 'toolforge[ray]'; needs a postgresql:// store).",
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
     allow_changes: Annotated[
         bool,
@@ -56,13 +67,13 @@ def generate(
         cfg = load_config(config)
         if workspace is not None:
             cfg.workspace = workspace
-        if db is not None:
-            cfg.db = db
         result = aio.run(
             run_pipeline(
                 cfg,
                 console,
                 progress=progress,
+                db=db,
+                ray=ray,
                 allow_changes=allow_changes,
                 max_failure_rate=max_failure_rate,
             )
@@ -102,6 +113,18 @@ def print_summary(result: PipelineResult) -> None:
         console.print(
             "rejections by check: " + ", ".join(f"{k} {v}" for k, v in stats.failures_by_check.items())
         )
+    if result.nodes.by_node:
+        nodes = Table(title="cluster nodes")
+        for column in ("node", "units", "tasks", "episodes", "judged", "play s", "judge s"):
+            nodes.add_column(column, justify="left" if column == "node" else "right")
+        for node, row in sorted(result.nodes.by_node.items()):
+            nodes.add_row(
+                node, *(str(int(row[k])) for k in ("units", "tasks", "episodes", "judged")),
+                f"{row['play_s']:.1f}", f"{row['judge_s']:.1f}",
+            )  # fmt: skip
+        console.print(nodes)
+        for lost in result.nodes.lost:
+            console.print(f"node lost mid-run, its units re-run on the others: {lost}")
     export = result.export
     console.print(f"dataset: {export.stats['exported']} trajectories in {export.out_dir}")
     for fmt, path in export.files.items():

@@ -1,6 +1,6 @@
 """Write a dataset: filter the records, write each format, then the card and its numbers.
 
-Files are written to a temporary name and renamed into place, in id order, with no timestamps:
+Files are written to a unique temporary name and renamed into place (`atomic.py`), in id order, with no timestamps:
 the same records give the same bytes (except Parquet's internal metadata), so a re-export after
 a crash or a resumed run leaves exactly what an uninterrupted run leaves.
 """
@@ -8,7 +8,6 @@ a crash or a resumed run leaves exactly what an uninterrupted run leaves.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import pyarrow.parquet as pq
 
 from judges.audit import audit_rows
 from toolforge.core.store import Store
+from toolforge.export.atomic import write_atomic, write_text_atomic
 from toolforge.export.card import CONFIGS, FILES, render_card, upsert_section
 from toolforge.export.config import ExportConfig
 from toolforge.export.figures import write_figures
@@ -46,18 +46,8 @@ class ExportResult:
         return self.out_dir / "README.md"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _write_parquet(path: Path, table: pa.Table) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    write_atomic(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def _jsonl(lines: Iterable[dict[str, Any]]) -> str:
@@ -93,10 +83,10 @@ def export_records(
         path = out_dir / FILES[fmt]
         files[fmt] = path
         if fmt == "openai":
-            _write_atomic(path, _jsonl(openai_rows))
+            write_text_atomic(path, _jsonl(openai_rows))
         elif fmt == "k2":
             lines = [k2_line(r) for r in exported]
-            _write_atomic(path, _jsonl(lines))
+            write_text_atomic(path, _jsonl(lines))
             files["k2-parquet"] = out_dir / CONFIGS["k2"][1]
             _write_parquet(files["k2-parquet"], lines_table(lines, K2_SCHEMA))
         elif fmt == "sharegpt":
@@ -105,7 +95,7 @@ def export_records(
                 line, dropped_texts = sharegpt_line(record)
                 lines.append(line)
                 sharegpt_dropped += dropped_texts
-            _write_atomic(path, _jsonl(lines))
+            write_text_atomic(path, _jsonl(lines))
             files["sharegpt-parquet"] = out_dir / CONFIGS["sharegpt"][1]
             _write_parquet(files["sharegpt-parquet"], lines_table(lines, SHAREGPT_SCHEMA))
         else:
@@ -118,12 +108,12 @@ def export_records(
     # The card carries the audit of the rows exactly as exported (the same as `toolforge audit`).
     audit = audit_rows(openai_rows)
     stats["audit"] = audit.model_dump(mode="json")
-    _write_atomic(out_dir / "stats.json", json.dumps(stats, indent=2, sort_keys=True) + "\n")
+    write_text_atomic(out_dir / "stats.json", json.dumps(stats, indent=2, sort_keys=True) + "\n")
     figures = write_figures(exported, considered, out_dir)
     sample = openai_rows[0] if openai_rows else None
     card = render_card(cfg, stats, provenance or {}, sample=sample, figures=figures)
     card = upsert_section(card, audit.markdown())
-    _write_atomic(out_dir / "README.md", card)
+    write_text_atomic(out_dir / "README.md", card)
     return ExportResult(out_dir=out_dir, files=files, stats=stats)
 
 

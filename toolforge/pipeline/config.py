@@ -31,6 +31,7 @@ from environments.tasks import TaskGenConfig
 from judges import JudgeConfig, SamplingConfig
 from sandbox import DEFAULT_IMAGE, BackendConfig, LocalBackendConfig
 from toolforge.core.llm import Budget, RolesConfig
+from toolforge.core.store.location import resolve_store_url
 from toolforge.export import ExportConfig
 
 
@@ -68,7 +69,14 @@ class PipelineConfig(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     workspace: str | None = Field(None, description="default: toolforge-data/<name>")
-    db: str | None = Field(None, description="store URL; default: SQLite in the workspace")
+    db: str | None = Field(
+        None, description="store URL; --db and TOOLFORGE_DB win over it; default: SQLite in the workspace"
+    )
+    ray: str | None = Field(
+        None,
+        description="a Ray cluster for the episodes and judges: auto or ray://HOST:PORT "
+        "(pip install 'toolforge[ray]'; the store must then be PostgreSQL); --ray wins over it",
+    )
     models: RolesConfig = Field(default_factory=RolesConfig)
     budget: Budget = Field(default_factory=Budget)
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
@@ -106,8 +114,10 @@ class PipelineConfig(BaseModel):
     def workspace_dir(self) -> Path:
         return Path(self.workspace or f"toolforge-data/{self.name}")
 
-    def store_url(self) -> str:
-        return self.db or f"sqlite:///{self.workspace_dir() / 'toolforge.db'}"
+    def store_url(self, flag: str | None = None) -> str:
+        """`--db`, then `TOOLFORGE_DB`, then `db`, then the workspace's SQLite file (one rule for
+        every command: `toolforge.core.store.location`)."""
+        return resolve_store_url(flag, self.db, f"sqlite:///{self.workspace_dir() / 'toolforge.db'}")
 
     def dataset_dir(self) -> Path:
         """One folder per run name: runs sharing a workspace never write each other's dataset."""

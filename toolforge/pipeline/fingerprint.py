@@ -16,8 +16,8 @@ from toolforge.pipeline.config import PipelineConfig
 
 STAGES = ("tools", "agents", "tasks", "rollouts", "judges", "selection", "export")
 
-# Keys that change only speed; dropped (at any depth) before hashing.
-SPEED_KEYS = {"concurrency", "timeout_s", "max_retries", "max_in_flight", "mcp_sessions_per_server"}
+# Keys that change only speed (or where the work runs); dropped (at any depth) before hashing.
+SPEED_KEYS = {"concurrency", "timeout_s", "max_retries", "max_in_flight", "mcp_sessions_per_server", "ray"}
 
 
 def semantic(value: Any) -> Any:

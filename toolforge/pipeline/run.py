@@ -26,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from environments.code_task_episode import TOOL_SPECS
 from environments.executors.mcp_pool import MCPPool
-from judges import Judge, SamplingStats, sampling_stats
+from judges import SamplingStats, sampling_stats
 from toolforge.core import secrets
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient
@@ -34,6 +34,7 @@ from toolforge.core.store import RunRow, Store
 from toolforge.core.types import Agent, Task
 from toolforge.export import ExportResult, export_records
 from toolforge.pipeline import stages
+from toolforge.pipeline.cluster.stats import ClusterRun, NodeStats, open_cluster
 from toolforge.pipeline.config import PipelineConfig
 from toolforge.pipeline.fingerprint import changed_keys, changed_stages, config_dict, semantic, stage_keys
 from toolforge.pipeline.outcome import Outcome, failure_groups, failure_ids, judge_outcome
@@ -53,6 +54,7 @@ class PipelineResult:
     seconds: float
     changes: list[str] = field(default_factory=list)
     outcome: Outcome = field(default_factory=Outcome)
+    nodes: NodeStats = field(default_factory=lambda: NodeStats())
 
 
 class InputsChanged(ToolforgeError):
@@ -135,15 +137,27 @@ async def run_pipeline(
     progress: bool = True,
     allow_changes: bool = False,
     max_failure_rate: float | None = None,
+    db: str | None = None,
+    ray: str | None = None,
 ) -> PipelineResult:
+    """`db` is the `--db` flag: it wins over `TOOLFORGE_DB` and the config (`cfg.store_url`).
+    `ray` (or the config's `ray`) names a Ray cluster: checked, with the store, before any work."""
     console = console or Console()
     started = time.perf_counter()
     register_secrets(cfg)
+    url = cfg.store_url(db)
+    address = ray or cfg.ray
+    ray_module = None
+    if address:
+        from toolforge.pipeline.cluster.connect import connect, require_shared_store
+
+        require_shared_store(url)
+        ray_module = connect(address)
     with RunLock(cfg.workspace_dir() / f".{cfg.name}.lock", cfg.name):
-        store = Store(cfg.store_url())
+        store = Store(url)
         previous = store.get_run(run_id_of(cfg))
         try:
-            result = await _run(cfg, store, console, progress, started, previous, allow_changes)
+            result = await _run(cfg, store, console, progress, started, previous, allow_changes, ray_module)
             rate = cfg.max_failure_rate if max_failure_rate is None else max_failure_rate
             result.outcome.problems = judge_outcome(
                 _stage_counts(result), result.export.stats["exported"], rate
@@ -188,6 +202,7 @@ async def _run(
     started: float,
     previous: RunRow | None,
     allow_changes: bool,
+    ray: Any = None,
 ) -> PipelineResult:
     keys = stage_keys(cfg)
     run_id = run_id_of(cfg)
@@ -206,6 +221,7 @@ async def _run(
     store.save_run(run)
 
     reports = {name: StageReport(name) for name in ("tools", "agents", "tasks", "rollouts", "judges")}
+    nodes = NodeStats()
     progress = Progress(
         TextColumn("{task.description:<10}"),
         BarColumn(),
@@ -254,6 +270,7 @@ async def _run(
             stack.callback(code.backend.close)
         agents: list[Agent] = []
         tasks: list[Task] = []
+        cluster: ClusterRun | None = None
         if tools:
             t0 = time.perf_counter()
             progress.start_task(bars["agents"])
@@ -262,20 +279,25 @@ async def _run(
 
             t0 = time.perf_counter()
             progress.start_task(bars["tasks"])
+            if ray is not None and agents:
+                cluster = await open_cluster(ray, store, cfg, agents, tools, [], run_id, reports, {}, nodes)
+                stack.push_async_callback(cluster.nodes.close)
+                console.print(
+                    f"cluster: {len(cluster.nodes.actors)} node(s) opened their runtime in {nodes.open_s:.1f}s"
+                )
+                before = store.ids(Task)
+                await cluster.write_tasks(agents, keys["tasks"])
             tasks = await stages.stage_tasks(store, cfg, agents, tools, llm, reports["tasks"])
+            if cluster is not None:  # written on the nodes: what was stored before this run is "done"
+                reports["tasks"].done_before = len({t.id for t in tasks} & before)
+                reports["tasks"].new = reports["tasks"].total - reports["tasks"].done_before
+                await cluster.set_tasks(tasks)
             finish("tasks", t0)
 
         worlds = stages.world_servers_of(cfg)
         replay_pool = await stack.enter_async_context(MCPPool(worlds)) if worlds else None
-        judge = Judge(
-            cfg.judges,
-            replay=stages.make_replay(tools, cfg, replay_pool),
-            grader=code.grader if code is not None else None,
-            llm=llm if cfg.judges.rubric.enabled else None,
-            llm_cfg=cfg.models.judge,
-            judge_model=cfg.models.judge.model if cfg.models.judge is not None else "",
-            store=store,
-            run_id=run_id,
+        judge = stages.make_judge(
+            cfg, store, tools, llm, replay_pool, code.grader if code is not None else None, run_id
         )
         progress.start_task(bars["rollouts"])
         progress.start_task(bars["judges"])
@@ -292,6 +314,8 @@ async def _run(
             "grow": grow,
         }
         attempts = stages.Attempts()
+        if cluster is not None:
+            cluster.ticks = ticks
         if tasks:
             attempts = await stages.stage_sampling(
                 store,
@@ -304,6 +328,7 @@ async def _run(
                 reports["rollouts"],
                 reports["judges"],
                 **ticks,
+                cluster=cluster.round if cluster is not None else None,
             )
         if code is not None:
             code_agents, code_tasks = await stages.stage_code(
@@ -359,6 +384,7 @@ async def _run(
         "stages": {r.name: r.__dict__ for r in all_reports},
         "sampling": stats.model_dump(mode="json"),
         "dataset": str(cfg.dataset_dir()),
+        **({"nodes": nodes.by_node, "lost_nodes": nodes.lost} if nodes.by_node else {}),
     }
     store.save_run(run)
     return PipelineResult(
@@ -371,6 +397,7 @@ async def _run(
         seconds=round(time.perf_counter() - started, 2),
         changes=changes,
         outcome=Outcome(groups=groups),
+        nodes=nodes,
     )
 
 

@@ -37,6 +37,8 @@ from toolforge.tools.library import admit, load_tools
 from toolforge.tools.servers import load_servers
 
 Tick = Callable[[int], None]
+# One round on a cluster: (pending tasks, attempt, run key, judge key) -> what was stored for them.
+ClusterRound = Callable[[list[Task], int, str, str], Awaitable[list[tuple[Task, Trajectory, Verdict]]]]
 
 
 @dataclass
@@ -198,6 +200,28 @@ def make_replay(
     return replay
 
 
+def make_judge(
+    cfg: PipelineConfig,
+    store: Store,
+    tools: list[ToolSpec],
+    llm: Any,
+    replay_pool: MCPPool | None,
+    grader: SandboxGrader | None,
+    run_id: str,
+) -> Judge:
+    """The run's judge; the driver and every cluster node build it the same way (same key)."""
+    return Judge(
+        cfg.judges,
+        replay=make_replay(tools, cfg, replay_pool),
+        grader=grader,
+        llm=llm if cfg.judges.rubric.enabled else None,
+        llm_cfg=cfg.models.judge,
+        judge_model=cfg.models.judge.model if cfg.models.judge is not None else "",
+        store=store,
+        run_id=run_id,
+    )
+
+
 async def stage_sampling(
     store: Store,
     cfg: PipelineConfig,
@@ -211,9 +235,13 @@ async def stage_sampling(
     tick_rollout: Tick,
     tick_judge: Tick,
     grow: Callable[[int], None],
+    cluster: ClusterRound | None = None,
 ) -> Attempts:
     """Rejection sampling in rounds: round r plays attempt r of every task that still needs one,
-    then judges it. A task leaves once it has `stop_after_accepted` accepted attempts."""
+    then judges it. A task leaves once it has `stop_after_accepted` accepted attempts.
+
+    With `cluster` (a Ray run), each round's episodes and judgements run on the cluster's nodes
+    (`toolforge.pipeline.cluster`); this process only hands out the work and reads it back."""
     rcfg = rollout_config(cfg)
     run_key = rcfg.run_key()
     k, n = cfg.sampling.attempts, cfg.sampling.stop_after_accepted
@@ -230,6 +258,21 @@ async def stage_sampling(
         attempts.by_task.setdefault(task.id, []).append((traj, verdict))
         tick_judge(1)
 
+    if cluster is not None:
+        for r in range(k):
+            pending = [t for t in tasks if attempts.made(t.id) == r and attempts.accepted(t.id) < n]
+            if not pending:
+                break
+            grow(len(pending))
+            rollouts.done_before += len({trajectory_id(t.id, r, run_key) for t in pending} & stored_trajs)
+            t0 = time.perf_counter()
+            for task, traj, verdict in await cluster(pending, r, run_key, judge.key):
+                attempts.by_task.setdefault(task.id, []).append((traj, verdict))
+            rollouts.seconds += round(time.perf_counter() - t0, 2)
+        rollouts.total = rollouts.done_before + rollouts.new
+        judged.total = judged.done_before + judged.new
+        judged.note = "judged on the cluster's nodes, with the episodes (time under rollouts)"
+        return attempts
     async with open_runtime(store, rcfg, cfg.models, cfg.budget, run_id) as runtime:
         for r in range(k):
             pending = [t for t in tasks if attempts.made(t.id) == r and attempts.accepted(t.id) < n]

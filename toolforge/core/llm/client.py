@@ -39,6 +39,7 @@ from toolforge.core.llm.local import N_PARALLEL, local_api_base, served_name
 from toolforge.core.llm.metering import report_usage
 from toolforge.core.llm.recorder import Recorder
 from toolforge.core.llm.retry import backoff_s, is_auth_error, is_retryable, retry_after_s
+from toolforge.core.llm.shared import SharedLimits
 from toolforge.core.store import LLMCacheRow, LLMCallRow, Store, failure_row
 from toolforge.core.store.tables import utcnow
 from toolforge.core.types import Message, ToolSpec, Usage
@@ -70,7 +71,9 @@ class LLMClient:
         budget: Budget | None = None,
         retry_base_s: float = 0.5,
         retry_max_s: float = 20.0,
+        shared: SharedLimits | None = None,
     ) -> None:
+        self.shared = shared  # limits held with other clients (the nodes of a cluster): shared.py
         self.store = store
         self.run_id = run_id
         self.budget = budget or Budget()
@@ -250,11 +253,31 @@ class LLMClient:
                 completion = completion_from_raw(hit, 0.0, cached=True)
                 self._account(cfg, role, completion.usage, 0.0, 0, cached=True, error=None)
                 return completion, key
-            self._check_budget()
-            raw, cost, latency, retries = await self._send(cfg, request, role)
+            if self.shared is None:
+                self._check_budget()
+                raw, cost, latency, retries = await self._send(cfg, request, role)
+            else:
+                raw, cost, latency, retries = await self._send_shared(cfg, request, role)
         completion = completion_from_raw(raw, cost, cached=False)
         self._account(cfg, role, completion.usage, latency, retries, cached=False, error=None)
         return completion, key
+
+    async def _send_shared(
+        self, cfg: LLMConfig, request: dict[str, Any], role: str
+    ) -> tuple[dict[str, Any], float, float, int]:
+        """`_send` within a shared slot, checked against the shared budget, charged to it."""
+        assert self.shared is not None
+        limit = min(cfg.concurrency, N_PARALLEL) if cfg.is_local else cfg.concurrency
+        tokens, cost_usd = await self.shared.acquire(cfg.model, limit)
+        spent = (0, 0.0)
+        try:
+            self._check_budget(Usage(prompt_tokens=tokens, cost_usd=cost_usd))
+            raw, cost, latency, retries = await self._send(cfg, request, role)
+            usage = raw.get("usage") or {}
+            spent = (int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0), cost)
+            return raw, cost, latency, retries
+        finally:
+            await self.shared.release(cfg.model, *spent)
 
     def _limiter(self, cfg: LLMConfig) -> Limiter:
         limiter = self._limiters.get(cfg.model)
@@ -301,6 +324,8 @@ class LLMClient:
                 if wait is None:
                     wait = backoff_s(retries, self.retry_base_s, self.retry_max_s, self._rng)
                 retries += 1
+                if self.shared is not None:
+                    await self.shared.pause(cfg.model, wait)  # every client of the model waits
                 await asyncio.sleep(wait)
         latency = time.perf_counter() - start
         # A provider may echo the key in a successful body: masked before anything keeps it.
@@ -337,14 +362,16 @@ class LLMClient:
 
         return send_litellm
 
-    def _check_budget(self) -> None:
+    def _check_budget(self, spent: Usage | None = None) -> None:
+        """Against this client's usage, or `spent`: what all clients sharing limits spent."""
         budget = self.budget
-        if budget.max_cost_usd is not None and self.usage.cost_usd >= budget.max_cost_usd:
+        usage = spent if spent is not None else self.usage
+        if budget.max_cost_usd is not None and usage.cost_usd >= budget.max_cost_usd:
             raise BudgetExceeded(
-                f"spend budget used up: ${self.usage.cost_usd:.4f} of ${budget.max_cost_usd:.4f}; "
+                f"spend budget used up: ${usage.cost_usd:.4f} of ${budget.max_cost_usd:.4f}; "
                 "raise Budget.max_cost_usd to continue"
             )
-        tokens = self.usage.prompt_tokens + self.usage.completion_tokens
+        tokens = usage.prompt_tokens + usage.completion_tokens
         if budget.max_tokens is not None and tokens >= budget.max_tokens:
             raise BudgetExceeded(
                 f"token budget used up: {tokens} of {budget.max_tokens}; raise Budget.max_tokens to continue"

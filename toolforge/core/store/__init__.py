@@ -1,6 +1,7 @@
 """Persistence: sqlmodel tables over SQLite or PostgreSQL, idempotent upserts, a batching writer."""
 
 from toolforge.core.store.convert import TABLE_OF, to_row
+from toolforge.core.store.location import DB_ENV, resolve_store_url, store_source
 from toolforge.core.store.store import Store, default_url, failure_row
 from toolforge.core.store.tables import (
     AgentRow,
@@ -12,11 +13,13 @@ from toolforge.core.store.tables import (
     ToolRow,
     TrajectoryRow,
     VerdictRow,
+    WorkUnitRow,
 )
 from toolforge.core.store.writer import BatchWriter
 
 __all__ = [
     "TABLE_OF",
+    "DB_ENV",
     "AgentRow",
     "BatchWriter",
     "FailureRow",
@@ -28,7 +31,10 @@ __all__ = [
     "ToolRow",
     "TrajectoryRow",
     "VerdictRow",
+    "WorkUnitRow",
     "default_url",
     "failure_row",
+    "resolve_store_url",
+    "store_source",
     "to_row",
 ]

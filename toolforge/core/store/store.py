@@ -9,7 +9,6 @@ the process has read (`core.secrets`), whatever a provider echoed back.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ from toolforge.core.ids import content_id
 from toolforge.core.store.bulk import CompiledUpsert, compile_upsert
 from toolforge.core.store.convert import TABLE_OF, from_row, to_row
 from toolforge.core.store.inline import InlineSQLite
+from toolforge.core.store.location import DB_ENV, resolve_store_url
 from toolforge.core.store.tables import (
     FailureRow,
     LLMCacheRow,
@@ -40,12 +40,12 @@ from toolforge.core.types import Record
 
 R = TypeVar("R", bound=Record)
 
-DEFAULT_URL_ENV = "TOOLFORGE_DB"
-DEFAULT_PATH = Path("toolforge-data") / "toolforge.db"
+DEFAULT_URL_ENV = DB_ENV
 
 
 def default_url() -> str:
-    return os.environ.get(DEFAULT_URL_ENV) or f"sqlite:///{DEFAULT_PATH}"
+    """The store when nothing names one but the environment (see `location.py` for the order)."""
+    return resolve_store_url()
 
 
 def normalise_url(url: str) -> str:

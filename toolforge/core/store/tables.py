@@ -127,3 +127,21 @@ class FailureRow(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text))
     raw: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkUnitRow(SQLModel, table=True):
+    """A unit of work a node finished (a cluster run): which node made what, and how fast.
+
+    Keyed by the unit's deterministic id: a unit re-run after its node died is one row, naming
+    the node that finished it."""
+
+    __tablename__ = "work_units"
+    id: str = Field(primary_key=True)
+    run_id: str = Field(default="", index=True)
+    stage: str = Field(index=True)
+    node: str = Field(index=True)
+    tasks: int = 0
+    trajectories: int = 0  # made by this node (not found stored)
+    verdicts: int = 0
+    seconds: float = 0.0
+    finished_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,157 @@
+"""One offline pipeline on one process and on a local Ray cluster (issue 19); the last line is
+`one_s=… ray_s=… speedup=… duplicates=… missing=…`.
+
+The pipeline: the example shop toolkit, `--agents` agents × 3 difficulties × 2 tasks, blueprint
+episodes, the rules and state judges, up to 3 attempts per task, export. Both runs write a fresh
+PostgreSQL database (TOOLFORGE_TEST_POSTGRES_URL, or `bash scripts/start_postgres.sh`'s).
+
+- one_s: `run_pipeline` in this process.
+- ray_s: the same config with `--ray` on a cluster of a head and `--workers` worker nodes started
+  with `ray start` on this machine (one CPU each); the cluster's start is outside it, the nodes'
+  opening of their runtime (a Python process each, importing toolforge) inside it, and shown on
+  its own line: it is paid once per node and run, whatever the run's size.
+- duplicates: exported rows whose id repeats; missing: rows of the one-process dataset absent
+  from the cluster's (and rows that differ count as missing too).
+- ray_call_ms: Ray's own cost per unit handed out, from 200 calls to an idle actor.
+
+On this 2-core machine the cluster cannot be faster than the cores allow (3 nodes, 2 cores, and
+other processes): what is measured is its overhead and that nothing is lost or repeated.
+
+    .venv/bin/python bench/scale_out.py [--agents 8] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from toolforge.pipeline import parse_config, run_pipeline  # noqa: E402
+from toolforge.pipeline.cluster.connect import connect  # noqa: E402
+from toolforge.pipeline.cluster.local import LocalCluster  # noqa: E402
+
+SHOP = f"{REPO / 'examples' / 'domains' / 'shop' / 'toolkit.py'}:ShopToolkit"
+
+
+def config(workspace: Path, agents: int) -> dict[str, object]:
+    return {
+        "name": "scale-out",
+        "workspace": str(workspace),
+        "tools": {"toolkits": [SHOP]},
+        "agents": {"count": agents, "min_tools": 3, "max_tools": 5},
+        "tasks": {"difficulties": ["single_call", "multi_call", "recovery"], "per_difficulty": 2},
+        "rollouts": {"policy": "blueprint", "user": "template", "simulator": "schema"},
+        "sampling": {"attempts": 3, "stop_after_accepted": 1},
+        "judges": {"rubric": {"enabled": False}, "rules": {"token_budget": {"multi_call": 40}}},
+        "export": {"formats": ["openai"]},
+    }
+
+
+def postgres_server() -> str:
+    url = os.environ.get("TOOLFORGE_TEST_POSTGRES_URL")
+    if url:
+        return url
+    done = subprocess.run(
+        ["bash", str(REPO / "scripts" / "start_postgres.sh")], capture_output=True, text=True
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+class Database:
+    def __init__(self, server: str) -> None:
+        self.admin = server.rsplit("/", 1)[0] + "/postgres"
+        self.name = f"tf_bench_{uuid.uuid4().hex[:10]}"
+        self.url = server.rsplit("/", 1)[0] + f"/{self.name}"
+
+    def __enter__(self) -> str:
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def ids_and_rows(path: Path) -> tuple[list[str], dict[str, str]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["id"] for line in lines], {json.loads(line)["id"]: line for line in lines}
+
+
+class Idle:
+    def ping(self) -> int:
+        return 1
+
+
+def ray_call_ms(ray: object) -> float:
+    actor = ray.remote(num_cpus=0)(Idle).remote()  # type: ignore[attr-defined]
+    ray.get(actor.ping.remote())  # type: ignore[attr-defined]
+    started = time.perf_counter()
+    for _ in range(200):
+        ray.get(actor.ping.remote())  # type: ignore[attr-defined]
+    cost = (time.perf_counter() - started) / 200 * 1000
+    ray.kill(actor)  # type: ignore[attr-defined]
+    return cost
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--agents", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    server = postgres_server()
+    work = Path(tempfile.mkdtemp(prefix="tf-scale-out-"))
+
+    with Database(server) as url:
+        started = time.perf_counter()
+        one = await run_pipeline(parse_config(config(work / "one", args.agents)), progress=False, db=url)
+        one_s = time.perf_counter() - started
+
+    with LocalCluster(workers=args.workers, pythonpath=str(REPO)) as cluster, Database(server) as url:
+        ray = connect(cluster.address)
+        call_ms = ray_call_ms(ray)
+        started = time.perf_counter()
+        many = await run_pipeline(
+            parse_config(config(work / "ray", args.agents)), progress=False, db=url, ray=cluster.address
+        )
+        ray_s = time.perf_counter() - started
+        ray.shutdown()
+
+    one_ids, one_rows = ids_and_rows(one.export.files["openai"])
+    ray_ids, ray_rows = ids_and_rows(many.export.files["openai"])
+    duplicates = len(ray_ids) - len(set(ray_ids))
+    missing = sum(1 for i, row in one_rows.items() if ray_rows.get(i) != row)
+    episodes = {r.name: r for r in many.reports}["rollouts"].total
+    play_s = sum(n["play_s"] + n["judge_s"] for n in many.nodes.by_node.values())
+    cores = os.cpu_count() or 1
+
+    print(f"{'':<22}{'one process':>14}{'ray cluster':>14}")
+    print(f"{'nodes':<22}{1:>14}{len(many.nodes.by_node):>14}")
+    print(f"{'episodes':<22}{episodes:>14}{episodes:>14}")
+    print(f"{'wall s':<22}{one_s:>14.2f}{ray_s:>14.2f}")
+    print(f"{'  nodes opening s':<22}{'-':>14}{many.nodes.open_s:>14.2f}")
+    print(f"{'  after opening s':<22}{one_s:>14.2f}{ray_s - many.nodes.open_s:>14.2f}")
+    print(f"{'episodes/s per core':<22}{episodes / one_s / 1:>14.1f}{episodes / ray_s / cores:>14.1f}")
+    print(f"ray: {call_ms:.2f} ms per actor call; nodes busy {play_s:.1f} s in all; per node:")
+    for node, row in sorted(many.nodes.by_node.items()):
+        print(f"  {node:<28} units {int(row['units']):>3}  episodes {int(row['episodes']):>4}  "
+              f"busy {row['play_s'] + row['judge_s']:.2f} s")  # fmt: skip
+    print(
+        f"one_s={one_s:.2f} ray_s={ray_s:.2f} speedup={one_s / ray_s:.2f} duplicates={duplicates} missing={missing}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,92 @@
+"""The cluster as the pipeline sees it: the open nodes, the round function the sampling stage
+calls, and the per-node tally the summary (and the run's stored stats) shows."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from environments.work import parts_of, split_work
+from toolforge.core.store import Store
+from toolforge.core.types import Agent, Task, ToolSpec, Trajectory, Verdict
+from toolforge.pipeline.cluster.nodes import Nodes, open_nodes
+from toolforge.pipeline.cluster.rounds import cluster_round
+from toolforge.pipeline.config import PipelineConfig
+from toolforge.pipeline.stages import StageReport
+
+# Tasks per unit: small enough that a lost node's units are little to redo and that nodes stay
+# balanced, large enough that Ray's per-call cost is spread over several episodes.
+UNIT_SIZE = 4
+
+
+@dataclass
+class NodeStats:
+    by_node: dict[str, dict[str, float]] = field(default_factory=dict)
+    lost: list[str] = field(default_factory=list)
+    open_s: float = 0.0  # the nodes opening their runtimes (a process each, imports, servers)
+
+    def add(self, result: dict[str, Any]) -> None:
+        row = self.by_node.setdefault(
+            result["node"],
+            {"units": 0, "tasks": 0, "episodes": 0, "judged": 0, "play_s": 0.0, "judge_s": 0.0},
+        )
+        row["units"] += 1
+        row["tasks"] += result.get("tasks_new", 0)
+        row["episodes"] += result["rollouts_new"]
+        row["judged"] += result["judged_new"]
+        row["play_s"] = round(row["play_s"] + result["play_s"], 3)
+        row["judge_s"] = round(row["judge_s"] + result["judge_s"], 3)
+
+
+@dataclass
+class ClusterRun:
+    nodes: Nodes
+    store: Store
+    reports: dict[str, StageReport]
+    ticks: dict[str, Any]
+    stats: NodeStats
+
+    async def round(
+        self, pending: list[Task], attempt: int, run_key: str, judge_key: str
+    ) -> list[tuple[Task, Trajectory, Verdict]]:
+        try:
+            return await cluster_round(
+                self.nodes, self.store, pending, attempt, run_key, judge_key, UNIT_SIZE,
+                self.reports["rollouts"], self.reports["judges"],
+                self.ticks["tick_rollout"], self.ticks["tick_judge"], self.stats.add,
+            )  # fmt: skip
+        finally:
+            self.stats.lost = list(self.nodes.lost)
+
+    async def write_tasks(self, agents: list[Agent], key: str) -> None:
+        """The tasks stage on the nodes: units of agents; each node stores its agents' tasks."""
+        units = split_work("tasks", key, [a.id for a in agents], parts_of(len(agents), UNIT_SIZE))
+        await self.nodes.run(units, self.stats.add)
+        self.stats.lost = list(self.nodes.lost)
+
+    async def set_tasks(self, tasks: list[Task]) -> None:
+        ray = self.nodes.ray
+        handed = ray.put(tasks)
+        await asyncio.to_thread(ray.get, [a.set_tasks.remote(handed) for a in self.nodes.actors.values()])
+
+
+async def open_cluster(
+    ray: Any,
+    store: Store,
+    cfg: PipelineConfig,
+    agents: list[Agent],
+    tools: list[ToolSpec],
+    tasks: list[Task],
+    run_id: str,
+    reports: dict[str, StageReport],
+    ticks: dict[str, Any],
+    stats: NodeStats,
+) -> ClusterRun:
+    # the nodes open the store by its URL: the one this process resolved (flag, env, config)
+    url = store.engine.url.render_as_string(hide_password=False)
+    started = time.perf_counter()
+    nodes = await open_nodes(ray, url, cfg, agents, tools, tasks, run_id)
+    stats.open_s = round(time.perf_counter() - started, 2)
+    return ClusterRun(nodes, store, reports, ticks, stats)
