@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from toolforge.core.store import Store
-from toolforge.core.store.store import DEFAULT_PATH
+from toolforge.core.store.location import DEFAULT_PATH
 from toolforge.core.types import Task
 from toolforge.export.read import read_openai_jsonl
 from toolforge.export.records import ExportRecord, load_records
