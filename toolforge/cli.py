@@ -18,6 +18,7 @@ from toolforge.commands import (
     tools,
     train,
 )
+from toolforge.core.runtime import tune_gc
 
 app = typer.Typer(
     name="toolforge",
@@ -25,6 +26,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _process_settings() -> None:
+    # once per process, before any command runs: the garbage collector's settings (core/runtime.py)
+    tune_gc()
+
 
 # Command groups register here, one line each: app.add_typer(<module>.app, name="<group>").
 app.command()(doctor.doctor)
