@@ -37,6 +37,7 @@ from toolforge.core.errors import LLMError, StructuredOutputError
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm._litellm import litellm
 from toolforge.core.llm.testserver import Faults, spawn_server
+from toolforge.core.runtime import tune_gc
 from toolforge.core.store import FailureRow, LLMCallRow, Store
 
 
@@ -211,22 +212,56 @@ async def run_floor(url: str, calls: int, concurrency: int, run_id: str) -> Time
     return timed
 
 
+VARIANTS = (  # (label, LLMConfig.transport, environment): each measured in a process of its own
+    ("litellm", "litellm", {}),
+    ("direct/aiohttp", "openai_compatible", {"TOOLFORGE_DIRECT_HTTP": "aiohttp"}),
+    ("direct/hand-written", "openai_compatible", {"TOOLFORGE_DIRECT_HTTP": "handwritten"}),
+)
+
+
 def each_transport_alone(args: argparse.Namespace) -> None:
-    """`--transport both`: each transport in a process of its own. litellm leaves a logging worker
-    behind that it revives on every later event loop (thousands of pending logging tasks), which
-    took CPU from whatever the same process measured next."""
-    summaries: list[str] = []
-    last = ""
-    for transport in ("litellm", "openai_compatible"):
-        argv = [sys.executable, __file__, "--transport", transport, "--calls", str(args.calls),
-                "--latency-ms", str(args.latency_ms), "--loop", args.loop, "--submit", args.submit,
-                "--concurrency", *map(str, args.concurrency)]  # fmt: skip
-        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout.rstrip().splitlines()
-        print("\n".join(out[:-2]), flush=True)  # the table (the two summary lines come below)
-        summaries.append(out[-2])
-        last = out[-1]
-    print("\n".join(summaries))
-    print(last)
+    """`--transport both`: every variant in a process of its own (litellm leaves a logging worker
+    behind that it revives on every later event loop, which took CPU from whatever the same process
+    measured next), `--repeats` rounds of all variants in turn, then the medians side by side and
+    their ratios."""
+    import os
+
+    by_variant: dict[str, dict[int, list[tuple[float, float]]]] = {label: {} for label, _, _ in VARIANTS}
+    for round_ in range(args.repeats):
+        for label, transport, env in VARIANTS:
+            argv = [sys.executable, __file__, "--transport", transport, "--calls", str(args.calls),
+                    "--latency-ms", str(args.latency_ms), "--loop", args.loop, "--submit", args.submit,
+                    "--concurrency", *map(str, args.concurrency)]  # fmt: skip
+            out = (
+                subprocess.run(argv, capture_output=True, text=True, check=True, env={**os.environ, **env})
+                .stdout.rstrip()
+                .splitlines()
+            )
+            summary = out[-2]
+            print(f"round {round_ + 1} {label}: {summary.split(': ', 1)[1]}", flush=True)
+            for part in summary.split(": ", 1)[1].split():
+                name, value = part.split("=")
+                what, c = name.split("@")
+                cell = by_variant[label].setdefault(int(c), [])
+                if what == "ratio":
+                    cell.append((float(value), 0.0))
+                else:
+                    cell[-1] = (cell[-1][0], float(value))
+    print(f"\nmedians of {args.repeats} rounds ({args.calls} calls a row, {args.latency_ms:g} ms latency):")
+    header = "".join(f"  ratio@{c:<5} cpu_ms@{c:<5}" for c in args.concurrency)
+    print(f"{'variant':<22}{header}")
+    medians: dict[str, dict[int, tuple[float, float]]] = {}
+    for label, cells in by_variant.items():
+        medians[label] = {
+            c: (statistics.median(r for r, _ in v), statistics.median(m for _, m in v))
+            for c, v in cells.items()
+        }
+        row = "".join(f"  {r:<11.3f} {m:<11.3f}" for r, m in medians[label].values())
+        print(f"{label:<22}{row}")
+    for a, b in (("direct/aiohttp", "litellm"), ("direct/hand-written", "direct/aiohttp")):
+        ratios = " ".join(f"@{c}={medians[a][c][0] / medians[b][c][0]:.2f}x" for c in args.concurrency)
+        print(f"throughput {a} / {b}: {ratios}")
+    print(f"ratio_to_bound={medians['direct/aiohttp'].get(256, (float('nan'), 0.0))[0]:.3f}")
 
 
 def throughput(args: argparse.Namespace, console: Console) -> None:
@@ -379,9 +414,11 @@ def main() -> None:
         "--submit", choices=["workers", "gather"], default="workers",
         help="workers: `concurrency` callers in a loop; gather: all calls at once behind the client's limit",
     )  # fmt: skip
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of every variant (--transport both)")
     parser.add_argument("--faults", action="store_true", help="run the fault mix instead")
     parser.add_argument("--fault-calls", type=int, default=2000)
     args = parser.parse_args()
+    tune_gc()  # as the CLI does at its entry
     console = Console(width=150)
     if args.faults:
         faults(args, console)

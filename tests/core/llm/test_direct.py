@@ -107,11 +107,12 @@ def test_raw_from_json_tolerates_missing_usage() -> None:
 async def test_one_pool_per_client_and_loop_and_its_connection_is_reused(server: TestServer) -> None:
     cfg = LLMConfig(model="openai/m", api_base=server.url, transport="openai_compatible")
     client = LLMClient()
+    opened_before = server.opened
     for i in range(3):
         await client.complete(cfg, [{"role": "user", "content": str(i)}], role="user")
     pools = list(client._direct._pools.values())
     assert len(pools) == 1
-    assert pools[0].opened == 1  # three calls in sequence, one keep-alive connection
+    assert server.opened - opened_before == 1  # three calls in sequence, one keep-alive connection
     await client.aclose()
     assert not client._direct._pools
 

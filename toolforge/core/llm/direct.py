@@ -1,6 +1,6 @@
-"""The lean transport for OpenAI-compatible servers (`LLMConfig.transport="openai_compatible"`):
-one POST to `{api_base}/chat/completions` on a lean keep-alive connection pool (`http.py`), no
-litellm in the call path.
+"""The direct transport for OpenAI-compatible servers (`LLMConfig.transport="openai_compatible"`):
+one POST to `{api_base}/chat/completions` on an aiohttp keep-alive connection pool, no litellm in
+the call path.
 
 It sends the body litellm would send and hands back the same plain `raw` dict; its failures are
 litellm's exception types (429 → RateLimitError, 5xx → InternalServerError/..., timeouts →
@@ -13,21 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import json
+import os
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 import orjson
 
+from toolforge.core.errors import ConfigError
 from toolforge.core.llm._litellm import litellm
 from toolforge.core.llm.http import HTTPError, HTTPPool, parse_origin, request_head
 
 PROVIDER = "openai"
-# Young collections every 700 allocations were ~10% of the client's CPU at 2,000 calls/s (and their
-# pauses bunch replies up); a process that opts into this transport collects every 10,000 instead.
-GC_GEN0_THRESHOLD = 10_000
 _PROVIDERS = frozenset(str(getattr(p, "value", p)) for p in litellm.provider_list)
+# Which HTTP client carries the requests: aiohttp, or the hand-written one (http.py). Read by
+# bench/llm_throughput.py's side-by-side run only; one of the two is removed once measured.
+_ENGINE = os.environ.get("TOOLFORGE_DIRECT_HTTP", "aiohttp")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -56,27 +59,67 @@ def cost_usd(model: str, raw: dict[str, Any]) -> float:
     return usage["prompt_tokens"] * prompt_price + usage["completion_tokens"] * completion_price
 
 
-class DirectTransport:
-    """One connection pool (`http.HTTPPool`) per event loop; unbounded: the client's per-model
-    limiters (`limiter.py`) bound it. Close it with `aclose()` from the loop that used it."""
+class _Reply:
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+
+class _AiohttpPool:
+    """One aiohttp session for one event loop: keep-alive connections, no connection limit (the
+    client's per-model limiters bound it), gzip/deflate decoded, https through the system's CAs."""
 
     def __init__(self) -> None:
-        self._pools: dict[asyncio.AbstractEventLoop, HTTPPool] = {}
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=15),
+            skip_auto_headers=("User-Agent",),
+        )
 
-    def _pool(self) -> HTTPPool:
+    async def post(self, url: str, headers: dict[str, str], body: bytes, timeout_s: float) -> _Reply:
+        try:
+            async with self.session.post(
+                url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout_s)
+            ) as response:
+                return _Reply(response.status, dict(response.headers), await response.read())
+        except TimeoutError:
+            raise
+        except aiohttp.ClientError as exc:
+            raise HTTPError(f"{type(exc).__name__}: {exc}") from None
+
+    async def aclose(self) -> None:
+        await self.session.close()
+
+
+class _HandwrittenPool:
+    """The hand-written client (http.py) behind the same two calls."""
+
+    def __init__(self) -> None:
+        self.pool = HTTPPool()
+
+    async def post(self, url: str, headers: dict[str, str], body: bytes, timeout_s: float) -> _Reply:
+        origin = parse_origin(url.rsplit("/chat/completions", 1)[0])
+        head = request_head(origin, "/chat/completions", tuple(headers.items()))
+        response = await self.pool.post(origin, head, body, timeout_s)
+        return _Reply(response.status, response.headers, response.body)
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+
+
+class DirectTransport:
+    """One connection pool per event loop. Close it with `aclose()` from the loop that used it."""
+
+    def __init__(self) -> None:
+        self._pools: dict[asyncio.AbstractEventLoop, _AiohttpPool | _HandwrittenPool] = {}
+
+    def _pool(self) -> _AiohttpPool | _HandwrittenPool:
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
-            gen0, gen1, gen2 = gc.get_threshold()
-            if 0 < gen0 < GC_GEN0_THRESHOLD:
-                gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
-                # and what lives before the first call (the store's engine, schemas, configs) is
-                # frozen too, once a process: a full collection in mid-run walked it for 50-170 ms
-                # (half a wave of replies at 1,024 in flight), collecting nothing
-                gc.freeze()
             for old in [lp for lp in self._pools if lp.is_closed()]:
                 del self._pools[old]  # pools of finished loops: their sockets went with them
-            pool = self._pools[loop] = HTTPPool()
+            pool = self._pools[loop] = _HandwrittenPool() if _ENGINE == "handwritten" else _AiohttpPool()
         return pool
 
     async def aclose(self) -> None:
@@ -92,8 +135,8 @@ class DirectTransport:
         self, api_base: str, model: str, request: dict[str, Any], secret: str | None, timeout_s: float
     ) -> dict[str, Any]:
         """The reply as the client's plain `raw` dict; failures raise litellm's exception types."""
-        origin = parse_origin(api_base)
-        head = request_head(origin, "/chat/completions", _headers(secret))
+        url = _endpoint(api_base)
+        headers = _headers(secret)
         body = dict(request)
         body["model"] = wire_model(model)
         try:
@@ -103,7 +146,7 @@ class DirectTransport:
                 f"request is not JSON-serialisable: {exc}", model=model, llm_provider=PROVIDER
             ) from None
         try:
-            response = await self._pool().post(origin, head, payload, timeout_s)
+            response = await self._pool().post(url, headers, payload, timeout_s)
         except TimeoutError:
             raise litellm.Timeout(
                 f"no reply within {timeout_s:g} s", model=model, llm_provider=PROVIDER
@@ -113,7 +156,6 @@ class DirectTransport:
                 f"{type(exc).__name__}: {exc}", llm_provider=PROVIDER, model=model
             ) from None
         if response.status >= 400:
-            url = f"{origin.scheme}://{origin.netloc}{origin.prefix}/chat/completions"
             raise _status_error(response.status, response.headers, response.body, url, model)
         try:
             return raw_from_json(orjson.loads(response.body))
@@ -125,13 +167,25 @@ class DirectTransport:
             ) from None
 
 
+@functools.lru_cache(maxsize=256)
+def _endpoint(api_base: str) -> str:
+    """`{api_base}/chat/completions`; a ConfigError naming the fix for anything that is not http(s)."""
+    parts = urlsplit(api_base)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"not an http(s) URL: {api_base!r}; give api_base as http://HOST:PORT/PATH")
+    return api_base.rstrip("/") + "/chat/completions"
+
+
 @functools.lru_cache(maxsize=64)
-def _headers(secret: str | None) -> tuple[tuple[str, str], ...]:
-    return (
-        ("Authorization", f"Bearer {secret if secret is not None else 'none'}"),
-        ("Content-Type", "application/json"),
-        ("Accept", "application/json"),
-    )
+def _headers(secret: str | None) -> dict[str, str]:
+    """The request's headers (callers must not change the dict: it is shared)."""
+    if secret is not None and ("\r" in secret or "\n" in secret):  # the value is not shown: a key
+        raise ConfigError("an HTTP header value contains a line break; check the API key and headers")
+    return {
+        "Authorization": f"Bearer {secret if secret is not None else 'none'}",
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
 
 
 def raw_from_json(data: dict[str, Any]) -> dict[str, Any]:
