@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from toolforge.core.errors import ConfigError, LLMError
 from toolforge.core.llm import LLMClient, LLMConfig
-from toolforge.core.llm.direct import raw_from_json, token_prices, wire_model
+from toolforge.core.llm.direct import DirectTransport, raw_from_json, token_prices, wire_model
 from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import LLMCallRow, Store
 
@@ -110,11 +110,13 @@ async def test_one_pool_per_client_and_loop_and_its_connection_is_reused(server:
     opened_before = server.opened
     for i in range(3):
         await client.complete(cfg, [{"role": "user", "content": str(i)}], role="user")
-    pools = list(client._direct._pools.values())
+    direct = client._transports["openai_compatible"]
+    assert isinstance(direct, DirectTransport)
+    pools = list(direct._pools.values())
     assert len(pools) == 1
     assert server.opened - opened_before == 1  # three calls in sequence, one keep-alive connection
     await client.aclose()
-    assert not client._direct._pools
+    assert not direct._pools
 
 
 async def test_a_secret_with_a_line_break_is_refused_before_sending(

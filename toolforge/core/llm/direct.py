@@ -1,6 +1,8 @@
 """The direct transport for OpenAI-compatible servers (`LLMConfig.transport="openai_compatible"`):
-one POST to `{api_base}/chat/completions` on an aiohttp keep-alive connection pool, no litellm in
-the call path.
+one POST to `{api_base}/chat/completions` on a keep-alive connection pool (`http.py`), no litellm in
+the call path. The pool is the hand-written client in `http.py` because it beat the same path on
+aiohttp by more than 1.2x in bench/llm_throughput.py (figures: docs/llm.md); any other `Pool`
+(the bench's aiohttp one) plugs in through `DirectTransport(pool_factory=...)`.
 
 It sends the body litellm would send and hands back the same plain `raw` dict; its failures are
 litellm's exception types (429 → RateLimitError, 5xx → InternalServerError/..., timeouts →
@@ -14,23 +16,20 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import os
-from typing import Any
-from urllib.parse import urlsplit
+from collections.abc import Callable
+from typing import Any, Protocol
 
-import aiohttp
 import httpx
 import orjson
 
 from toolforge.core.errors import ConfigError
 from toolforge.core.llm._litellm import litellm
-from toolforge.core.llm.http import HTTPError, HTTPPool, parse_origin, request_head
+from toolforge.core.llm.config import LLMConfig
+from toolforge.core.llm.http import HTTPError, HTTPPool, Response, parse_origin, request_head
 
 PROVIDER = "openai"
+PATH = "/chat/completions"
 _PROVIDERS = frozenset(str(getattr(p, "value", p)) for p in litellm.provider_list)
-# Which HTTP client carries the requests: aiohttp, or the hand-written one (http.py). Read by
-# bench/llm_throughput.py's side-by-side run only; one of the two is removed once measured.
-_ENGINE = os.environ.get("TOOLFORGE_DIRECT_HTTP", "aiohttp")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -59,67 +58,51 @@ def cost_usd(model: str, raw: dict[str, Any]) -> float:
     return usage["prompt_tokens"] * prompt_price + usage["completion_tokens"] * completion_price
 
 
-class _Reply:
-    __slots__ = ("body", "headers", "status")
-
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.status, self.headers, self.body = status, headers, body
+Headers = tuple[tuple[str, str], ...]
 
 
-class _AiohttpPool:
-    """One aiohttp session for one event loop: keep-alive connections, no connection limit (the
-    client's per-model limiters bound it), gzip/deflate decoded, https through the system's CAs."""
+class Pool(Protocol):
+    """Keep-alive connections for one event loop: POST `body` to `{api_base}{path}`, the whole
+    reply within `timeout_s`. Raises TimeoutError, HTTPError, or OSError (no connection)."""
 
-    def __init__(self) -> None:
-        self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=15),
-            skip_auto_headers=("User-Agent",),
-        )
+    async def post(
+        self, api_base: str, path: str, headers: Headers, body: bytes, timeout_s: float
+    ) -> Response: ...
 
-    async def post(self, url: str, headers: dict[str, str], body: bytes, timeout_s: float) -> _Reply:
-        try:
-            async with self.session.post(
-                url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout_s)
-            ) as response:
-                return _Reply(response.status, dict(response.headers), await response.read())
-        except TimeoutError:
-            raise
-        except aiohttp.ClientError as exc:
-            raise HTTPError(f"{type(exc).__name__}: {exc}") from None
-
-    async def aclose(self) -> None:
-        await self.session.close()
+    async def aclose(self) -> None: ...
 
 
-class _HandwrittenPool:
-    """The hand-written client (http.py) behind the same two calls."""
+class LeanPool:
+    """The hand-written client (`http.HTTPPool`) as a `Pool`."""
 
     def __init__(self) -> None:
         self.pool = HTTPPool()
 
-    async def post(self, url: str, headers: dict[str, str], body: bytes, timeout_s: float) -> _Reply:
-        origin = parse_origin(url.rsplit("/chat/completions", 1)[0])
-        head = request_head(origin, "/chat/completions", tuple(headers.items()))
-        response = await self.pool.post(origin, head, body, timeout_s)
-        return _Reply(response.status, response.headers, response.body)
+    async def post(
+        self, api_base: str, path: str, headers: Headers, body: bytes, timeout_s: float
+    ) -> Response:
+        origin = parse_origin(api_base)
+        return await self.pool.post(origin, request_head(origin, path, headers), body, timeout_s)
 
     async def aclose(self) -> None:
         await self.pool.aclose()
 
 
 class DirectTransport:
-    """One connection pool per event loop. Close it with `aclose()` from the loop that used it."""
+    """One connection pool per event loop; unbounded: the client's per-model limiters bound it.
+    Close it with `aclose()` from the loop that used it."""
 
-    def __init__(self) -> None:
-        self._pools: dict[asyncio.AbstractEventLoop, _AiohttpPool | _HandwrittenPool] = {}
+    def __init__(self, pool_factory: Callable[[], Pool] = LeanPool) -> None:
+        self.pool_factory = pool_factory
+        self._pools: dict[asyncio.AbstractEventLoop, Pool] = {}
 
-    def _pool(self) -> _AiohttpPool | _HandwrittenPool:
+    def _pool(self) -> Pool:
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
             for old in [lp for lp in self._pools if lp.is_closed()]:
                 del self._pools[old]  # pools of finished loops: their sockets went with them
-            pool = self._pools[loop] = _HandwrittenPool() if _ENGINE == "handwritten" else _AiohttpPool()
+            pool = self._pools[loop] = self.pool_factory()
         return pool
 
     async def aclose(self) -> None:
@@ -132,10 +115,17 @@ class DirectTransport:
             await pool.aclose()
 
     async def send(
+        self, cfg: LLMConfig, request: dict[str, Any], model: str, api_base: str | None, secret: str | None
+    ) -> tuple[dict[str, Any], float]:
+        """The reply as the client's plain `raw` dict and its cost (from litellm's cost map, by
+        `cfg.model`); failures raise litellm's exception types."""
+        assert api_base is not None  # LLMConfig requires it for this transport
+        raw = await self._post(api_base, model, request, secret, cfg.timeout_s)
+        return raw, cost_usd(cfg.model, raw)
+
+    async def _post(
         self, api_base: str, model: str, request: dict[str, Any], secret: str | None, timeout_s: float
     ) -> dict[str, Any]:
-        """The reply as the client's plain `raw` dict; failures raise litellm's exception types."""
-        url = _endpoint(api_base)
         headers = _headers(secret)
         body = dict(request)
         body["model"] = wire_model(model)
@@ -146,7 +136,7 @@ class DirectTransport:
                 f"request is not JSON-serialisable: {exc}", model=model, llm_provider=PROVIDER
             ) from None
         try:
-            response = await self._pool().post(url, headers, payload, timeout_s)
+            response = await self._pool().post(api_base, PATH, headers, payload, timeout_s)
         except TimeoutError:
             raise litellm.Timeout(
                 f"no reply within {timeout_s:g} s", model=model, llm_provider=PROVIDER
@@ -156,6 +146,7 @@ class DirectTransport:
                 f"{type(exc).__name__}: {exc}", llm_provider=PROVIDER, model=model
             ) from None
         if response.status >= 400:
+            url = api_base.rstrip("/") + PATH
             raise _status_error(response.status, response.headers, response.body, url, model)
         try:
             return raw_from_json(orjson.loads(response.body))
@@ -167,25 +158,15 @@ class DirectTransport:
             ) from None
 
 
-@functools.lru_cache(maxsize=256)
-def _endpoint(api_base: str) -> str:
-    """`{api_base}/chat/completions`; a ConfigError naming the fix for anything that is not http(s)."""
-    parts = urlsplit(api_base)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"not an http(s) URL: {api_base!r}; give api_base as http://HOST:PORT/PATH")
-    return api_base.rstrip("/") + "/chat/completions"
-
-
 @functools.lru_cache(maxsize=64)
-def _headers(secret: str | None) -> dict[str, str]:
-    """The request's headers (callers must not change the dict: it is shared)."""
+def _headers(secret: str | None) -> Headers:
     if secret is not None and ("\r" in secret or "\n" in secret):  # the value is not shown: a key
         raise ConfigError("an HTTP header value contains a line break; check the API key and headers")
-    return {
-        "Authorization": f"Bearer {secret if secret is not None else 'none'}",
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-    }
+    return (
+        ("Authorization", f"Bearer {secret if secret is not None else 'none'}"),
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json"),
+    )
 
 
 def raw_from_json(data: dict[str, Any]) -> dict[str, Any]:
