@@ -17,7 +17,14 @@ from toolforge.pipeline.config import PipelineConfig
 STAGES = ("tools", "agents", "tasks", "rollouts", "judges", "selection", "export")
 
 # Keys that change only speed; dropped (at any depth) before hashing.
-SPEED_KEYS = {"concurrency", "timeout_s", "max_retries", "max_in_flight", "mcp_sessions_per_server"}
+SPEED_KEYS = {
+    "concurrency",
+    "timeout_s",
+    "max_retries",
+    "max_in_flight",
+    "mcp_sessions_per_server",
+    "transport",
+}
 
 
 def semantic(value: Any) -> Any:

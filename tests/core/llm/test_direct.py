@@ -20,8 +20,19 @@ MESSAGES = [{"role": "user", "content": "hello"}]
 def test_transport_needs_api_base() -> None:
     with pytest.raises(ValidationError, match="needs api_base.*set api_base, or use transport 'litellm'"):
         LLMConfig(model="hosted_vllm/m", transport="openai_compatible")
-    assert LLMConfig(model="openai/x").transport == "litellm"  # litellm stays the default
     assert LLMConfig(model="local/smollm2", transport="openai_compatible").is_local  # its URL is known
+
+
+def test_auto_picks_the_direct_transport_for_openai_compatible_servers_only() -> None:
+    url = "http://127.0.0.1:8000/v1"
+    assert LLMConfig(model="openai/x", api_base=url).effective_transport == "openai_compatible"
+    assert LLMConfig(model="hosted_vllm/org/x", api_base=url).effective_transport == "openai_compatible"
+    assert LLMConfig(model="local/smollm2").effective_transport == "openai_compatible"
+    assert LLMConfig(model="openai/gpt-4o-mini").effective_transport == "litellm"  # the hosted API
+    assert LLMConfig(model="anthropic/claude", api_base=url).effective_transport == "litellm"
+    assert LLMConfig(model="ollama/x", api_base=url).effective_transport == "litellm"
+    chosen = LLMConfig(model="openai/x", api_base=url, transport="litellm")
+    assert chosen.effective_transport == "litellm"  # a transport named is the one taken
 
 
 def test_wire_model_drops_the_provider_prefix_like_litellm() -> None:

@@ -276,7 +276,7 @@ class LLMClient:
         secret = cfg.api_key()
         api_base = await asyncio.to_thread(local_api_base) if cfg.is_local else cfg.api_base
         model = "openai/" + cfg.model[len(LOCAL_PREFIX) :] if cfg.is_local else cfg.model
-        transport = self._transports[cfg.transport]
+        transport = self._transports[cfg.effective_transport]
         secret_sent = None if cfg.is_local else secret
         retries = 0
         start = time.perf_counter()  # latency = the call and its retries
