@@ -1,5 +1,5 @@
 """The lean HTTP/1.1 pool under the openai_compatible transport, against a raw scripted server:
-framing (Content-Length, chunked, until close), gzip, keep-alive and its failures, timeouts."""
+framing (Content-Length, chunked, until close), gzip, keep-alive and its failures, timeouts, TLS."""
 
 from __future__ import annotations
 
