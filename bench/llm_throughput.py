@@ -1,6 +1,7 @@
 """LLM client throughput against the loopback server (issue #2's bar).
 
-    .venv/bin/python bench/llm_throughput.py                 # 5,000 structured calls at 64, 256, 1024
+    .venv/bin/python bench/llm_throughput.py                 # 5,000 structured calls at 64, 256, 1024,
+                                                             # each variant, 3 rounds, medians side by side
     .venv/bin/python bench/llm_throughput.py --transport openai_compatible   # one transport only
     .venv/bin/python bench/llm_throughput.py --faults        # the fault run: 2,000 calls, injected faults
     .venv/bin/python bench/llm_throughput.py --mode litellm  # bare litellm.acompletion (its own overhead)
@@ -9,16 +10,19 @@
 
 The server runs in its own process with 100 ms latency; the bound at concurrency C is C / 0.1 s.
 Client CPU is this process's CPU time (all threads: the store writer too) per call. In client mode
-`--transport both` (the default) prints a table per transport (LLMConfig.transport), each measured in
-a process of its own, and a summary line for each; the last line is `ratio_to_bound=<achieved calls/s / bound at 256>` of the
-openai_compatible transport (of the one run, with a single --transport; in --faults mode:
-`fault_run_ok=<bool>`).
+`--transport both` (the default) measures three variants, each in a process of its own, `--repeats`
+rounds in turn: the litellm transport, the direct (openai_compatible) transport on aiohttp, and the
+direct transport on its own hand-written client (what it ships with); it prints each round's line,
+then the medians side by side and the ratios of the shipped direct transport to the other two. The
+last line is `ratio_to_bound=<achieved calls/s / bound at 256>` of the shipped direct transport
+(of the one run, with a single --transport; in --faults mode: `fault_run_ok=<bool>`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -36,7 +40,10 @@ from toolforge.core.aio import run
 from toolforge.core.errors import LLMError, StructuredOutputError
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm._litellm import litellm
+from toolforge.core.llm.direct import DirectTransport
+from toolforge.core.llm.http import HTTPError, Response
 from toolforge.core.llm.testserver import Faults, spawn_server
+from toolforge.core.runtime import tune_gc
 from toolforge.core.store import FailureRow, LLMCallRow, Store
 
 
@@ -91,7 +98,7 @@ async def run_client(
     async def one(i: int, client: LLMClient) -> None:
         await client.structured(cfg, [{"role": "user", "content": f"{run_id} item {i}"}], Item, role="bench")
 
-    client = LLMClient(store, run_id=run_id)
+    client = LLMClient(store, run_id=run_id, transports=direct_variant())
     timed.start()
     await submit(calls, concurrency, lambda i: one(i, client), how)
     timed.stop()
@@ -101,6 +108,39 @@ async def run_client(
     # the client's own latency per call (from its slot in the concurrency limit to the reply)
     timed.latencies = [row.latency_s for row in store.rows(LLMCallRow, run_id=run_id)]
     return timed
+
+
+class AiohttpPool:
+    """The direct transport's `Pool` on aiohttp (the well-kept library it is measured against):
+    one session per event loop, no connection limit, gzip/deflate decoded."""
+
+    def __init__(self) -> None:
+        import aiohttp
+
+        self.aiohttp = aiohttp
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=15))
+
+    async def post(self, api_base: str, path: str, headers: Any, body: bytes, timeout_s: float) -> Response:
+        timeout = self.aiohttp.ClientTimeout(total=timeout_s)
+        try:
+            async with self.session.post(
+                api_base + path, data=body, headers=dict(headers), timeout=timeout
+            ) as r:
+                return Response(r.status, {k.lower(): v for k, v in r.headers.items()}, await r.read())
+        except TimeoutError:
+            raise
+        except self.aiohttp.ClientError as exc:
+            raise HTTPError(f"{type(exc).__name__}: {exc}") from None
+
+    async def aclose(self) -> None:
+        await self.session.close()
+
+
+def direct_variant() -> dict[str, Any] | None:
+    """The direct transport on aiohttp when `BENCH_DIRECT_POOL=aiohttp` (set by `--transport both`)."""
+    if os.environ.get("BENCH_DIRECT_POOL") == "aiohttp":
+        return {"openai_compatible": DirectTransport(pool_factory=AiohttpPool)}
+    return None
 
 
 async def run_litellm(url: str, calls: int, concurrency: int, run_id: str) -> Timed:
@@ -211,22 +251,54 @@ async def run_floor(url: str, calls: int, concurrency: int, run_id: str) -> Time
     return timed
 
 
+VARIANTS = (  # (label, LLMConfig.transport, environment): each measured in a process of its own
+    ("litellm", "litellm", {}),
+    ("direct/aiohttp", "openai_compatible", {"BENCH_DIRECT_POOL": "aiohttp"}),
+    ("direct/hand-written", "openai_compatible", {"BENCH_DIRECT_POOL": "hand-written"}),
+)
+
+
 def each_transport_alone(args: argparse.Namespace) -> None:
-    """`--transport both`: each transport in a process of its own. litellm leaves a logging worker
-    behind that it revives on every later event loop (thousands of pending logging tasks), which
-    took CPU from whatever the same process measured next."""
-    summaries: list[str] = []
-    last = ""
-    for transport in ("litellm", "openai_compatible"):
-        argv = [sys.executable, __file__, "--transport", transport, "--calls", str(args.calls),
-                "--latency-ms", str(args.latency_ms), "--loop", args.loop, "--submit", args.submit,
-                "--concurrency", *map(str, args.concurrency)]  # fmt: skip
-        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout.rstrip().splitlines()
-        print("\n".join(out[:-2]), flush=True)  # the table (the two summary lines come below)
-        summaries.append(out[-2])
-        last = out[-1]
-    print("\n".join(summaries))
-    print(last)
+    """`--transport both`: every variant in a process of its own (litellm leaves a logging worker
+    behind that it revives on every later event loop, which took CPU from whatever the same process
+    measured next), `--repeats` rounds of all variants in turn, then the medians side by side and
+    their ratios."""
+    by_variant: dict[str, dict[int, list[tuple[float, float]]]] = {label: {} for label, _, _ in VARIANTS}
+    for round_ in range(args.repeats):
+        for label, transport, env in VARIANTS:
+            argv = [sys.executable, __file__, "--transport", transport, "--calls", str(args.calls),
+                    "--latency-ms", str(args.latency_ms), "--loop", args.loop, "--submit", args.submit,
+                    "--concurrency", *map(str, args.concurrency)]  # fmt: skip
+            out = (
+                subprocess.run(argv, capture_output=True, text=True, check=True, env={**os.environ, **env})
+                .stdout.rstrip()
+                .splitlines()
+            )
+            summary = out[-2]
+            print(f"round {round_ + 1} {label}: {summary.split(': ', 1)[1]}", flush=True)
+            for part in summary.split(": ", 1)[1].split():
+                name, value = part.split("=")
+                what, c = name.split("@")
+                cell = by_variant[label].setdefault(int(c), [])
+                if what == "ratio":
+                    cell.append((float(value), 0.0))
+                else:
+                    cell[-1] = (cell[-1][0], float(value))
+    print(f"\nmedians of {args.repeats} rounds ({args.calls} calls a row, {args.latency_ms:g} ms latency):")
+    header = "".join(f"  ratio@{c:<5} cpu_ms@{c:<5}" for c in args.concurrency)
+    print(f"{'variant':<22}{header}")
+    medians: dict[str, dict[int, tuple[float, float]]] = {}
+    for label, cells in by_variant.items():
+        medians[label] = {
+            c: (statistics.median(r for r, _ in v), statistics.median(m for _, m in v))
+            for c, v in cells.items()
+        }
+        row = "".join(f"  {r:<11.3f} {m:<11.3f}" for r, m in medians[label].values())
+        print(f"{label:<22}{row}")
+    for a, b in (("direct/hand-written", "litellm"), ("direct/hand-written", "direct/aiohttp")):
+        ratios = " ".join(f"@{c}={medians[a][c][0] / medians[b][c][0]:.2f}x" for c in args.concurrency)
+        print(f"throughput {a} / {b}: {ratios}")
+    print(f"ratio_to_bound={medians['direct/hand-written'].get(256, (float('nan'), 0.0))[0]:.3f}")
 
 
 def throughput(args: argparse.Namespace, console: Console) -> None:
@@ -379,9 +451,11 @@ def main() -> None:
         "--submit", choices=["workers", "gather"], default="workers",
         help="workers: `concurrency` callers in a loop; gather: all calls at once behind the client's limit",
     )  # fmt: skip
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of every variant (--transport both)")
     parser.add_argument("--faults", action="store_true", help="run the fault mix instead")
     parser.add_argument("--fault-calls", type=int, default=2000)
     args = parser.parse_args()
+    tune_gc()  # as the CLI does at its entry
     console = Console(width=150)
     if args.faults:
         faults(args, console)

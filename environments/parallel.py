@@ -36,6 +36,7 @@ from environments.work import split_work
 from toolforge.core import aio
 from toolforge.core.errors import ConfigError
 from toolforge.core.llm import Budget, RolesConfig
+from toolforge.core.runtime import tune_gc
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Task, ToolSpec, Usage
 
@@ -187,6 +188,7 @@ def _child_main(
     url: str, tasks: list[Task], agents: list[Agent], tools: list[ToolSpec], config: RolloutConfig,
     attempts: int, roles: RolesConfig | None, budget: Budget | None, run_id: str, conn: Connection,
 ) -> None:  # fmt: skip
+    tune_gc()  # a spawned worker is a process entry point of its own, like the CLI
     try:
         summary = aio.run(_child(url, tasks, agents, tools, config, attempts, roles, budget, run_id, conn))
         conn.send(("summary", summary.model_dump(mode="json")))

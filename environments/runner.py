@@ -15,7 +15,6 @@ re-run does exactly the missing ones.
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -65,7 +64,7 @@ async def run_episode(
     agent_id: str = "",
 ) -> Trajectory:
     """One attempt at `task`. `task_id` and `agent_id`, when given, are `task.id` and `agent.id`
-    (content hashes, ~5-10 µs each: `play` has them already)."""
+    (content hashes: `play` has them already)."""
     task_id = task_id or task.id
     agent_id = agent_id or agent.id
     episode_id = trajectory_id(task_id, attempt, run_key)
@@ -200,9 +199,6 @@ async def play(
     requested = (len(tasks) - unplayable) * attempts
     reasons: Counter[str] = Counter()
     usage = Usage()
-    # What is alive now (tools, tasks, agents, the runtime, imported modules) lives for the whole
-    # run: frozen, the collector's full passes skip it (one took 46 ms mid-run at 256 in flight).
-    gc.freeze()
     start = time.perf_counter()
     queue: asyncio.Queue[tuple[Task, str, int]] = asyncio.Queue()
     for item in todo:

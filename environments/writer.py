@@ -1,9 +1,9 @@
 """Committing finished trajectories: batched, off the event loop, as plain column dicts.
 
-A `TrajectoryRow` model object costs ~115 µs to build and ~45 µs more to write; the same row as a
-dict through `Store.upsert_values` (one compiled statement per table) costs a few µs. At hundreds
-of episodes in flight that was a sixth of the runner's CPU, taken from the event loop (the write
-thread holds the GIL too). The dict holds exactly what `to_row(trajectory).model_dump()` holds.
+A `TrajectoryRow` model object costs far more to build and write than the same row as a dict
+through `Store.upsert_values` (one compiled statement per table; `bench/store_writes.py`). At
+hundreds of episodes in flight that was a sixth of the runner's CPU, taken from the event loop (the
+write thread holds the GIL too). The dict holds exactly what `to_row(trajectory).model_dump()` holds.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from toolforge.commands import (
     view,
 )
 from toolforge.commands.ordering import PipelineOrderGroup
+from toolforge.core.runtime import tune_gc
 
 app = typer.Typer(
     name="toolforge",
@@ -47,6 +48,8 @@ def _root(
     ] = False,
 ) -> None:
     """Generate agentic tool-use training data and fine-tune on it."""
+    # once per process, before any command runs: the garbage collector's settings (core/runtime.py)
+    tune_gc()
 
 
 # Command groups register here, one line each: app.add_typer(<module>.app, name="<group>").

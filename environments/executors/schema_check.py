@@ -1,8 +1,8 @@
 """Fast yes/no validation: a JSON schema compiled once into plain Python checks.
 
-`jsonschema`'s `is_valid` builds a validator object for every subschema it descends into: 30-60 µs
-for a small tool output, twice per simulated call. The common keywords compiled into closures give
-the same answer in a few µs. The answer is exactly `Draft202012Validator(schema).is_valid(value)`
+`jsonschema`'s `is_valid` builds a validator object for every subschema it descends into, twice
+per simulated call. The common keywords compiled into closures give the same answer in a fraction
+of the time. The answer is exactly `Draft202012Validator(schema).is_valid(value)`
 (no format checker): a subschema with a keyword not compiled here is checked by `jsonschema`
 itself, and a schema that resolves references (`$ref`, `$id`, ...) is not compiled at all
 (`compiled` returns None and the caller uses its own validator).

@@ -17,7 +17,15 @@ from toolforge.pipeline.config import PipelineConfig
 STAGES = ("tools", "agents", "tasks", "rollouts", "judges", "selection", "export")
 
 # Keys that change only speed (or where the work runs); dropped (at any depth) before hashing.
-SPEED_KEYS = {"concurrency", "timeout_s", "max_retries", "max_in_flight", "mcp_sessions_per_server", "ray"}
+SPEED_KEYS = {
+    "concurrency",
+    "timeout_s",
+    "max_retries",
+    "max_in_flight",
+    "mcp_sessions_per_server",
+    "ray",
+    "transport",
+}
 
 
 def semantic(value: Any) -> Any:

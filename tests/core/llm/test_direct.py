@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from toolforge.core.errors import ConfigError, LLMError
 from toolforge.core.llm import LLMClient, LLMConfig
-from toolforge.core.llm.direct import raw_from_json, token_prices, wire_model
+from toolforge.core.llm.direct import DirectTransport, raw_from_json, token_prices, wire_model
 from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import LLMCallRow, Store
 
@@ -20,8 +20,19 @@ MESSAGES = [{"role": "user", "content": "hello"}]
 def test_transport_needs_api_base() -> None:
     with pytest.raises(ValidationError, match="needs api_base.*set api_base, or use transport 'litellm'"):
         LLMConfig(model="hosted_vllm/m", transport="openai_compatible")
-    assert LLMConfig(model="openai/x").transport == "litellm"  # litellm stays the default
     assert LLMConfig(model="local/smollm2", transport="openai_compatible").is_local  # its URL is known
+
+
+def test_auto_picks_the_direct_transport_for_openai_compatible_servers_only() -> None:
+    url = "http://127.0.0.1:8000/v1"
+    assert LLMConfig(model="openai/x", api_base=url).effective_transport == "openai_compatible"
+    assert LLMConfig(model="hosted_vllm/org/x", api_base=url).effective_transport == "openai_compatible"
+    assert LLMConfig(model="local/smollm2").effective_transport == "openai_compatible"
+    assert LLMConfig(model="openai/gpt-4o-mini").effective_transport == "litellm"  # the hosted API
+    assert LLMConfig(model="anthropic/claude", api_base=url).effective_transport == "litellm"
+    assert LLMConfig(model="ollama/x", api_base=url).effective_transport == "litellm"
+    chosen = LLMConfig(model="openai/x", api_base=url, transport="litellm")
+    assert chosen.effective_transport == "litellm"  # a transport named is the one taken
 
 
 def test_wire_model_drops_the_provider_prefix_like_litellm() -> None:
@@ -107,13 +118,16 @@ def test_raw_from_json_tolerates_missing_usage() -> None:
 async def test_one_pool_per_client_and_loop_and_its_connection_is_reused(server: TestServer) -> None:
     cfg = LLMConfig(model="openai/m", api_base=server.url, transport="openai_compatible")
     client = LLMClient()
+    opened_before = server.opened
     for i in range(3):
         await client.complete(cfg, [{"role": "user", "content": str(i)}], role="user")
-    pools = list(client._direct._pools.values())
+    direct = client._transports["openai_compatible"]
+    assert isinstance(direct, DirectTransport)
+    pools = list(direct._pools.values())
     assert len(pools) == 1
-    assert pools[0].opened == 1  # three calls in sequence, one keep-alive connection
+    assert server.opened - opened_before == 1  # three calls in sequence, one keep-alive connection
     await client.aclose()
-    assert not client._direct._pools
+    assert not direct._pools
 
 
 async def test_a_secret_with_a_line_break_is_refused_before_sending(

@@ -1,11 +1,14 @@
 """The lean HTTP/1.1 pool under the openai_compatible transport, against a raw scripted server:
-framing (Content-Length, chunked, until close), gzip, keep-alive and its failures, timeouts."""
+framing (Content-Length, chunked, until close), gzip, keep-alive and its failures, timeouts, TLS."""
 
 from __future__ import annotations
 
 import asyncio
 import gzip
+import ssl
+import subprocess
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
@@ -220,3 +223,40 @@ def test_origins_and_request_heads() -> None:
     assert head.endswith(b"\r\nContent-Length: ")
     with pytest.raises(ConfigError, match="give api_base as http://HOST:PORT/PATH"):
         parse_origin("ftp://example.com")
+
+
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no system CA signed, and its key."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+async def test_https_verifies_the_server_certificate(tmp_path: Path) -> None:
+    """TLS: the exchange and keep-alive work over https with a CA the pool trusts; a pool on the
+    system's CA store refuses the same server (its certificate is self-signed) and sends nothing."""
+    cert, key = self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    server = RawServer()
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0, ssl=server_tls)
+    origin = parse_origin(f"https://127.0.0.1:{listener.sockets[0].getsockname()[1]}/v1")
+    try:
+        server.scripts += [answer(reply(b'{"n": 1}')), answer(reply(b'{"n": 2}'))]
+        trusting = HTTPPool(ssl_context=ssl.create_default_context(cafile=str(cert)))
+        first = await trusting.post(origin, head_for(origin), b"{}", 5)
+        second = await trusting.post(origin, head_for(origin), b"{}", 5)
+        assert (first.status, first.body, second.body) == (200, b'{"n": 1}', b'{"n": 2}')
+        assert trusting.opened == 1 and server.requests[0].startswith(b"POST /v1/chat/completions HTTP/1.1")
+        await trusting.aclose()
+        system = HTTPPool()
+        with pytest.raises(ssl.SSLCertVerificationError, match="self.signed"):
+            await system.post(origin, head_for(origin), b"{}", 5)
+        assert len(server.requests) == 2
+        await system.aclose()
+    finally:
+        listener.close()

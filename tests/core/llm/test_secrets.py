@@ -44,7 +44,6 @@ async def test_planted_key_never_leaks(
     errors: list[BaseException] = []
     server.enqueue(
         Reply.json({"value": 1}),  # ok
-        Reply.error(401),  # not retried
         Reply.error(429, retry_after="0"),
         Reply.error(500),  # gave up
         Reply.hang(2.0),
@@ -53,6 +52,7 @@ async def test_planted_key_never_leaks(
         Reply.truncated(),  # invalid after repair
         Reply.bad_body(),
         Reply.bad_body(),
+        Reply.error(401),  # not retried, and fatal for the model: so it comes last
     )
     async with LLMClient(store, run_id="secret-run", retry_base_s=0.001) as client:
         for i in range(6):

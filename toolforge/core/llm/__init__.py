@@ -1,4 +1,5 @@
-"""The LLM layer (DESIGN §4): every model call goes through `LLMClient` (litellm underneath).
+"""The LLM layer (DESIGN §4): every model call goes through `LLMClient` (litellm, or the direct
+transport for OpenAI-compatible servers: `transport.py`).
 
     from toolforge.core.llm import LLMClient, LLMConfig
     async with LLMClient(store, run_id="r1") as client:

@@ -1,5 +1,5 @@
-"""The one door to every model: litellm `acompletion` (or, with `transport="openai_compatible"`, a lean
-HTTP POST: `direct.py`) with a concurrency limit per model, bounded
+"""The one door to every model: one attempt goes through the configured transport (`transport.py`:
+litellm, or a direct HTTP POST to an OpenAI-compatible server), with a concurrency limit per model, bounded
 retries (backoff + jitter, Retry-After honoured), a budget, per-call accounting rows, a response
 cache in the store, structured output with one repair attempt, and tool calling in two modes."""
 
@@ -11,7 +11,7 @@ import itertools
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import openai
@@ -19,7 +19,6 @@ from pydantic import BaseModel
 
 from toolforge.core import secrets
 from toolforge.core.errors import AuthError, BudgetExceeded, LLMError, StructuredOutputError
-from toolforge.core.llm._litellm import litellm
 from toolforge.core.llm.actions import (
     action_schema,
     assistant_message,
@@ -29,17 +28,17 @@ from toolforge.core.llm.actions import (
 from toolforge.core.llm.completion import (
     Completion,
     completion_from_raw,
-    raw_from_response,
     request_key,
 )
 from toolforge.core.llm.config import Budget, LLMConfig
-from toolforge.core.llm.direct import DirectTransport, cost_usd
+from toolforge.core.llm.direct import DirectTransport
 from toolforge.core.llm.limiter import Limiter
 from toolforge.core.llm.local import N_PARALLEL, local_api_base, served_name
 from toolforge.core.llm.metering import report_usage
 from toolforge.core.llm.recorder import Recorder
 from toolforge.core.llm.retry import backoff_s, is_auth_error, is_retryable, retry_after_s
 from toolforge.core.llm.shared import SharedLimits
+from toolforge.core.llm.transport import LiteLLMTransport, Transport
 from toolforge.core.store import LLMCacheRow, LLMCallRow, Store, failure_row
 from toolforge.core.store.tables import utcnow
 from toolforge.core.types import Message, ToolSpec, Usage
@@ -72,8 +71,12 @@ class LLMClient:
         retry_base_s: float = 0.5,
         retry_max_s: float = 20.0,
         shared: SharedLimits | None = None,
+        transports: dict[str, Transport] | None = None,
     ) -> None:
-        self.shared = shared  # limits held with other clients (the nodes of a cluster): shared.py
+        """`shared` holds limits with other clients (the nodes of a cluster: shared.py);
+        `transports` replaces the transport behind a name (`LLMConfig.transport`), e.g. a
+        benchmark's variant; by default litellm's and the direct one."""
+        self.shared = shared
         self.store = store
         self.run_id = run_id
         self.budget = budget or Budget()
@@ -83,7 +86,11 @@ class LLMClient:
         self._recorder = Recorder(store)
         self._limiters: dict[str, Limiter] = {}
         self._rng = random.Random()
-        self._direct = DirectTransport()
+        self._transports: dict[str, Transport] = {
+            "litellm": LiteLLMTransport(),
+            "openai_compatible": DirectTransport(),
+            **(transports or {}),
+        }
         self._refused: dict[str, str] = {}  # model -> why its key was refused (401/403)
         # call-row ids: a random prefix per client and a counter (uuid4 per call was a syscall each)
         self._row_prefix = f"call_{uuid.uuid4().hex[:20]}"
@@ -96,8 +103,9 @@ class LLMClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Commit every buffered row (accounting, cache, failures); close the direct transport's session."""
-        await self._direct.aclose()
+        """Commit every buffered row (accounting, cache, failures); close the transports' connections."""
+        for transport in self._transports.values():
+            await transport.aclose()
         await self._recorder.aclose()
 
     async def flush(self) -> None:
@@ -297,12 +305,13 @@ class LLMClient:
         secret = cfg.api_key()
         api_base = await asyncio.to_thread(local_api_base, cfg.model) if cfg.is_local else cfg.api_base
         model = "openai/" + served_name(cfg.model) if cfg.is_local else cfg.model
-        send = self._sender(cfg, request, model, api_base, None if cfg.is_local else secret)
+        transport = self._transports[cfg.effective_transport]
+        secret_sent = None if cfg.is_local else secret
         retries = 0
         start = time.perf_counter()  # latency = the call and its retries
         while True:
             try:
-                raw, cost = await send()
+                raw, cost = await transport.send(cfg, request, model, api_base, secret_sent)
                 break
             except openai.OpenAIError as exc:
                 if not is_retryable(exc) or retries >= cfg.max_retries:
@@ -330,37 +339,6 @@ class LLMClient:
         latency = time.perf_counter() - start
         # A provider may echo the key in a successful body: masked before anything keeps it.
         return secrets.scrub_value(raw), cost, latency, retries
-
-    def _sender(
-        self, cfg: LLMConfig, request: dict[str, Any], model: str, api_base: str | None, secret: str | None
-    ) -> Callable[[], Awaitable[tuple[dict[str, Any], float]]]:
-        """One attempt of the call as `(raw, cost)`: the transport is chosen here and only here.
-        Both raise litellm's (openai's) exception types, so one retry path serves both."""
-        if cfg.transport == "openai_compatible":
-            assert api_base is not None  # LLMConfig requires it for this transport
-            direct = self._direct
-
-            async def send_direct() -> tuple[dict[str, Any], float]:
-                raw = await direct.send(api_base, model, request, secret, cfg.timeout_s)
-                return raw, cost_usd(cfg.model, raw)
-
-            return send_direct
-        kwargs = dict(request)
-        kwargs["model"] = model
-        if api_base is not None:
-            kwargs["api_base"] = api_base
-            kwargs["api_key"] = secret if secret is not None else "none"
-        elif secret is not None:
-            kwargs["api_key"] = secret
-        kwargs["timeout"] = cfg.timeout_s
-        kwargs["max_retries"] = 0  # the OpenAI SDK's own retries: ours are the only ones
-
-        async def send_litellm() -> tuple[dict[str, Any], float]:
-            response = await litellm.acompletion(**kwargs)
-            hidden = getattr(response, "_hidden_params", None) or {}
-            return raw_from_response(response), float(hidden.get("response_cost") or 0.0)
-
-        return send_litellm
 
     def _check_budget(self, spent: Usage | None = None) -> None:
         """Against this client's usage, or `spent`: what all clients sharing limits spent."""

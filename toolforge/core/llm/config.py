@@ -11,6 +11,10 @@ from toolforge.core import secrets
 from toolforge.core.errors import ConfigError
 
 LOCAL_PREFIX = "local/"
+# litellm providers whose models, given an api_base, are OpenAI-compatible servers (vLLM, SGLang,
+# llama.cpp, TGI, ...): `transport: auto` sends their calls by the direct transport.
+OPENAI_COMPATIBLE_PROVIDERS = frozenset({"openai", "hosted_vllm"})
+Transport = Literal["litellm", "openai_compatible"]
 
 
 class LLMConfig(BaseModel):
@@ -32,9 +36,10 @@ class LLMConfig(BaseModel):
     timeout_s: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=4, ge=0)
     extra: dict[str, Any] = Field(default_factory=dict)
-    # "openai_compatible": a lean HTTP POST (core/llm/http.py) to `{api_base}/chat/completions`, for
-    # self-hosted OpenAI-compatible servers under thousands of concurrent calls (docs/llm.md).
-    transport: Literal["litellm", "openai_compatible"] = "litellm"
+    # How a call reaches the server (core/llm/transport.py, docs/llm.md): "litellm" (any provider),
+    # "openai_compatible" (a direct HTTP POST to `{api_base}/chat/completions`), or "auto": the
+    # direct one for OpenAI-compatible servers (`effective_transport`), litellm for everything else.
+    transport: Literal["auto", "litellm", "openai_compatible"] = "auto"
 
     @model_validator(mode="after")
     def _transport_needs_api_base(self) -> LLMConfig:
@@ -48,6 +53,16 @@ class LLMConfig(BaseModel):
     @property
     def is_local(self) -> bool:
         return self.model.startswith(LOCAL_PREFIX)
+
+    @property
+    def effective_transport(self) -> Transport:
+        """The transport a call takes: "auto" is the direct one for the bundled model and for an
+        `openai/...` or `hosted_vllm/...` model with an api_base, litellm otherwise."""
+        if self.transport != "auto":
+            return self.transport
+        provider = self.model.partition("/")[0]
+        direct = self.is_local or (self.api_base is not None and provider in OPENAI_COMPATIBLE_PROVIDERS)
+        return "openai_compatible" if direct else "litellm"
 
     @property
     def effective_tool_mode(self) -> Literal["native", "json"]:

@@ -1,6 +1,8 @@
-"""The lean transport for OpenAI-compatible servers (`LLMConfig.transport="openai_compatible"`):
-one POST to `{api_base}/chat/completions` on a lean keep-alive connection pool (`http.py`), no
-litellm in the call path.
+"""The direct transport for OpenAI-compatible servers (`LLMConfig.transport="openai_compatible"`):
+one POST to `{api_base}/chat/completions` on a keep-alive connection pool (`http.py`), no litellm in
+the call path. The pool is the hand-written client in `http.py` because it beat the same path on
+aiohttp by more than 1.2x in bench/llm_throughput.py (figures: docs/llm.md); any other `Pool`
+(the bench's aiohttp one) plugs in through `DirectTransport(pool_factory=...)`.
 
 It sends the body litellm would send and hands back the same plain `raw` dict; its failures are
 litellm's exception types (429 → RateLimitError, 5xx → InternalServerError/..., timeouts →
@@ -13,20 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import httpx
 import orjson
 
+from toolforge.core.errors import ConfigError
 from toolforge.core.llm._litellm import litellm
-from toolforge.core.llm.http import HTTPError, HTTPPool, parse_origin, request_head
+from toolforge.core.llm.config import LLMConfig
+from toolforge.core.llm.http import HTTPError, HTTPPool, Response, parse_origin, request_head
 
 PROVIDER = "openai"
-# Young collections every 700 allocations were ~10% of the client's CPU at 2,000 calls/s (and their
-# pauses bunch replies up); a process that opts into this transport collects every 10,000 instead.
-GC_GEN0_THRESHOLD = 10_000
+PATH = "/chat/completions"
 _PROVIDERS = frozenset(str(getattr(p, "value", p)) for p in litellm.provider_list)
 
 
@@ -56,27 +58,51 @@ def cost_usd(model: str, raw: dict[str, Any]) -> float:
     return usage["prompt_tokens"] * prompt_price + usage["completion_tokens"] * completion_price
 
 
-class DirectTransport:
-    """One connection pool (`http.HTTPPool`) per event loop; unbounded: the client's per-model
-    limiters (`limiter.py`) bound it. Close it with `aclose()` from the loop that used it."""
+Headers = tuple[tuple[str, str], ...]
+
+
+class Pool(Protocol):
+    """Keep-alive connections for one event loop: POST `body` to `{api_base}{path}`, the whole
+    reply within `timeout_s`. Raises TimeoutError, HTTPError, or OSError (no connection)."""
+
+    async def post(
+        self, api_base: str, path: str, headers: Headers, body: bytes, timeout_s: float
+    ) -> Response: ...
+
+    async def aclose(self) -> None: ...
+
+
+class LeanPool:
+    """The hand-written client (`http.HTTPPool`) as a `Pool`."""
 
     def __init__(self) -> None:
-        self._pools: dict[asyncio.AbstractEventLoop, HTTPPool] = {}
+        self.pool = HTTPPool()
 
-    def _pool(self) -> HTTPPool:
+    async def post(
+        self, api_base: str, path: str, headers: Headers, body: bytes, timeout_s: float
+    ) -> Response:
+        origin = parse_origin(api_base)
+        return await self.pool.post(origin, request_head(origin, path, headers), body, timeout_s)
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+
+
+class DirectTransport:
+    """One connection pool per event loop; unbounded: the client's per-model limiters bound it.
+    Close it with `aclose()` from the loop that used it."""
+
+    def __init__(self, pool_factory: Callable[[], Pool] = LeanPool) -> None:
+        self.pool_factory = pool_factory
+        self._pools: dict[asyncio.AbstractEventLoop, Pool] = {}
+
+    def _pool(self) -> Pool:
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
-            gen0, gen1, gen2 = gc.get_threshold()
-            if 0 < gen0 < GC_GEN0_THRESHOLD:
-                gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
-                # and what lives before the first call (the store's engine, schemas, configs) is
-                # frozen too, once a process: a full collection in mid-run walked it for 50-170 ms
-                # (half a wave of replies at 1,024 in flight), collecting nothing
-                gc.freeze()
             for old in [lp for lp in self._pools if lp.is_closed()]:
                 del self._pools[old]  # pools of finished loops: their sockets went with them
-            pool = self._pools[loop] = HTTPPool()
+            pool = self._pools[loop] = self.pool_factory()
         return pool
 
     async def aclose(self) -> None:
@@ -89,11 +115,18 @@ class DirectTransport:
             await pool.aclose()
 
     async def send(
+        self, cfg: LLMConfig, request: dict[str, Any], model: str, api_base: str | None, secret: str | None
+    ) -> tuple[dict[str, Any], float]:
+        """The reply as the client's plain `raw` dict and its cost (from litellm's cost map, by
+        `cfg.model`); failures raise litellm's exception types."""
+        assert api_base is not None  # LLMConfig requires it for this transport
+        raw = await self._post(api_base, model, request, secret, cfg.timeout_s)
+        return raw, cost_usd(cfg.model, raw)
+
+    async def _post(
         self, api_base: str, model: str, request: dict[str, Any], secret: str | None, timeout_s: float
     ) -> dict[str, Any]:
-        """The reply as the client's plain `raw` dict; failures raise litellm's exception types."""
-        origin = parse_origin(api_base)
-        head = request_head(origin, "/chat/completions", _headers(secret))
+        headers = _headers(secret)
         body = dict(request)
         body["model"] = wire_model(model)
         try:
@@ -103,7 +136,7 @@ class DirectTransport:
                 f"request is not JSON-serialisable: {exc}", model=model, llm_provider=PROVIDER
             ) from None
         try:
-            response = await self._pool().post(origin, head, payload, timeout_s)
+            response = await self._pool().post(api_base, PATH, headers, payload, timeout_s)
         except TimeoutError:
             raise litellm.Timeout(
                 f"no reply within {timeout_s:g} s", model=model, llm_provider=PROVIDER
@@ -113,7 +146,7 @@ class DirectTransport:
                 f"{type(exc).__name__}: {exc}", llm_provider=PROVIDER, model=model
             ) from None
         if response.status >= 400:
-            url = f"{origin.scheme}://{origin.netloc}{origin.prefix}/chat/completions"
+            url = api_base.rstrip("/") + PATH
             raise _status_error(response.status, response.headers, response.body, url, model)
         try:
             return raw_from_json(orjson.loads(response.body))
@@ -126,7 +159,9 @@ class DirectTransport:
 
 
 @functools.lru_cache(maxsize=64)
-def _headers(secret: str | None) -> tuple[tuple[str, str], ...]:
+def _headers(secret: str | None) -> Headers:
+    if secret is not None and ("\r" in secret or "\n" in secret):  # the value is not shown: a key
+        raise ConfigError("an HTTP header value contains a line break; check the API key and headers")
     return (
         ("Authorization", f"Bearer {secret if secret is not None else 'none'}"),
         ("Content-Type", "application/json"),

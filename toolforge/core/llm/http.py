@@ -197,12 +197,17 @@ class _Connection(asyncio.Protocol):
 class HTTPPool:
     """Keep-alive connections per origin, for one event loop. Unbounded: callers limit concurrency."""
 
-    def __init__(self, max_idle_s: float = 15.0, max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        max_idle_s: float = 15.0,
+        max_body: int = MAX_BODY_BYTES,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.max_idle_s = max_idle_s
         self.max_body = max_body
         self._idle: dict[Origin, list[_Connection]] = {}
         self._all: set[_Connection] = set()
-        self._ssl: ssl.SSLContext | None = None
+        self._ssl = ssl_context  # None: the system's CA store, made at the first https connection
         self.opened = 0  # connections opened so far (tests and benchmarks read it)
 
     async def post(self, origin: Origin, head: bytes, body: bytes, timeout_s: float) -> Response:

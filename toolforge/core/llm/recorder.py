@@ -20,13 +20,6 @@ from toolforge.core.store import LLMCacheRow, Store
 
 log = logging.getLogger(__name__)
 
-# Lookups in one turn of the event loop from which the next turns' are batched. A lookup made at once
-# costs ~4 µs alone but ~15 µs amid a burst (its B-tree walk cold in the CPU's caches each time); one
-# query per turn costs under 1 µs a key, but every call then waits for the turn to end before it is
-# sent: measured, batching always took calls/s at 1,024 in flight from 0.56 to 0.65 of the bound
-# (bench/llm_throughput.py) and an LLM rollout at 256 from 0.92 to 0.86 (bench/rollout.py).
-BURST = 16
-
 Waiter = asyncio.Future[dict[str, Any] | None]
 
 
@@ -43,10 +36,8 @@ def _settle(batch: dict[str, list[Waiter]], outcome: dict[str, dict[str, Any]] |
 
 
 class Recorder:
-    # Small, frequent commits: on SQLite each commit holds the event loop (~20 µs a row), and
-    # replies that arrive meanwhile wait for it. Measured at 256 calls in flight and 100 ms latency
-    # (bench/llm_throughput.py): every 0.1 s the ratio to the bound was 0.83-0.84 (its stalls also
-    # fell in step with the replies' 100 ms rhythm), every 0.02 s 0.89-0.92.
+    # Small, frequent commits: on SQLite each commit holds the event loop, and replies that arrive
+    # meanwhile wait for it (the interval's measurement: docs/llm.md).
     def __init__(self, store: Store | None, interval_s: float = 0.02, max_rows: int = 1000) -> None:
         self.store = store
         self.interval_s = interval_s
@@ -57,13 +48,9 @@ class Recorder:
         self._wake: asyncio.Event | None = None
         self._lock: asyncio.Lock | None = None
         self._closed = False
-        # key -> the callers waiting for it: answered by the loop at the end of a turn (inline,
-        # SQLite in bursts) or from a worker thread
-        self._inline_lookups: dict[str, list[Waiter]] = {}
+        # key -> the callers waiting for it, answered together from a worker thread
         self._lookups: dict[str, list[Waiter]] = {}
         self._lookup_task: asyncio.Task[None] | None = None
-        self._turn_lookups = 0
-        self._burst = False
 
     def add(self, row: SQLModel) -> None:
         """Buffer a row object (rare rows: failures)."""
@@ -81,57 +68,23 @@ class Recorder:
             self._wake.set()
 
     async def cache_get(self, key: str) -> dict[str, Any] | None:
-        """A cached response, or None. On SQLite the loop looks it up itself (microseconds: a hop to
-        a worker thread cost more): at once while lookups come one or a few per turn of the loop,
-        and in bursts (`BURST` or more in the last turn) all of a turn's together in one query at
-        its end. Elsewhere lookups from concurrent calls are batched into one query on a worker
-        thread, so the loop never waits on a database server."""
+        """A cached response, or None. On SQLite the loop looks it up itself (a hop to a worker
+        thread cost more than the query) unless another process holds the database's lock;
+        elsewhere lookups from concurrent calls are batched into one query on a worker thread, so
+        the loop never waits on a database server."""
         if self.store is None:
             return None
         pending = self._pending_cache.get(key)
         if pending is not None:
             return pending
-        loop = asyncio.get_running_loop()
         inline = self.store.inline
-        if inline is not None and not self._burst:
-            self._count_lookup(loop)
+        if inline is not None:
             answered, hit = inline.lookup(key)
             if answered:
                 return hit  # else the database is busy: ask from a worker thread
-        waiter: Waiter = loop.create_future()
-        if inline is not None and self._burst:
-            if not self._inline_lookups:
-                loop.call_soon(self._answer_inline_lookups)
-            self._inline_lookups.setdefault(key, []).append(waiter)
-        else:
-            self._queue_threaded_lookup(key, waiter)
+        waiter: Waiter = asyncio.get_running_loop().create_future()
+        self._queue_threaded_lookup(key, waiter)
         return await waiter
-
-    def _count_lookup(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Count this turn's immediate lookups; at its end, a burst switches to batched lookups."""
-        if self._turn_lookups == 0:
-            loop.call_soon(self._end_turn)
-        self._turn_lookups += 1
-
-    def _end_turn(self) -> None:
-        self._burst = self._turn_lookups >= BURST
-        self._turn_lookups = 0
-
-    def _answer_inline_lookups(self) -> None:
-        assert self.store is not None and self.store.inline is not None
-        batch, self._inline_lookups = self._inline_lookups, {}
-        self._burst = sum(map(len, batch.values())) >= BURST  # a small batch: back to lookups at once
-        try:
-            found = self.store.inline.lookup_many(list(batch))
-        except Exception as exc:  # a broken database: every caller gets the error, none hangs
-            _settle(batch, exc)
-            return
-        if found is None:  # the database is busy (another process writes): ask from a thread
-            for key, waiters in batch.items():
-                for waiter in waiters:
-                    self._queue_threaded_lookup(key, waiter)
-            return
-        _settle(batch, found)
 
     def _queue_threaded_lookup(self, key: str, waiter: Waiter) -> None:
         self._lookups.setdefault(key, []).append(waiter)

@@ -1,8 +1,8 @@
 """Bulk upserts handed straight to the database driver: the hot path for accounting and cache rows.
 
 SQLAlchemy's executemany processes every row in Python (parameter dicts, type processors, its
-batching of multi-row VALUES) — 20 to 40 µs a row, on the thread that also has to serve the event
-loop's GIL. Here the upsert is compiled once per table and dialect, each row becomes a tuple (SQLite)
+batching of multi-row VALUES), on the thread that also has to serve the event loop's GIL
+(`bench/store_writes.py` compares the paths; docs/llm.md has the figures). Here the upsert is compiled once per table and dialect, each row becomes a tuple (SQLite)
 or dict (psycopg) with only the columns that need a type processor (JSON, booleans, datetimes)
 converted, and the driver's own executemany does the rest.
 """
@@ -32,7 +32,7 @@ class CompiledUpsert:
 
     def __post_init__(self) -> None:
         # positional rows are read in C by one itemgetter, then only the columns with a bind
-        # processor are converted (a per-column Python loop was ~3 µs of a row's ~6)
+        # processor are converted (a per-column Python loop was half a row's cost)
         names = [c for c, _ in self.columns]
         # itemgetter of one name gives the value itself, of several a tuple: always a tuple here
         getter = operator.itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)

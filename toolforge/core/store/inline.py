@@ -11,7 +11,6 @@ other's loops often enough to cost a few percent of their throughput).
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -25,15 +24,9 @@ from toolforge.core import secrets
 from toolforge.core.store.bulk import CompiledUpsert
 
 BUSY_TIMEOUT_MS = 0  # never wait for a lock on the event loop
-LOOKUP_CHUNK = 256  # keys per lookup query (SQLite allows 32,766 parameters; these stay small)
 
 
 _LOOKUP_ONE = 'SELECT response FROM llm_cache WHERE "key" = ?'
-
-
-@functools.lru_cache(maxsize=16)
-def _lookup_sql(width: int) -> str:
-    return f'SELECT "key", response FROM llm_cache WHERE "key" IN ({",".join("?" * width)})'
 
 
 class InlineSQLite:
@@ -53,32 +46,12 @@ class InlineSQLite:
 
     def lookup(self, key: str) -> tuple[bool, dict[str, Any] | None]:
         """(answered, the cached response or None); not answered when the database is busy. The
-        lookup made at once, on the hot path of every call outside bursts: one plain query."""
+        lookup on the hot path of every call: one plain query."""
         try:
             row = self._connection().execute(_LOOKUP_ONE, (key,)).fetchone()
         except sqlite3.OperationalError:
             return False, None
         return True, (orjson.loads(row[0]) if row is not None and row[0] is not None else None)
-
-    def lookup_many(self, keys: Sequence[str]) -> dict[str, dict[str, Any]] | None:
-        """The cached responses among `keys` (absent keys left out), or None when the database is
-        busy. One query per `LOOKUP_CHUNK` keys: under load a query per key cost ~15 µs each
-        (its B-tree walk cold in the CPU's caches every time), one per batch under 1 µs a key."""
-        found: dict[str, dict[str, Any]] = {}
-        conn = self._connection()
-        try:
-            for start in range(0, len(keys), LOOKUP_CHUNK):
-                chunk = list(keys[start : start + LOOKUP_CHUNK])
-                # padded to a power of two (the first key repeated): a handful of statement texts,
-                # all kept in sqlite3's statement cache, instead of one per batch size
-                width = 1 << (len(chunk) - 1).bit_length()
-                chunk += chunk[:1] * (width - len(chunk))
-                for key, response in conn.execute(_lookup_sql(width), chunk):
-                    if response is not None:
-                        found[key] = orjson.loads(response)
-        except sqlite3.OperationalError:
-            return None
-        return found
 
     def try_upsert(self, values_by_table: dict[type[SQLModel], Sequence[dict[str, Any]]]) -> bool:
         """Upsert every row in one transaction; False, with nothing written, if the write lock is

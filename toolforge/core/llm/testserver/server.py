@@ -51,6 +51,7 @@ class TestServer:
         self.requests: list[Request] = []
         self.counts: collections.Counter[str] = collections.Counter()
         self.max_open = 0
+        self.opened = 0  # connections accepted so far
         self._open = 0
         self._script: collections.deque[Reply] = collections.deque()
         self._rng = random.Random(seed)
@@ -207,6 +208,7 @@ class _Connection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         self.server._connections.add(self)
         self.server._open += 1
+        self.server.opened += 1
         self.server.max_open = max(self.server.max_open, self.server._open)
 
     def connection_lost(self, exc: Exception | None) -> None:
