@@ -36,8 +36,8 @@ from toolforge.core.ids import digest
 from toolforge.core.store import Store
 from toolforge.core.types import ToolSpec
 from toolforge.tools.convert import from_wire
-from toolforge.tools.servers import ServerConfig
 from toolforge.tools.library import separate_conflicts
+from toolforge.tools.servers import ServerConfig
 from toolforge.tools.stored_form import stored_form
 from toolforge.tools.validate import MAX_DESCRIPTION, rejection
 
