@@ -3,7 +3,7 @@ validates, for import, execution, simulation, the tool graph and the judges alik
 
 from toolforge.core.schema.dialect import DEFAULT_DIALECT, UnknownDialect, validator_class
 from toolforge.core.schema.limits import MAX_JSON_DEPTH, MAX_SCHEMA_DEPTH, MAX_SCHEMA_NODES, too_deep
-from toolforge.core.schema.prepared import PreparedSchema, SchemaRejected, prepare, schema_problems
+from toolforge.core.schema.prepared import PreparedSchema, SchemaRejected, prepare, resolved, schema_problems
 
 __all__ = [
     "DEFAULT_DIALECT",
@@ -14,6 +14,7 @@ __all__ = [
     "SchemaRejected",
     "UnknownDialect",
     "prepare",
+    "resolved",
     "schema_problems",
     "too_deep",
     "validator_class",

@@ -4,7 +4,7 @@ Import checks a schema once (`schema_problems`); the executors, simulators, the 
 judges then use `prepare(schema)`, which gives them the same validator — the dialect named by
 `$schema`, references looked up only inside the document — so a tool is judged by the rules it was
 imported and executed under. Prepared schemas are kept in a bounded `functools` cache keyed by the
-schema's canonical JSON text.
+schema's JSON text.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 
-from toolforge.core.ids import canonical_json
 from toolforge.core.schema.dialect import UnknownDialect, dialect_uri, validator_class
 from toolforge.core.schema.limits import size_problem
 from toolforge.core.schema.refs import reference_problems, registry_for
-from toolforge.core.schema.resolve import resolved_form
+from toolforge.core.schema.resolve import resolved_form, with_dialect
 
 PREPARED_MAX = 4096
 
@@ -49,10 +49,10 @@ class PreparedSchema:
         """Every violation as `path: message`, sorted (empty when `value` is valid)."""
         return sorted(f"{_path(e.absolute_path)}: {e.message}" for e in self.validator.iter_errors(value))
 
-    def first_error(self, value: Any) -> str | None:
-        """The violation nearest the root (by path), or None."""
+    def first_error(self, value: Any) -> tuple[str, str] | None:
+        """(path, message) of the violation first by path, or None when `value` is valid."""
         found = sorted(self.validator.iter_errors(value), key=lambda e: [str(p) for p in e.path])
-        return f"{_path(found[0].path)}: {found[0].message}" if found else None
+        return (_path(found[0].path), found[0].message) if found else None
 
     def sub(self, schema: Any) -> PreparedSchema:
         """A subschema of this one (from its resolved form), prepared under the same dialect."""
@@ -84,7 +84,9 @@ def schema_problems(schema: Any, *, dialect: str | None = None) -> list[str]:
 def prepare(schema: Any, *, dialect: str | None = None) -> PreparedSchema:
     """The prepared form of `schema` (`dialect` applies when it has no `$schema` of its own);
     raises SchemaRejected naming the problems."""
-    found = _prepare_text(canonical_json(schema), dialect)
+    # The key keeps the schema's key order: generators walk properties in it, so a sorted copy
+    # would draw different values than the schema as written.
+    found = _prepare_text(json.dumps(schema, ensure_ascii=False, separators=(",", ":"), default=str), dialect)
     if isinstance(found, tuple):
         raise SchemaRejected(list(found))
     return found
@@ -105,12 +107,23 @@ def _prepare_text(text: str, dialect: str | None) -> PreparedSchema | tuple[str,
     )
     cls = validator_class(named)
     registry, _ = registry_for(schema, cls)
+    uri = dialect_uri(cls)
+    flat = resolved_form(schema, cls)
     return PreparedSchema(
         schema=schema,
-        dialect=dialect_uri(cls),
+        dialect=uri,
         validator=cls(schema, registry=registry),
-        resolved=resolved_form(schema, cls),
+        resolved=flat if cls is Draft202012Validator else with_dialect(flat, uri),
     )
+
+
+def resolved(schema: Any) -> Any:
+    """`schema` with its references inlined, for generators and walkers; a schema that cannot be
+    prepared (only those that skipped import get here) is resolved as far as it can be."""
+    try:
+        return prepare(schema).resolved
+    except SchemaRejected:
+        return resolved_form(schema, Draft202012Validator) if size_problem(schema) is None else {}
 
 
 def _path(parts: Any) -> str:

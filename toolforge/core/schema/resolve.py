@@ -17,7 +17,7 @@ from referencing.exceptions import Unresolvable
 from toolforge.core.schema.dialect import dialect_uri
 from toolforge.core.schema.limits import MAX_SCHEMA_DEPTH, MAX_SCHEMA_NODES
 from toolforge.core.schema.refs import REF_KEYWORDS, registry_for
-from toolforge.core.schema.walk import MAPS
+from toolforge.core.schema.walk import LISTS, MAPS, SINGLE
 
 if TYPE_CHECKING:
     from referencing._core import Resolver  # the type lookups return; not exported by name
@@ -86,3 +86,21 @@ class _Inliner:
             else:
                 out[key] = self.inline(value, resolver, unrolled, depth + 1)
         return out
+
+
+def with_dialect(schema: Any, uri: str) -> Any:
+    """A copy of `schema` whose every subschema names `uri` as its `$schema`, so a part taken out
+    of it (a property's schema, an item's) is still read in the dialect of the whole."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {**schema, "$schema": uri}
+    for key, value in schema.items():
+        if key in _KEPT or key in _DATA:
+            continue
+        if key in SINGLE and isinstance(value, dict):
+            out[key] = with_dialect(value, uri)
+        elif key in LISTS and isinstance(value, list):
+            out[key] = [with_dialect(v, uri) for v in value]
+        elif key in MAPS and isinstance(value, dict):
+            out[key] = {n: with_dialect(v, uri) for n, v in value.items()}
+    return out
