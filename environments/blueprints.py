@@ -17,12 +17,12 @@ from environments.environment import error_text, observed
 from environments.executors.base import CallContext, ToolResult
 from environments.executors.mcp_pool import MCPPool
 from environments.executors.schema_sim import SchemaSimulator
-from environments.executors.schemas import inline_refs
 from environments.executors.semantics import Semantics, semantics
 from environments.executors.validate import validate_arguments
 from environments.state import State, plural, take_fault
 from environments.toolkit import Toolkit, ToolkitExecutor
 from toolforge.core.jsonschema_tools import instance_for
+from toolforge.core.schema import resolved
 from toolforge.core.types import ExpectedCall, Task, ToolSpec
 from toolforge.core.values import words
 
@@ -200,7 +200,7 @@ def draw_arguments(
     optional_p: float = 0.25,
 ) -> Step:
     sem = semantics(tool)
-    schema = inline_refs(tool.input_schema)
+    schema = resolved(tool.input_schema)
     props: dict[str, Any] = schema.get("properties", {})
     required = set(schema.get("required", []))
     args: dict[str, Any] = {}
@@ -416,7 +416,7 @@ def seed_state(
             continue
         coll: dict[str, Any] = {}
         for n in range(1, per_kind + 1):
-            shape = inline_refs(shapes[kind])
+            shape = resolved(shapes[kind])
             value = instance_for(shape, rng, optional_p=0.6, name=kind, topic=kind) if shapes[kind] else {}
             records = [r for r in _records(value) if "id" in r] or _records(value) or [{}]
             record = {k: v for k, v in records[0].items() if not isinstance(v, list | dict)}

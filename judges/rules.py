@@ -12,13 +12,11 @@ import json
 import re
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from judges.config import RulesConfig
 from judges.confirmation import is_affirmative, is_write, requires_confirmation
 from judges.violations import Violation, violations_result
 from toolforge.core.ids import canonical_json
+from toolforge.core.schema import PreparedSchema, SchemaRejected, prepare
 from toolforge.core.types import CheckResult, Message, Task, Trajectory
 
 # Words by which a reply tells the user that something failed.
@@ -67,7 +65,7 @@ def _offered_schemas(tools: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def _call_violations(traj: Trajectory, offered: dict[str, dict[str, Any]]) -> list[Violation]:
     out: list[Violation] = []
-    validators: dict[str, Draft202012Validator | None] = {}
+    prepared: dict[str, PreparedSchema | None] = {}  # per trajectory: each offered tool once
     for index, call in traj.tool_calls:
         where = f"message {index}"
         if call.name not in offered:
@@ -80,30 +78,29 @@ def _call_violations(traj: Trajectory, offered: dict[str, dict[str, Any]]) -> li
                 Violation("arguments_not_json", f"{where}: arguments of {call.name} are not a JSON object")
             )
             continue
-        if call.name not in validators:
-            validators[call.name] = _validator(offered[call.name])
-        validator = validators[call.name]
-        if validator is None:
+        if call.name not in prepared:
+            prepared[call.name] = _prepared(offered[call.name])
+        schema = prepared[call.name]
+        if schema is None:
             out.append(Violation("invalid_schema", f"{where}: the schema of {call.name} is not valid"))
             continue
-        error = next(iter(sorted(validator.iter_errors(arguments), key=lambda e: list(e.path))), None)
+        error = schema.first_error(arguments)
         if error is not None:
-            path = "/".join(str(p) for p in error.path) or "(root)"
+            path, message = error
             out.append(
                 Violation(
-                    "invalid_arguments",
-                    f"{where}: arguments of {call.name} invalid at {path}: {error.message}",
+                    "invalid_arguments", f"{where}: arguments of {call.name} invalid at {path}: {message}"
                 )
             )
     return out
 
 
-def _validator(schema: dict[str, Any]) -> Draft202012Validator | None:
+def _prepared(schema: dict[str, Any]) -> PreparedSchema | None:
+    """The schema service's validator for an offered tool (the dialect its `$schema` names)."""
     try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError:
+        return prepare(schema)
+    except SchemaRejected:
         return None
-    return Draft202012Validator(schema)
 
 
 def _is_blank(content: str | None) -> bool:

@@ -15,15 +15,12 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
-from environments.executors.schema_check import compiled
-from environments.executors.schemas import inline_refs
 from environments.executors.store import EntityStore, ref_kind
 from environments.state import State, plural
 from toolforge.core.coherence import match_email, order_times, reconcile
 from toolforge.core.ids import digest
 from toolforge.core.jsonschema_tools import instance_for
+from toolforge.core.schema import SchemaRejected, prepare, resolved
 from toolforge.core.values import is_person, singular, words
 
 OPTIONAL_P = 0.5  # how often an optional output field the store lacks is shown
@@ -45,12 +42,14 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 
 
 def valid(schema: Any, value: Any) -> bool:
+    """Whether `value` validates against `schema` (a part of a resolved schema: its dialect is
+    written in it) with the validator the schema service prepared."""
     if not isinstance(schema, dict):
         return schema is not False
-    check = compiled(schema)
-    if check is not None:
-        return check(value)
-    return bool(Draft202012Validator(schema).is_valid(value))  # rare: schemas that still refer
+    try:
+        return prepare(schema).is_valid(value)
+    except SchemaRejected:
+        return False  # a part no validator accepts holds no value; the caller falls back
 
 
 def type_ok(schema: dict[str, Any], value: Any) -> bool:
@@ -103,7 +102,7 @@ class Fitter:
     def show(self, schema: dict[str, Any] | None, value: Any) -> Any:
         if schema is None:
             return value
-        schema = inline_refs(schema)
+        schema = resolved(schema)
         out = self.fit(schema, value, self.kind, self.seed, self.kind)
         if valid(schema, out):
             return out

@@ -26,11 +26,11 @@ from typing import Any
 
 from environments.executors.base import ToolResult
 from environments.executors.fit import WRAPPERS, Fitter, listing_items, type_ok
-from environments.executors.schemas import inline_refs
 from environments.executors.semantics import semantics
 from environments.executors.store import EntityStore, label, not_found, ref_kind
 from environments.state import RESERVED, Delete, State, Upsert, plural
 from toolforge.core.ids import digest
+from toolforge.core.schema import resolved
 from toolforge.core.types import ToolSpec
 from toolforge.core.values import NOW, statuses_for, string_role, words
 
@@ -139,7 +139,7 @@ class _Call:
         raw = arguments.get(self.sem.id_param) if self.sem.id_param else None
         self.key = str(raw) if raw is not None else None
         self.topic = " ".join([tool.name, tool.description, tool.domain or ""])
-        self.schema = inline_refs(tool.output_schema) if tool.output_schema is not None else None
+        self.schema = resolved(tool.output_schema) if tool.output_schema is not None else None
         self.verb = words(tool.name)[0] if words(tool.name) else ""
 
     # ---- helpers ----
@@ -365,12 +365,12 @@ class _Call:
         filter it does not hold, the value a read would invent for it."""
         out = {**record, **_dict(shown)}
         fitter = self.fitter(self.read_seed())
-        props = self.tool.input_schema.get("properties") or {}
+        props = resolved(self.tool.input_schema).get("properties") or {}
         for key in self.arguments:
             sub = props.get(key)
             if key in out or key in _PAGING | _QUERY_ARGS or not isinstance(sub, dict) or ref_kind(key):
                 continue
-            out[key] = fitter.field_value(self.kind, record, key, inline_refs(sub))
+            out[key] = fitter.field_value(self.kind, record, key, sub)
         return out
 
     def model_selection(self, pairs: list[tuple[dict[str, Any], Any]]) -> list[tuple[dict[str, Any], Any]]:

@@ -110,26 +110,19 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-# The JSON of each tool's spec, by tool object (the tool kept, so its id cannot be reused).
-_SPECS: dict[int, tuple[ToolSpec, str]] = {}
-
-
 def _spec_json(tool: ToolSpec) -> str:
-    found = _SPECS.get(id(tool))
-    if found is None or found[0] is not tool:
-        spec = {
-            "name": tool.name,
-            "description": tool.description,
-            "input_schema": tool.input_schema,
-            "output_schema": tool.output_schema,
-        }
-        found = _SPECS[id(tool)] = (tool, _dumps(spec))
-    return found[1]
+    spec = {
+        "name": tool.name,
+        "description": tool.description,
+        "input_schema": tool.input_schema,
+        "output_schema": tool.output_schema,
+    }
+    return _dumps(spec)
 
 
 def call_json(tool: ToolSpec, arguments: dict[str, Any], ctx: CallContext) -> str:
     """`{"tool": spec, "world_state": ..., "history": ..., "call": arguments}` as `json.dumps`
-    writes it, the tool's spec encoded once per tool rather than once per call."""
+    writes it."""
     world = world_view(tool, arguments, ctx.state)
     history = [
         {"tool": h.name, "arguments": h.arguments, "result": h.result, "is_error": h.is_error}

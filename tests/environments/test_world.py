@@ -18,10 +18,10 @@ from world_tools import shop_tools, toolsets
 from environments.blueprints import seed_state
 from environments.executors.base import ToolResult
 from environments.executors.schema_sim import SchemaSimulator
-from environments.executors.schemas import inline_refs
 from environments.executors.semantics import semantics
 from environments.state import State, collections, plural
 from toolforge.core.jsonschema_tools import instance_for
+from toolforge.core.schema import resolved
 from toolforge.core.types import ToolSpec
 
 SEEDS = range(6)
@@ -51,7 +51,7 @@ def _arguments(tool: ToolSpec, state: State, rng: random.Random) -> dict[str, An
     """Arguments as an agent sends them: ids of records that exist (now and then one that does
     not), other values drawn for the field's name."""
     sem = semantics(tool)
-    schema = inline_refs(tool.input_schema)
+    schema = resolved(tool.input_schema)
     required = set(schema.get("required", []))
     args: dict[str, Any] = {}
     for name, sub in sorted((schema.get("properties") or {}).items()):

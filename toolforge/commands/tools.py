@@ -162,8 +162,11 @@ def import_cmd(
     result = admit(store, tools)
     console.print(
         f"imported {path.name} ({kind}): {len(result.added)} added, {len(result.unchanged)} unchanged, "
-        f"{len(result.rejected)} rejected, {len(errors)} unparsable"
+        f"{len(result.rejected)} rejected, {len(result.conflicts)} conflicts, "
+        f"{len(result.repeated)} repeated, {len(errors)} unparsable ({result.stored} rows written)"
     )
+    for tool_id, reason in [*result.rejected.items(), *result.conflicts.items()][:20]:
+        console.print(f"[yellow]{result.names[tool_id][:60]}[/] ({tool_id}): {reason[:300]}")
     for error in errors[:10]:
         console.print(f"[yellow]{error}[/]")
     store.close()

@@ -2,7 +2,7 @@
 
 `instance_for(schema, rng)` builds a value that validates against `schema` (Draft 2020-12 subset):
 `type` (one or a list), `const`, `enum`, `anyOf`/`oneOf` (one branch), `allOf` (object branches
-merged), local `$ref` (`#/$defs/...`, `#/definitions/...`), `properties`/`required`,
+merged), `$ref` within the document (inlined by `toolforge.core.schema`), `properties`/`required`,
 `additionalProperties`, `items`/`prefixItems`, `minItems`/`maxItems`, `minLength`/`maxLength`,
 `minimum`/`maximum` (and exclusive forms), `multipleOf`, the common string `format`s and
 `pattern` (what `toolforge.core.regex_sample` covers). Not covered: `not`, `if/then/else`,
@@ -19,6 +19,7 @@ import random
 from typing import Any
 
 from toolforge.core.coherence import match_email, order_times, reconcile
+from toolforge.core.schema import resolved
 from toolforge.core.values import (
     Hint,
     domain_of,
@@ -47,6 +48,7 @@ def instance_for(
     kind of record, such as `order`); `topic` is free text naming the domain (a tool's name and
     description) that titles and notes are drawn from; `entity` the kind of record the value
     belongs to (with it, a `status` leaf is an order's status)."""
+    schema = resolved(schema)  # references inlined, recursion unrolled a bounded number of times
     root = schema if isinstance(schema, dict) else {}
     if not name and root.get("type") not in ("object", None) and isinstance(root.get("title"), str):
         name = root["title"]  # pydantic titles a field by its name ("Due Date")
@@ -70,41 +72,26 @@ class _Gen:
         self.rng = rng
         self.optional_p = optional_p
 
-    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
-        seen = 0
-        while "$ref" in schema and seen < 32:
-            ref = schema["$ref"]
-            if not ref.startswith("#"):
-                raise ValueError(f"only local $ref is supported, got {ref!r}")
-            target: Any = self.root
-            for part in [p for p in ref[1:].split("/") if p]:
-                target = target[part.replace("~1", "/").replace("~0", "~")]
-            rest = {k: v for k, v in schema.items() if k != "$ref"}
-            schema = {**target, **rest}
-            seen += 1
-        return schema
-
     def value(self, schema: dict[str, Any] | bool, depth: int, hint: Hint) -> Any:
         if schema is True or schema == {} or schema is None:
             return string_value({}, self.rng, hint) if depth < _MAX_DEPTH else None
         if schema is False:
             raise ValueError("no value satisfies the schema `false`")
-        schema = self.resolve(schema)
         if "const" in schema:
             return schema["const"]
         if "enum" in schema:
             return self.rng.choice(schema["enum"])
         if "allOf" in schema:
-            merged = _merge_all_of([self.resolve(s) for s in schema["allOf"]])
+            merged = _merge_all_of(list(schema["allOf"]))
             rest = {k: v for k, v in schema.items() if k != "allOf"}
             return self.value(_merge_all_of([rest, merged]), depth, hint)
         for key in ("oneOf", "anyOf"):
             if key in schema:
                 branches = schema[key]
                 rest = {k: v for k, v in schema.items() if k != key}
-                branch = self.resolve(branches[self.rng.randrange(len(branches))])
+                branch = branches[self.rng.randrange(len(branches))]
                 if depth >= _MAX_DEPTH:  # prefer a leaf branch when deep, to end recursion
-                    leaves = [b for b in map(self.resolve, branches) if _is_leaf(b)]
+                    leaves = [b for b in branches if _is_leaf(b)]
                     branch = leaves[0] if leaves else branch
                 return self.value(_merge_all_of([rest, branch]) if rest else branch, depth, hint)
         kind = schema.get("type")

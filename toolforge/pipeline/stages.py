@@ -105,6 +105,8 @@ async def stage_tools(
         parsed = [item for _, item in reader(path)]
         bad = [item for item in parsed if isinstance(item, str)]
         good = [item for item in parsed if not isinstance(item, str)]
+        for reason in bad:  # a line that is not a tool is a stored failure, never a silent drop
+            store.record_failure("tools.import", str(path), reason)
         report.failed += len(bad)
         admit(store, good)
         origins.update(t.origin for t in good)

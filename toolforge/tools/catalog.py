@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from toolforge.core.errors import ConfigError
+from toolforge.core.schema import MAX_JSON_DEPTH, too_deep
 from toolforge.core.types import ToolSemantics, ToolSpec
 from toolforge.tools.convert import from_wire, to_wire
 
@@ -81,18 +82,41 @@ def from_mcp_line(line: dict[str, Any], default_origin: str) -> ToolSpec:
 
 
 def read_mcp_jsonl(path: Path) -> Iterator[tuple[int, ToolSpec | str]]:
-    """(line number, ToolSpec or the reason the line is not a tool) for each non-empty line."""
-    with path.open() as fh:
-        for number, text in enumerate(fh, start=1):
-            if not text.strip():
+    """(line number, ToolSpec or the reason the line is not a tool) for each non-empty line.
+
+    Each line stands alone: one that is not UTF-8, not JSON, nested too deep or not a tool is
+    reported with its number and the rest of the file is read."""
+    with path.open("rb") as fh:
+        for number, data in enumerate(fh, start=1):
+            if not data.strip():
                 continue
             try:
-                line = json.loads(text)
-                if not isinstance(line, dict):
-                    raise ValueError(f"expected a JSON object, got {type(line).__name__}")
-                yield number, from_mcp_line(line, path.stem)
-            except (json.JSONDecodeError, ValueError) as exc:
-                yield number, f"{path.name}:{number}: {exc}"
+                yield number, from_mcp_line(parse_line(data), path.stem)
+            except (ValueError, KeyError, TypeError) as exc:  # one bad line is reported, not fatal
+                yield number, f"{path.name}:{number}: {str(exc)[:500]}"
+
+
+def parse_line(data: bytes) -> dict[str, Any]:
+    """One JSONL line as an object; ValueError (naming the fix) for anything else."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"not UTF-8 (byte {exc.start}: {data[exc.start : exc.start + 4]!r}); re-encode the file as UTF-8"
+        ) from exc
+    try:
+        line = json.loads(text)
+    except RecursionError as exc:
+        raise ValueError(f"nested too deep to read (limit {MAX_JSON_DEPTH} levels)") from exc
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from exc
+    if not isinstance(line, dict):
+        raise ValueError(f"expected a JSON object, got {type(line).__name__}")
+    if too_deep(line, MAX_JSON_DEPTH):
+        raise ValueError(
+            f"nested deeper than {MAX_JSON_DEPTH} levels (limit {MAX_JSON_DEPTH}); flatten the tool"
+        )
+    return line
 
 
 def write_mcp_jsonl(tools: Iterable[ToolSpec], path: Path) -> int:
@@ -141,8 +165,13 @@ def from_openai(item: dict[str, Any], origin: str) -> ToolSpec:
 
 
 def read_openai(path: Path) -> Iterator[tuple[int, ToolSpec | str]]:
+    """(index, ToolSpec or the reason the item is not a tool) for each function of the list."""
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 (byte {exc.start}); re-encode it as UTF-8") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path} is nested too deep to read; flatten its schemas") from exc
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path} is not JSON: {exc}") from exc
     items = data.get("tools", data.get("functions")) if isinstance(data, dict) else data
@@ -152,9 +181,11 @@ def read_openai(path: Path) -> Iterator[tuple[int, ToolSpec | str]]:
         try:
             if not isinstance(item, dict):
                 raise ValueError(f"expected an object, got {type(item).__name__}")
+            if too_deep(item, MAX_JSON_DEPTH):
+                raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels; flatten the tool")
             yield index, from_openai(item, path.stem)
         except ValueError as exc:
-            yield index, f"{path.name}[{index}]: {exc}"
+            yield index, f"{path.name}[{index}]: {str(exc)[:500]}"
 
 
 def write_openai(tools: Iterable[ToolSpec], path: Path) -> int:

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import networkx as nx
 import numpy as np
 
+from toolforge.core.schema import resolved
 from toolforge.core.types import ToolSpec
 
 CLIQUE_MAX = 32
@@ -103,29 +104,15 @@ def _compatible(out: frozenset[str], param: frozenset[str]) -> bool:
     return not out or not param or bool(out & param)
 
 
+def _schema(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 class _Walker:
-    """Flattens an output schema into leaf-ish fields, resolving local `$ref`s."""
-
-    def __init__(self, root: dict[str, Any]) -> None:
-        self.root = root
-
-    def resolve(self, schema: Any) -> dict[str, Any]:
-        for _ in range(16):
-            if not isinstance(schema, dict) or "$ref" not in schema:
-                break
-            ref = schema["$ref"]
-            if not isinstance(ref, str) or not ref.startswith("#/"):
-                return {}
-            target: Any = self.root
-            for part in ref[2:].split("/"):
-                if not isinstance(target, dict) or part not in target:
-                    return {}
-                target = target[part]
-            schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-        return schema if isinstance(schema, dict) else {}
+    """Flattens a resolved output schema (references inlined by the schema service) into fields."""
 
     def fields(self, schema: Any, path: str, hints: tuple[str, ...], depth: int) -> Iterable[SchemaField]:
-        schema = self.resolve(schema)
+        schema = _schema(schema)
         if depth > 4 or not schema:
             return
         for key in ("anyOf", "oneOf", "allOf"):
@@ -142,17 +129,17 @@ class _Walker:
         for name, sub in props.items():
             if not isinstance(name, str):
                 continue
-            resolved = self.resolve(sub)
+            sub_schema = _schema(sub)
             sub_path = f"{path}.{name}" if path else name
             snake = _snake(name)
             keys = {snake}
             if snake == "id":
                 keys |= {f"{h}_id" for h in hints if h}
-            types = _types(resolved)
+            types = _types(sub_schema)
             yield SchemaField(sub_path, name, types, frozenset(keys))
-            if types & {"object", "array"} or "properties" in resolved or "items" in resolved:
+            if types & {"object", "array"} or "properties" in sub_schema or "items" in sub_schema:
                 child_hints = (_singular(snake),)  # an `id` below belongs to this field's entity
-                yield from self.fields(resolved, sub_path, child_hints, depth + 1)
+                yield from self.fields(sub_schema, sub_path, child_hints, depth + 1)
 
 
 def output_fields(tool: ToolSpec) -> list[SchemaField]:
@@ -161,18 +148,16 @@ def output_fields(tool: ToolSpec) -> list[SchemaField]:
         return []
     tokens = [t for t in _snake(tool.name).split("_") if t and t not in _VERBS]
     hints = tuple(_singular(t) for t in tokens[-1:])  # get_order_status → "status"; list_events → "event"
-    walker = _Walker(tool.output_schema)
-    return list(walker.fields(tool.output_schema, "", hints, 0))
+    return list(_Walker().fields(resolved(tool.output_schema), "", hints, 0))
 
 
 def input_fields(tool: ToolSpec) -> list[SchemaField]:
     """A tool's top-level parameters."""
-    walker = _Walker(tool.input_schema)
-    props = tool.input_schema.get("properties")
+    props = _schema(resolved(tool.input_schema)).get("properties")
     if not isinstance(props, dict):
         return []
     return [
-        SchemaField(name, name, _types(walker.resolve(sub)), frozenset({_snake(name)}))
+        SchemaField(name, name, _types(_schema(sub)), frozenset({_snake(name)}))
         for name, sub in props.items()
         if isinstance(name, str)
     ]

@@ -36,8 +36,10 @@ from toolforge.core.ids import digest
 from toolforge.core.store import Store
 from toolforge.core.types import ToolSpec
 from toolforge.tools.convert import from_wire
+from toolforge.tools.library import separate_conflicts
 from toolforge.tools.servers import ServerConfig
 from toolforge.tools.stdout_noise import noise_reason, start_catching
+from toolforge.tools.stored_form import stored_form
 from toolforge.tools.validate import MAX_DESCRIPTION, rejection
 
 START_TIMEOUT_S = 30.0
@@ -207,12 +209,13 @@ def store_server_tools(
     report = ServerReport(server=cfg.name, ok=True)
     existing = {row.id: row for row in store.tool_rows(source="mcp", origin=cfg.name)}
     seen: set[str] = set()
-    for tool in tools:
+    for original, conflict in separate_conflicts(tools):
+        tool = stored_form(original, max_description)
         seen.add(tool.id)
-        reason = rejection(tool, max_description)
-        status = "rejected" if reason else "ok"
+        reason = "; ".join(r for r in (conflict, rejection(original, max_description)) if r) or None
+        status = "conflict" if conflict else "rejected" if reason else "ok"
         if reason:
-            report.rejected[tool.name] = reason
+            report.rejected[tool.name if not conflict else f"{tool.name} ({tool.id})"] = reason
         old = existing.get(tool.id)
         if old is not None:
             old_prov = old.data.get("provenance", {})

@@ -38,6 +38,7 @@ from toolforge.core.llm.metering import report_usage
 from toolforge.core.llm.recorder import Recorder
 from toolforge.core.llm.retry import backoff_s, is_auth_error, is_retryable, retry_after_s
 from toolforge.core.llm.shared import SharedLimits
+from toolforge.core.llm.tool_names import ProviderNames
 from toolforge.core.llm.transport import LiteLLMTransport, Transport
 from toolforge.core.store import LLMCacheRow, LLMCallRow, Store, failure_row
 from toolforge.core.store.tables import utcnow
@@ -163,11 +164,15 @@ class LLMClient:
         `{"tool_calls": [...]}` or `{"reply": ...}`; both give the same Message (ids deterministic)."""
         turn = len(messages)
         if cfg.effective_tool_mode == "native":
-            params: dict[str, Any] = {"tools": [t.openai_function() for t in tools]} if tools else {}
-            completion = await self.complete(
-                cfg, [m.openai() for m in messages], role=role, cache_salt=cache_salt, **params
+            names = ProviderNames.for_tools(t.name for t in tools)  # MCP names a provider refuses
+            params: dict[str, Any] = (
+                {"tools": [names.function(t.openai_function()) for t in tools]} if tools else {}
             )
-            calls = [(c.function.name, c.function.arguments) for c in completion.tool_calls]
+            sent = [names.message(m.openai()) for m in messages]
+            completion = await self.complete(cfg, sent, role=role, cache_salt=cache_salt, **params)
+            calls = [
+                (names.from_provider(c.function.name), c.function.arguments) for c in completion.tool_calls
+            ]
             return assistant_message(turn, completion.text, calls)
         schema = action_schema(tools)
         response_format = {"type": "json_schema", "json_schema": {"name": "action", "schema": schema}}

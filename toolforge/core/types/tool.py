@@ -55,6 +55,11 @@ class ToolSpec(Record):
 
     @property
     def id(self) -> str:
+        """Source, origin and name; plus the variant when a second tool of that name was kept
+        apart at import (`provenance["variant"]`, set only then, so every other id is unchanged)."""
+        variant = self.provenance.get("variant")
+        if variant:
+            return content_id("tool", self.source, self.origin, self.name, variant)
         return content_id("tool", self.source, self.origin, self.name)
 
     def openai_function(self) -> dict[str, Any]:
