@@ -12,6 +12,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import openai
@@ -25,6 +26,7 @@ from toolforge.core.llm.actions import (
     json_mode_messages,
     parse_action,
 )
+from toolforge.core.llm.checkpoint import checkpoint_fingerprint, checkpoint_reply
 from toolforge.core.llm.completion import (
     Completion,
     completion_from_raw,
@@ -242,7 +244,7 @@ class LLMClient:
         # nothing until their turn, so the first requests go out at once even when thousands
         # are submitted together (their keys and lookups used to delay the first send by 0.2 s).
         async with self._limiter(cfg):
-            key = request_key(request, cache_salt)
+            key = request_key(_keyed_request(cfg, request), cache_salt)
             hit = await self._recorder.cache_get(key)
             if hit is not None:
                 completion = completion_from_raw(hit, 0.0, cached=True)
@@ -259,6 +261,8 @@ class LLMClient:
         if limiter is None:
             # the bundled server has N_PARALLEL slots: more in flight would only queue (and time out) there
             limit = min(cfg.concurrency, N_PARALLEL) if cfg.is_local else cfg.concurrency
+            if cfg.checkpoint_dir is not None:  # generates one reply at a time, in this process
+                limit = 1
             limiter = self._limiters[cfg.model] = Limiter(limit)
         return limiter
 
@@ -267,8 +271,10 @@ class LLMClient:
     ) -> tuple[dict[str, Any], float, float, int]:
         """The call and its retries, within the caller's concurrency slot."""
         secret = cfg.api_key()
-        api_base = await asyncio.to_thread(local_api_base) if cfg.is_local else cfg.api_base
-        model = "openai/" + cfg.model[len(LOCAL_PREFIX) :] if cfg.is_local else cfg.model
+        gguf = str(cfg.gguf_file) if cfg.gguf_file is not None else None
+        api_base = await asyncio.to_thread(local_api_base, gguf) if cfg.is_local else cfg.api_base
+        served = Path(gguf).stem if gguf is not None else cfg.model.removeprefix(LOCAL_PREFIX)
+        model = "openai/" + served if cfg.is_local else cfg.model
         send = self._sender(cfg, request, model, api_base, None if cfg.is_local else secret)
         retries = 0
         start = time.perf_counter()  # latency = the call and its retries
@@ -297,7 +303,15 @@ class LLMClient:
         self, cfg: LLMConfig, request: dict[str, Any], model: str, api_base: str | None, secret: str | None
     ) -> Callable[[], Awaitable[tuple[dict[str, Any], float]]]:
         """One attempt of the call as `(raw, cost)`: the transport is chosen here and only here.
-        Both raise litellm's (openai's) exception types, so one retry path serves both."""
+        Both raise litellm's (openai's) exception types, so one retry path serves both. A checkpoint
+        directory generates in-process (a worker thread) and has nothing to retry."""
+        checkpoint = cfg.checkpoint_dir
+        if checkpoint is not None:
+
+            async def send_checkpoint() -> tuple[dict[str, Any], float]:
+                return await asyncio.to_thread(checkpoint_reply, checkpoint, request), 0.0
+
+            return send_checkpoint
         if cfg.transport == "openai_compatible":
             assert api_base is not None  # LLMConfig requires it for this transport
             direct = self._direct
@@ -381,6 +395,14 @@ def _response_format(output: type[BaseModel]) -> dict[str, Any]:
         "type": "json_schema",
         "json_schema": {"name": output.__name__, "schema": output.model_json_schema()},
     }
+
+
+def _keyed_request(cfg: LLMConfig, request: dict[str, Any]) -> dict[str, Any]:
+    """What the cache key hashes: the request, plus the weights' fingerprint for a checkpoint."""
+    checkpoint = cfg.checkpoint_dir
+    if checkpoint is None or not checkpoint.is_dir():
+        return request
+    return {**request, "checkpoint": checkpoint_fingerprint(checkpoint)}
 
 
 def _redact(text: str, secret: str | None) -> str:

