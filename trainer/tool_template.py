@@ -8,8 +8,9 @@ The checkpoint is saved with the template it was trained with, so rollouts and e
 
 The loss mask works for any template, with or without `{% generation %}` markers: assistant turn i
 spans from the end of `render(messages[:i], add_generation_prompt=True)` to the end of
-`render(messages[:i+1])` in the whole conversation's text; tokens starting inside a span are
-assistant tokens (the turn's content, its tool calls and its end-of-turn marker).
+`render(messages[:i+1])` in the whole conversation's text; tokens that overlap a span are assistant
+tokens (the turn's content, its tool calls and its end-of-turn marker; a token that straddles the
+start, like " I" after a prompt ending in a space, is learned too: it is what the model must emit).
 """
 
 from __future__ import annotations
@@ -91,5 +92,8 @@ def encode_with_template(
     """Token ids of the templated conversation and a 0/1 mask that is 1 on assistant tokens."""
     text, spans = assistant_spans(tokenizer, conversation)
     encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    mask = [int(any(start <= first < end for start, end in spans)) for first, _ in encoded["offset_mapping"]]
+    mask = [
+        int(any(first < end and last > start for start, end in spans))
+        for first, last in encoded["offset_mapping"]
+    ]
     return list(encoded["input_ids"]), mask

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from transformers import PreTrainedTokenizerFast
 from toolforge.core.k2_chat import render_k2
 from trainer.data import ExportedConversation, read_exported_jsonl
 from trainer.sample_data import write_sample_jsonl
+from trainer.sample_model import write_tiny_llama
 from trainer.tokenizer import train_bpe_tokenizer
 
 torch.set_num_threads(1)
@@ -34,27 +34,7 @@ def tokenizer(conversations: list[ExportedConversation]) -> PreTrainedTokenizerF
 
 
 @pytest.fixture(scope="session")
-def tiny_llama(tokenizer: PreTrainedTokenizerFast, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A randomly initialised two-layer Llama saved with a tokenizer that has no chat template: an
-    ordinary Hugging Face checkpoint directory, made here (no hub)."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    path = tmp_path_factory.mktemp("tiny-llama")
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=2048,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(str(path))
-    plain = copy.deepcopy(tokenizer)
-    plain.chat_template = None
-    plain.save_pretrained(str(path))
-    return path
+def tiny_llama(conversations: list[ExportedConversation], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random two-layer Llama whose tokenizer has no chat template, made here (no hub)."""
+    texts = (render_k2(c.messages, c.tools) for c in conversations)
+    return write_tiny_llama(tmp_path_factory.mktemp("tiny-llama"), texts)
