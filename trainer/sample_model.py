@@ -18,14 +18,16 @@ from trainer.tokenizer import train_bpe_tokenizer
 __all__ = ["write_tiny_llama"]
 
 
-def write_tiny_llama(path: Path, texts: Iterable[str], vocab_size: int = 2048, seed: int = 0) -> Path:
-    """Write a two-layer, 64-wide Llama and its tokenizer to `path`; returns `path`."""
+def write_tiny_llama(
+    path: Path, texts: Iterable[str], vocab_size: int = 2048, hidden_size: int = 64, seed: int = 0
+) -> Path:
+    """Write a two-layer Llama (64 wide by default) and its tokenizer to `path`; returns `path`."""
     tokenizer = train_bpe_tokenizer(texts, vocab_size=vocab_size)
     tokenizer.chat_template = None
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
