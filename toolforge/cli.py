@@ -9,6 +9,7 @@ from toolforge.commands import (
     code_tasks,
     doctor,
     episodes,
+    evaluate,
     export,
     generate,
     llm,
@@ -39,6 +40,7 @@ app.add_typer(tools.app, name="tools")
 app.add_typer(generate.app, name="generate")
 app.add_typer(export.app, name="export")
 app.command()(audit.audit)
+app.command(name="eval")(evaluate.eval_command)
 app.add_typer(llm.app, name="llm")
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from toolforge.commands.common import DbOption, console, fail, open_store
+from toolforge.evaluation.holdout import heldout_split
 from toolforge.export import ExportConfig, ExportFilter, export_store
 from toolforge.export.config import ALL_FORMATS
 
@@ -35,6 +36,13 @@ def export(
         list[str] | None, typer.Option(help="Keep trajectories using tools from these sources.")
     ] = None,
     name: Annotated[str, typer.Option(help="The dataset's name in its card.")] = "toolforge-dataset",
+    holdout_domains: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated domains kept out of the training files and written as a BFCL-format "
+            "eval set to OUT/heldout/ (for `toolforge eval`)."
+        ),
+    ] = None,
 ) -> None:
     """Filter judged trajectories and write OpenAI JSONL, ShareGPT, Parquet and K2 text with a card."""
     formats = fmt or list(ALL_FORMATS)
@@ -43,8 +51,21 @@ def export(
         fail(f"unknown format(s) {unknown}: choose from {', '.join(ALL_FORMATS)}")
     if not 0.0 <= min_score <= 1.0:
         fail("--min-score must be between 0 and 1")
+    held_out = [d.strip() for d in (holdout_domains or "").split(",") if d.strip()]
+    if held_out and domain and set(held_out) & set(domain):
+        fail(f"--holdout-domains {sorted(set(held_out) & set(domain))} are also kept by --domain: pick one")
     store = open_store(db)
+    split = None
     try:
+        if held_out:
+            split = heldout_split(store, held_out)
+            if not split.questions:
+                skipped = (
+                    ", ".join(f"{n} {why}" for why, n in split.skipped.items()) or "no tasks in those domains"
+                )
+                fail(
+                    f"--holdout-domains {held_out}: no eval case could be made ({skipped}); name domains with blueprint tasks"
+                )
         if run is not None:
             row = store.get_run(f"pipeline:{run}")
             if row is None or "run_key" not in (row.stats or {}):
@@ -58,12 +79,16 @@ def export(
                 accepted_only=not include_rejected,
                 min_score=min_score,
                 domains=domain,
+                exclude_domains=held_out,
                 task_sources=task_source,
                 tool_sources=tool_source,
             ),
         )
         try:
-            result = export_store(store, out, cfg, run_key=run_key, judge_key=judge_key)
+            provenance = {"holdout_domains": held_out} if held_out else None
+            result = export_store(
+                store, out, cfg, run_key=run_key, judge_key=judge_key, provenance=provenance
+            )
         except ValueError as exc:
             fail(f"{exc} (pass --judge-key, or --run NAME)")
     finally:
@@ -74,3 +99,12 @@ def export(
     for fmt_name, path in result.files.items():
         console.print(f"  {fmt_name:<9} {path}")
     console.print(f"  card      {result.card}")
+    if split is not None:
+        questions, answers = split.write(out / "heldout")
+        console.print(
+            f"held-out domains {', '.join(held_out)}: {len(split.questions)} eval cases (BFCL layout), "
+            f"{sum(split.skipped.values())} tasks skipped"
+        )
+        console.print(f"  questions {questions}")
+        console.print(f"  answers   {answers}")
+        console.print(f"  run       toolforge eval {questions} --model MODEL")

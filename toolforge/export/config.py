@@ -16,6 +16,9 @@ class ExportFilter(BaseModel):
     accepted_only: bool = True
     min_score: float = Field(0.0, ge=0, le=1)
     domains: list[str] | None = Field(None, description="keep only these domains (None: all)")
+    exclude_domains: list[str] = Field(
+        default_factory=list, description="drop these domains (held out for `toolforge eval`)"
+    )
     task_sources: list[str] | None = Field(None, description='task sources, e.g. "blueprint" (None: all)')
     tool_sources: list[str] | None = Field(
         None, description='keep a trajectory when one of its tools comes from these, e.g. "mcp" (None: all)'

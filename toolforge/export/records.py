@@ -67,6 +67,8 @@ def keep(record: ExportRecord, flt: ExportFilter) -> str | None:
         return "min_score"
     if flt.domains is not None and record.domain not in flt.domains:
         return "domains"
+    if record.domain in flt.exclude_domains:
+        return "exclude_domains"
     if flt.task_sources is not None and (record.task is None or record.task.source not in flt.task_sources):
         return "task_sources"
     if flt.tool_sources is not None and not set(record.tool_sources) & set(flt.tool_sources):
