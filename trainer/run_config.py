@@ -35,6 +35,7 @@ class SFTRunConfig(BaseModel):
     report_to: list[str] = Field(default_factory=lambda: ["none"])  # Trainer integrations: tensorboard, wandb
     bpe_vocab_size: int = Field(default=2048, ge=269)
     max_steps: int = Field(default=100, gt=0)
+    max_train_s: float | None = Field(default=None, gt=0)  # stop after this many seconds of training
     learning_rate: float = Field(default=2e-4, gt=0)
     weight_decay: float = Field(default=0.1, ge=0)
     momentum: float = Field(default=0.95, ge=0, lt=1)

@@ -36,6 +36,7 @@ from trainer.presets import get_preset
 from trainer.qk_clip import ATTN_IMPLEMENTATION
 from trainer.routing import ExpertLoadTracker
 from trainer.run_config import SFTRunConfig, sft_arguments
+from trainer.time_limit import TimeLimit
 from trainer.tokenizer import load_tokenizer, train_bpe_tokenizer
 
 __all__ = [
@@ -202,6 +203,8 @@ def run_sft(config: SFTRunConfig) -> SFTResult:
         template = "k2"
     else:
         trainer, stats, template = build_hf_trainer(config, source)
+    if config.max_train_s is not None:
+        trainer.add_callback(TimeLimit(config.max_train_s))
     last = get_last_checkpoint(str(config.out)) if config.resume else None
     output = trainer.train(resume_from_checkpoint=last)
     parameters = sum(p.numel() for p in trainer.model.parameters())

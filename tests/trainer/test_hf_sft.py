@@ -126,6 +126,19 @@ def test_report_to_reaches_the_trainer_and_tensorboard_writes_its_events(
     assert SFTRunConfig(data=exported_jsonl, out=out).report_to == ["none"]  # the default reports nowhere
 
 
+def test_max_train_s_stops_a_long_run_early_and_still_saves_the_model(
+    exported_jsonl: Path, tiny_llama: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "bounded"
+    config = SFTRunConfig(
+        data=exported_jsonl, out=out, model=str(tiny_llama), max_steps=10_000, max_train_s=1.0,
+        max_length=1024, save_steps=100_000,
+    )  # fmt: skip
+    result = run_sft(config)
+    assert 1 <= result.global_step < 10_000
+    assert (out / "model.safetensors").is_file()
+
+
 def test_bad_models_are_one_line_errors_that_name_the_fix(
     exported_jsonl: Path, tiny_llama: Path, tmp_path: Path
 ) -> None:

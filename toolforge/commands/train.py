@@ -57,6 +57,9 @@ def sft(
     max_steps: Annotated[
         int, typer.Option(help="Optimizer steps to train (in total, across resumes).")
     ] = 100,
+    max_train_s: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds of training (the model is saved).")
+    ] = None,
     lr: Annotated[float, typer.Option(help="Peak learning rate (Muon and AdamW alike).")] = 2e-4,
     weight_decay: Annotated[float, typer.Option(help="Decoupled weight decay.")] = 0.1,
     warmup_steps: Annotated[int, typer.Option(help="Linear warm-up steps before the cosine decay.")] = 0,
@@ -119,6 +122,7 @@ def sft(
             tokenizer=tokenizer,
             init=init,
             max_steps=max_steps,
+            max_train_s=max_train_s,
             learning_rate=lr,
             weight_decay=weight_decay,
             warmup_steps=warmup_steps,
