@@ -11,6 +11,7 @@ Packing and the padding-free collator come from TRL (`packing=True`).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,14 +79,21 @@ class DataStats:
     assistant_tokens: int
 
 
+Encoder = Callable[[PreTrainedTokenizerBase, ExportedConversation], tuple[list[int], list[int]]]
+
+
 def build_dataset(
-    tokenizer: PreTrainedTokenizerBase, conversations: list[ExportedConversation], max_length: int
+    tokenizer: PreTrainedTokenizerBase,
+    conversations: list[ExportedConversation],
+    max_length: int,
+    encode: Encoder = encode_conversation,
 ) -> tuple[Dataset, DataStats]:
-    """A dataset of `input_ids` + `assistant_masks`; conversations over `max_length` are dropped."""
+    """A dataset of `input_ids` + `assistant_masks`; conversations over `max_length` are dropped.
+    `encode` renders and masks one conversation (default: the K2 format)."""
     rows: dict[str, list[list[int]]] = {"input_ids": [], "assistant_masks": []}
     dropped = 0
     for conversation in conversations:
-        ids, mask = encode_conversation(tokenizer, conversation)
+        ids, mask = encode(tokenizer, conversation)
         if len(ids) > max_length:
             dropped += 1
             continue

@@ -1,6 +1,8 @@
-"""SFT of a K2-architecture model on exported trajectories: TRL's SFTTrainer with MuonClip.
+"""SFT on exported trajectories: a K2-architecture model with MuonClip, or any causal LM.
 
-`run_sft(config)` builds (or reloads, on resume) the tokenizer, renders and tokenizes the data,
+`run_sft(config)` picks the path: a fresh K2 preset or a K2 (DeepseekV3) checkpoint trains here;
+any other model (`--model`, or `--init` of a non-K2 checkpoint) trains on the generic path
+(`hf_sft.py`). On the K2 path it builds (or reloads, on resume) the tokenizer, renders and tokenizes the data,
 builds the model from a preset, and trains with packing (TRL `bfd`, padding-free rows with
 restarted position ids, no cross-document attention), loss on assistant tokens only, the MuonClip
 optimizer, and `MuonClipCallback` (QK-Clip + routing-bias update + logging) after every step.
@@ -16,22 +18,25 @@ import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 from transformers import DeepseekV3Config, DeepseekV3ForCausalLM, PreTrainedTokenizerBase, set_seed
 from transformers.trainer_utils import get_last_checkpoint
-from trl import SFTConfig, SFTTrainer
+from trl import SFTTrainer
 
 from toolforge.core.k2_chat import render_k2
 from trainer.callback import MuonClipCallback
 from trainer.data import DataStats, build_dataset, read_exported_jsonl
+from trainer.hf_model import ModelSource, is_k2_checkpoint, resolve_model
+from trainer.hf_sft import build_hf_trainer, save_hf_model
 from trainer.muon import MuonClip, k2_param_groups
 from trainer.presets import get_preset
 from trainer.qk_clip import ATTN_IMPLEMENTATION
 from trainer.routing import ExpertLoadTracker
+from trainer.run_config import SFTRunConfig, sft_arguments
+from trainer.time_limit import TimeLimit
 from trainer.tokenizer import load_tokenizer, train_bpe_tokenizer
 
 __all__ = [
@@ -40,42 +45,13 @@ __all__ = [
     "SFTRunConfig",
     "build_model",
     "build_trainer",
+    "generic_model",
     "load_model",
     "prepare_tokenizer",
     "run_sft",
 ]
 
 TOKENIZER_DIR = "tokenizer"
-
-
-class SFTRunConfig(BaseModel):
-    """Everything one SFT run needs; the CLI fills it from its options."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    data: Path
-    out: Path
-    preset: str = "k2-tiny"
-    tokenizer: Path | None = None  # a local K2 tokenizer directory; None → train a BPE on the data
-    init: Path | None = None  # start from this HF checkpoint's weights instead of a fresh preset model
-    bpe_vocab_size: int = Field(default=2048, ge=269)
-    max_steps: int = Field(default=100, gt=0)
-    learning_rate: float = Field(default=2e-4, gt=0)
-    weight_decay: float = Field(default=0.1, ge=0)
-    momentum: float = Field(default=0.95, ge=0, lt=1)
-    lr_scheduler: Literal["constant", "cosine", "linear"] = "cosine"
-    warmup_steps: int = Field(default=0, ge=0)
-    batch_size: int = Field(default=1, gt=0)  # packed rows per device per micro-batch
-    grad_accum: int = Field(default=1, gt=0)
-    max_length: int = Field(default=2048, gt=0)  # tokens per packed row; longer conversations are dropped
-    tau: float = Field(default=100.0, gt=0)  # QK-Clip threshold
-    bias_update_speed: float = Field(default=1e-3, ge=0)  # 0 freezes the routing bias
-    seed: int = 0
-    save_steps: int = Field(default=50, gt=0)
-    logging_steps: int = Field(default=10, gt=0)
-    bf16: bool | None = None  # None → bf16 autocast when CUDA is available
-    activation_checkpointing: bool = False  # recompute activations in backward (TRL's default is on)
-    resume: bool = True
 
 
 @dataclass(frozen=True)
@@ -86,6 +62,24 @@ class SFTResult:
     data: DataStats
     log_history: list[dict[str, Any]]
     parameters: int
+    chat_template: str = "k2"  # "k2", or on the generic path "model" (its own) or "fallback"
+
+
+def generic_model(config: SFTRunConfig) -> ModelSource | None:
+    """The model of the generic path, or None when the run trains K2 (a preset or a K2 checkpoint)."""
+    if config.model is not None and config.init is not None:
+        raise ValueError("pass either --model or --init, not both (they name the model to fine-tune)")
+    name = config.model if config.model is not None else str(config.init) if config.init else None
+    if name is None or is_k2_checkpoint(Path(name).expanduser()):
+        return None
+    return resolve_model(name)
+
+
+def _k2_run(config: SFTRunConfig) -> SFTRunConfig:
+    """A K2 run's config with a K2 checkpoint named by --model moved to `init`."""
+    if config.model is None:
+        return config
+    return config.model_copy(update={"init": Path(config.model).expanduser(), "model": None})
 
 
 def prepare_tokenizer(config: SFTRunConfig) -> PreTrainedTokenizerBase:
@@ -169,6 +163,9 @@ class K2SFTTrainer(SFTTrainer):
 
 def build_trainer(config: SFTRunConfig) -> tuple[K2SFTTrainer, DataStats]:
     """Tokenizer, data, model, optimizer and callback, wired into a K2SFTTrainer (not yet trained)."""
+    if generic_model(config) is not None:
+        raise ValueError(f"{config.model or config.init} is not a K2 checkpoint; run_sft trains it")
+    config = _k2_run(config)
     set_seed(config.seed)
     config.out.mkdir(parents=True, exist_ok=True)
     tokenizer = prepare_tokenizer(config)
@@ -184,29 +181,7 @@ def build_trainer(config: SFTRunConfig) -> tuple[K2SFTTrainer, DataStats]:
         weight_decay=config.weight_decay,
         momentum=config.momentum,
     )
-    args = SFTConfig(
-        output_dir=str(config.out),
-        max_steps=config.max_steps,
-        per_device_train_batch_size=config.batch_size,
-        gradient_accumulation_steps=config.grad_accum,
-        learning_rate=config.learning_rate,
-        weight_decay=config.weight_decay,
-        lr_scheduler_type=config.lr_scheduler,
-        warmup_steps=config.warmup_steps,
-        logging_steps=config.logging_steps,
-        save_steps=config.save_steps,
-        save_strategy="steps",
-        seed=config.seed,
-        bf16=torch.cuda.is_available() if config.bf16 is None else config.bf16,
-        use_cpu=not torch.cuda.is_available(),
-        packing=True,
-        packing_strategy="bfd",
-        max_length=config.max_length,
-        include_num_input_tokens_seen="all",
-        report_to="none",
-        disable_tqdm=False,  # a progress bar; logs are written above it
-        activation_checkpointing=config.activation_checkpointing,
-    )
+    args = sft_arguments(config)
     callback = MuonClipCallback(ExpertLoadTracker(model, config.bias_update_speed), config.tau)
     trainer = K2SFTTrainer(
         model=model,
@@ -221,10 +196,22 @@ def build_trainer(config: SFTRunConfig) -> tuple[K2SFTTrainer, DataStats]:
 
 def run_sft(config: SFTRunConfig) -> SFTResult:
     """Train (or resume training) as configured; returns where the model is and what happened."""
-    trainer, stats = build_trainer(config)
+    source = generic_model(config)
+    trainer: SFTTrainer
+    if source is None:
+        trainer, stats = build_trainer(config)
+        template = "k2"
+    else:
+        trainer, stats, template = build_hf_trainer(config, source)
+    if config.max_train_s is not None:
+        trainer.add_callback(TimeLimit(config.max_train_s))
     last = get_last_checkpoint(str(config.out)) if config.resume else None
     output = trainer.train(resume_from_checkpoint=last)
-    trainer.save_model(str(config.out))
+    parameters = sum(p.numel() for p in trainer.model.parameters())
+    if source is None:
+        trainer.save_model(str(config.out))
+    elif trainer.is_world_process_zero():
+        save_hf_model(trainer, trainer.processing_class, config.out)
     if trainer.is_world_process_zero():
         (config.out / "data_stats.json").write_text(json.dumps(asdict(stats), indent=2))
     return SFTResult(
@@ -233,5 +220,6 @@ def run_sft(config: SFTRunConfig) -> SFTResult:
         resumed_from=last,
         data=stats,
         log_history=trainer.state.log_history,
-        parameters=sum(p.numel() for p in trainer.model.parameters()),
+        parameters=parameters,
+        chat_template=template,
     )

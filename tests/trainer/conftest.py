@@ -11,6 +11,7 @@ from transformers import PreTrainedTokenizerFast
 from toolforge.core.k2_chat import render_k2
 from trainer.data import ExportedConversation, read_exported_jsonl
 from trainer.sample_data import write_sample_jsonl
+from trainer.sample_model import write_tiny_llama
 from trainer.tokenizer import train_bpe_tokenizer
 
 torch.set_num_threads(1)
@@ -30,3 +31,10 @@ def conversations(exported_jsonl: Path) -> list[ExportedConversation]:
 @pytest.fixture(scope="session")
 def tokenizer(conversations: list[ExportedConversation]) -> PreTrainedTokenizerFast:
     return train_bpe_tokenizer(render_k2(c.messages, c.tools) for c in conversations)
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(conversations: list[ExportedConversation], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random two-layer Llama whose tokenizer has no chat template, made here (no hub)."""
+    texts = (render_k2(c.messages, c.tools) for c in conversations)
+    return write_tiny_llama(tmp_path_factory.mktemp("tiny-llama"), texts)

@@ -1,4 +1,5 @@
-"""`toolforge train sft`: fine-tune a K2-architecture model on exported trajectories with MuonClip.
+"""`toolforge train sft`: fine-tune on exported trajectories: a K2-architecture model with MuonClip,
+or any Hugging Face causal LM (`--model`, optionally with LoRA).
 
 The trainer (torch, transformers, TRL — the `train` extra) is imported when the command runs, so
 the rest of the CLI starts without it.
@@ -14,7 +15,10 @@ from rich.table import Table
 
 from toolforge.commands.common import console, fail
 
-app = typer.Typer(help="Fine-tune Kimi K2's architecture on exported trajectories.", no_args_is_help=True)
+app = typer.Typer(
+    help="Fine-tune Kimi K2's architecture or any Hugging Face causal LM on exported trajectories.",
+    no_args_is_help=True,
+)
 
 
 @app.command()
@@ -23,10 +27,39 @@ def sft(
         Path, typer.Option(help="The exporter's OpenAI chat JSONL ({messages, tools} per line).")
     ],
     out: Annotated[Path, typer.Option(help="Run directory: checkpoints, tokenizer and the final model.")],
-    preset: Annotated[str, typer.Option(help="Model preset: k2, k2-small or k2-tiny.")] = "k2-tiny",
+    preset: Annotated[
+        str, typer.Option(help="K2 model preset, trained from scratch: k2, k2-small or k2-tiny.")
+    ] = "k2-tiny",
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Fine-tune this causal LM instead of a preset: a checkpoint directory, a .gguf file, "
+            "local/smollm2 (the bundled model) or a hub name."
+        ),
+    ] = None,
+    chat_template: Annotated[
+        str,
+        typer.Option(
+            help="model: the model's own chat template when it renders tools (else the fallback); "
+            "fallback: toolforge's <tool_call> template."
+        ),
+    ] = "model",
+    lora: Annotated[
+        bool, typer.Option(help="Train LoRA adapters (peft) instead of all weights; saved merged.")
+    ] = False,
+    lora_r: Annotated[int, typer.Option(help="LoRA rank.")] = 16,
+    report_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Trainer logging integration (repeatable): tensorboard, wandb, ... (default none)."
+        ),
+    ] = None,
     max_steps: Annotated[
         int, typer.Option(help="Optimizer steps to train (in total, across resumes).")
     ] = 100,
+    max_train_s: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds of training (the model is saved).")
+    ] = None,
     lr: Annotated[float, typer.Option(help="Peak learning rate (Muon and AdamW alike).")] = 2e-4,
     weight_decay: Annotated[float, typer.Option(help="Decoupled weight decay.")] = 0.1,
     warmup_steps: Annotated[int, typer.Option(help="Linear warm-up steps before the cosine decay.")] = 0,
@@ -40,7 +73,7 @@ def sft(
     ] = None,
     init: Annotated[
         Path | None,
-        typer.Option(help="Fine-tune this checkpoint (DeepseekV3 HF format) instead of a fresh --preset."),
+        typer.Option(help="Fine-tune this checkpoint instead of a fresh --preset (K2 or any causal LM)."),
     ] = None,
     tau: Annotated[float, typer.Option(help="QK-Clip threshold on per-head max attention logits.")] = 100.0,
     bias_update_speed: Annotated[
@@ -56,7 +89,8 @@ def sft(
         bool, typer.Option(help="Resume from the last checkpoint in --out if there is one.")
     ] = True,
 ) -> None:
-    """Train with TRL's SFTTrainer, MuonClip and QK-Clip; resumable; checkpoints load with AutoModelForCausalLM."""
+    """Train with TRL's SFTTrainer (K2: MuonClip and QK-Clip; other models: AdamW, optional LoRA), loss on
+    assistant tokens only; resumable; the model in --out loads with AutoModelForCausalLM."""
     if not data.is_file():
         fail(f"--data {data} does not exist; pass the exporter's JSONL file")
     if init is not None and not (init / "config.json").is_file():
@@ -70,17 +104,25 @@ def sft(
         fail(f"the trainer needs the train extra ({exc.name} is missing): pip install 'toolforge[train]'")
     from pydantic import ValidationError
 
-    if preset not in PRESETS:
+    if model is None and init is None and preset not in PRESETS:
         fail(f"--preset {preset!r} is unknown; choose one of {', '.join(PRESETS)}")
+    if chat_template not in ("model", "fallback"):
+        fail(f"--chat-template {chat_template!r} is unknown; choose model or fallback")
 
     try:
         config = SFTRunConfig(
             data=data,
             out=out,
             preset=preset,
+            model=model,
+            chat_template=chat_template,
+            lora=lora,
+            lora_r=lora_r,
+            report_to=report_to or ["none"],
             tokenizer=tokenizer,
             init=init,
             max_steps=max_steps,
+            max_train_s=max_train_s,
             learning_rate=lr,
             weight_decay=weight_decay,
             warmup_steps=warmup_steps,
@@ -109,12 +151,13 @@ def sft(
         fail(str(exc))
 
     losses = [h["loss"] for h in result.log_history if "loss" in h]
-    table = Table(title=f"SFT {preset} → {out}")
+    table = Table(title=f"SFT {model or init or preset} → {out}")
     table.add_column("")
     table.add_column("", justify="right")
     table.add_row("steps", str(result.global_step))
     table.add_row("resumed from", Path(result.resumed_from).name if result.resumed_from else "-")
     table.add_row("parameters", f"{result.parameters:,}")
+    table.add_row("chat template", result.chat_template)
     table.add_row(
         "conversations (dropped: too long)", f"{result.data.conversations} ({result.data.dropped_too_long})"
     )

@@ -25,6 +25,7 @@ from toolforge.core.llm.actions import (
     json_mode_messages,
     parse_action,
 )
+from toolforge.core.llm.checkpoint import checkpoint_fingerprint
 from toolforge.core.llm.completion import (
     Completion,
     completion_from_raw,
@@ -39,7 +40,7 @@ from toolforge.core.llm.recorder import Recorder
 from toolforge.core.llm.retry import backoff_s, is_auth_error, is_retryable, retry_after_s
 from toolforge.core.llm.shared import SharedLimits
 from toolforge.core.llm.tool_names import ProviderNames
-from toolforge.core.llm.transport import LiteLLMTransport, Transport
+from toolforge.core.llm.transport import CheckpointTransport, LiteLLMTransport, Transport
 from toolforge.core.store import LLMCacheRow, LLMCallRow, Store, failure_row
 from toolforge.core.store.tables import utcnow
 from toolforge.core.types import Message, ToolSpec, Usage
@@ -92,6 +93,7 @@ class LLMClient:
             "openai_compatible": DirectTransport(),
             **(transports or {}),
         }
+        self._checkpoint = CheckpointTransport()
         self._refused: dict[str, str] = {}  # model -> why its key was refused (401/403)
         # call-row ids: a random prefix per client and a counter (uuid4 per call was a syscall each)
         self._row_prefix = f"call_{uuid.uuid4().hex[:20]}"
@@ -260,7 +262,7 @@ class LLMClient:
         # nothing until their turn, so the first requests go out at once even when thousands
         # are submitted together (their keys and lookups used to delay the first send by 0.2 s).
         async with self._limiter(cfg):
-            key = request_key(request, cache_salt)
+            key = request_key(_keyed_request(cfg, request), cache_salt)
             hit = await self._recorder.cache_get(key)
             if hit is not None:
                 completion = completion_from_raw(hit, 0.0, cached=True)
@@ -297,6 +299,8 @@ class LLMClient:
         if limiter is None:
             # the bundled server has N_PARALLEL slots: more in flight would only queue (and time out) there
             limit = min(cfg.concurrency, N_PARALLEL) if cfg.is_local else cfg.concurrency
+            if cfg.checkpoint_dir is not None:  # generates one reply at a time, in this process
+                limit = 1
             limiter = self._limiters[cfg.model] = Limiter(limit)
         return limiter
 
@@ -310,7 +314,8 @@ class LLMClient:
         secret = cfg.api_key()
         api_base = await asyncio.to_thread(local_api_base, cfg.model) if cfg.is_local else cfg.api_base
         model = "openai/" + served_name(cfg.model) if cfg.is_local else cfg.model
-        transport = self._transports[cfg.effective_transport]
+        checkpoint = cfg.checkpoint_dir is not None
+        transport = self._checkpoint if checkpoint else self._transports[cfg.effective_transport]
         secret_sent = None if cfg.is_local else secret
         retries = 0
         start = time.perf_counter()  # latency = the call and its retries
@@ -404,6 +409,14 @@ def _response_format(output: type[BaseModel]) -> dict[str, Any]:
         "type": "json_schema",
         "json_schema": {"name": output.__name__, "schema": output.model_json_schema()},
     }
+
+
+def _keyed_request(cfg: LLMConfig, request: dict[str, Any]) -> dict[str, Any]:
+    """What the cache key hashes: the request, plus the weights' fingerprint for a checkpoint."""
+    checkpoint = cfg.checkpoint_dir
+    if checkpoint is None or not checkpoint.is_dir():
+        return request
+    return {**request, "checkpoint": checkpoint_fingerprint(checkpoint)}
 
 
 def _redact(text: str, secret: str | None) -> str:

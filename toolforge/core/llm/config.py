@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -15,10 +16,14 @@ LOCAL_PREFIX = "local/"
 # llama.cpp, TGI, ...): `transport: auto` sends their calls by the direct transport.
 OPENAI_COMPATIBLE_PROVIDERS = frozenset({"openai", "hosted_vllm"})
 Transport = Literal["litellm", "openai_compatible"]
+GGUF_SUFFIX = ".gguf"
+_PATH_PREFIXES = ("/", "./", "../", "~")
 
 
 class LLMConfig(BaseModel):
-    """One model endpoint. `model` is any litellm model string; `local/smollm2` is the bundled model.
+    """One model endpoint. `model` is any litellm model string; `local/smollm2` is the bundled model;
+    a local checkpoint directory runs in-process with transformers, and a `.gguf` file is served by
+    llama.cpp like the bundled model (a model string that names an existing directory is a checkpoint).
 
     The API key is never held here: `api_key_env` names the environment variable that holds it,
     read at call time.
@@ -52,7 +57,22 @@ class LLMConfig(BaseModel):
 
     @property
     def is_local(self) -> bool:
-        return self.model.startswith(LOCAL_PREFIX)
+        """Served by the embedded llama.cpp: the bundled model or a GGUF file."""
+        return self.model.startswith(LOCAL_PREFIX) or self.gguf_file is not None
+
+    @property
+    def gguf_file(self) -> Path | None:
+        """The GGUF file this model string names, if it names one."""
+        return Path(self.model).expanduser() if self.model.endswith(GGUF_SUFFIX) else None
+
+    @property
+    def checkpoint_dir(self) -> Path | None:
+        """The Hugging Face checkpoint directory this model string names, if it names one: an existing
+        directory, or a path-like string (absolute, `./`, `../`, `~`) that the loader then checks."""
+        if self.gguf_file is not None or self.model.startswith(LOCAL_PREFIX):
+            return None
+        path = Path(self.model).expanduser()
+        return path if self.model.startswith(_PATH_PREFIXES) or path.is_dir() else None
 
     @property
     def effective_transport(self) -> Transport:
@@ -66,8 +86,11 @@ class LLMConfig(BaseModel):
 
     @property
     def effective_tool_mode(self) -> Literal["native", "json"]:
-        """Local GGUF models have no native tool calling here: they always run in json mode."""
-        return "json" if self.is_local else self.tool_mode
+        """llama.cpp models run in json mode (schema-constrained); a checkpoint's calls are parsed
+        from its template's tags, which is the native mode."""
+        if self.is_local:
+            return "json"
+        return "native" if self.checkpoint_dir is not None else self.tool_mode
 
     def api_key(self) -> str | None:
         """The key's value, read now from the environment (never stored)."""

