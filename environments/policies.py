@@ -95,7 +95,24 @@ class BlueprintPolicy:
             mutates = {t.name: semantics(t).mutates for t in episode.tools}
             after_tool = messages[-1].role == "tool"
             last = results.get(calls[-1].id) if calls else None
-            if after_tool and last is not None and last.is_error and _corrects(actions, done):
+            failed = after_tool and last is not None and last.is_error
+            recovery = task.metadata.get("recovery") or {}
+            proposal = _substitute(recovery.get("proposal", ""), mapping)
+            if proposal and done == recovery.get("propose_at"):
+                # A domain error whose way out is an alternative: say what failed and what the
+                # world allows, and change nothing until the user agrees.
+                if not _answered(messages, proposal):
+                    return Message(role="assistant", content=proposal)
+                if not _AFFIRMATIVE.search(messages[-1].content or ""):
+                    return Message(role="assistant", content="Understood. I haven't changed anything.")
+                effects = {t.name: semantics(t).effect for t in episode.tools}
+                return self._call(actions, done, calls, results, mapping, effects)
+            if failed and recovery.get("note"):  # the way out starts with a lookup
+                call = ToolCall.make(
+                    f"call_{done}", actions[done].name, _substitute(actions[done].arguments, mapping)
+                )
+                return Message(role="assistant", content=recovery["note"], tool_calls=[call])
+            if failed and _corrects(actions, done):
                 return Message(role="assistant", content=_ask_to_check(actions, done, last))
             confirmed_run = after_tool and done > 0 and bool(mutates.get(actions[done - 1].name))
             if mutates.get(actions[done].name) and not confirmed_run:
