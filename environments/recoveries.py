@@ -96,8 +96,8 @@ async def _slot_taken(tools: dict[str, ToolSpec], view: State, rng: random.Rando
         "told": {"start": clash["start"], "end": clash["end"]},
         "note": f"That time isn't free on {cal}: it overlaps {clash['id']}. Let me look for a free hour on {day}.",
         "propose_at": 2,
-        "proposal": f"{clash['start'][11:]}–{clash['end'][11:]} is taken by {clash['id']}, but {start[11:]}–"
-        f"{end[11:]} on {day} is free. Shall I book “{title}” on {cal} from {start} to {end} instead?",
+        "proposal": f"That time is taken by {clash['id']}, but {day} is free from {start[11:]} for at least an "
+        f"hour. Shall I book “{title}” on {cal} at {start} for one hour instead?",
     }
 
 
