@@ -138,9 +138,9 @@ class BlueprintPolicy:
         will take from a result not seen yet (the id of a record the run creates) is not quoted:
         nothing the assistant says may be invented."""
         run = []
-        for action in actions[index:]:
-            if not mutates.get(action.name):
-                break
+        for j, action in enumerate(actions[index:], start=index):
+            if not mutates.get(action.name) or (j > index and _corrects(actions, j)):
+                break  # a retry with other values is asked about when it comes, not planned now
             arguments = _substitute(action.arguments, mapping)
             known = {k: v for k, v in arguments.items() if not isinstance(v, str) or v in said}
             run.append(phrasing.plan(action.name, known))
