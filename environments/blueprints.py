@@ -247,6 +247,10 @@ class Built:
     # A value the user first gets wrong (argument → the mistaken value): the world rejects the
     # call, the assistant asks, the user corrects it (a domain error that needs a question).
     mistakes: dict[str, Any] = field(default_factory=dict)
+    # A domain recovery (recoveries.py): its kind, the values the user first asked for
+    # (`told`), and what the assistant says after the error (`note`) and before the write that
+    # recovers (`proposal`, before action `propose_at`).
+    recovery: dict[str, Any] | None = None
 
     def user_facts(self) -> dict[str, Any]:
         """What the user must supply: every argument not taken from an earlier result."""

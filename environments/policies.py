@@ -95,7 +95,24 @@ class BlueprintPolicy:
             mutates = {t.name: semantics(t).mutates for t in episode.tools}
             after_tool = messages[-1].role == "tool"
             last = results.get(calls[-1].id) if calls else None
-            if after_tool and last is not None and last.is_error and _corrects(actions, done):
+            failed = after_tool and last is not None and last.is_error
+            recovery = task.metadata.get("recovery") or {}
+            proposal = _substitute(recovery.get("proposal", ""), mapping)
+            if proposal and done == recovery.get("propose_at"):
+                # A domain error whose way out is an alternative: say what failed and what the
+                # world allows, and change nothing until the user agrees.
+                if not _answered(messages, proposal):
+                    return Message(role="assistant", content=proposal)
+                if not _AFFIRMATIVE.search(messages[-1].content or ""):
+                    return Message(role="assistant", content="Understood. I haven't changed anything.")
+                effects = {t.name: semantics(t).effect for t in episode.tools}
+                return self._call(actions, done, calls, results, mapping, effects)
+            if failed and recovery.get("note"):  # the way out starts with a lookup
+                call = ToolCall.make(
+                    f"call_{done}", actions[done].name, _substitute(actions[done].arguments, mapping)
+                )
+                return Message(role="assistant", content=recovery["note"], tool_calls=[call])
+            if failed and _corrects(actions, done):
                 return Message(role="assistant", content=_ask_to_check(actions, done, last))
             confirmed_run = after_tool and done > 0 and bool(mutates.get(actions[done - 1].name))
             if mutates.get(actions[done].name) and not confirmed_run:
@@ -121,9 +138,9 @@ class BlueprintPolicy:
         will take from a result not seen yet (the id of a record the run creates) is not quoted:
         nothing the assistant says may be invented."""
         run = []
-        for action in actions[index:]:
-            if not mutates.get(action.name):
-                break
+        for j, action in enumerate(actions[index:], start=index):
+            if not mutates.get(action.name) or (j > index and _corrects(actions, j)):
+                break  # a retry with other values is asked about when it comes, not planned now
             arguments = _substitute(action.arguments, mapping)
             known = {k: v for k, v in arguments.items() if not isinstance(v, str) or v in said}
             run.append(phrasing.plan(action.name, known))

@@ -22,6 +22,7 @@ from environments.config import MCPServerConfig
 from environments.errors import InfraError
 from environments.executors.mcp_pool import MCPPool
 from environments.executors.semantics import semantics
+from environments.recoveries import PATTERNS, applicable, build_recovery
 from environments.task_writer import write_task
 from environments.toolkit import Toolkit, load_toolkit
 from toolforge.core.errors import ConfigError, StructuredOutputError
@@ -109,8 +110,11 @@ def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built,
     key = (agent.id, difficulty, seed)
     mutating = [s for s in steps if semantics(s.tool).mutates]
     withheld = sorted(facts) if difficulty == "clarification" else []
-    told = {} if withheld else {**facts, **built.mistakes}
-    wants = [phrasing.intent(s.tool.name, s.arguments, told) for s in (mutating or steps[-1:])]
+    recovery = built.recovery or {}
+    told = {} if withheld else {**facts, **built.mistakes, **recovery.get("told", {})}
+    # A domain recovery's user asked for what the world then refused: the goal is the first call.
+    asked = built.steps[:1] if recovery else (mutating or steps[-1:])
+    wants = [phrasing.intent(s.tool.name, s.arguments, told) for s in asked]
     goal = phrasing.join_intents(wants)
     known = ", ".join(f"{phrasing.field_name(k)} {_show(v)}" for k, v in facts.items())
     description = f"You want to {goal}." + (f" You know: {known}." if known else "")
@@ -142,6 +146,12 @@ def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built,
     if built.faults:
         checkpoints.insert(
             0, f"Handles the failed {built.faults[0]['tool']} call (a transient error) by retrying it once"
+        )
+    if recovery.get("proposal"):
+        checkpoints.insert(
+            0,
+            f"When {built.steps[0].tool.name} fails ({recovery['kind'].replace('_', ' ')}), tells the user, "
+            "proposes the alternative the world allows and waits for the yes instead of repeating the call",
         )
     for name, wrong in built.mistakes.items():
         checkpoints.insert(
@@ -177,6 +187,7 @@ def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built,
         metadata={
             "withheld_facts": withheld,
             "mistaken_facts": built.mistakes,
+            "recovery": recovery,
             "chain": [s.tool.name for s in built.steps],
         },
     )
@@ -284,18 +295,25 @@ async def build_task(
                 continue
             chain = with_lookup(list(chain), tools)
             state = seed_state(tools, rng, toolkits, worlds=worlds)
-            # Half the recovery tasks meet a transient failure (retry once), half a domain error
-            # (a wrong id the user gave: ask, do not guess or repeat).
-            mistake = difficulty == "recovery" and rng.random() < 0.5
-            built = await execute_chain(
-                chain,
-                state,
-                rng,
-                replayer,
-                fault_first=difficulty == "recovery" and not mistake,
-                world=world,
-                mistake=mistake,
+            # Recovery tasks draw among a transient failure (retry once), a wrong id the user
+            # gave (ask, do not guess or repeat) and the domain errors of the agent's served world
+            # (out of stock, slot taken, invalid date, not found by name: a different action).
+            kinds = (
+                ["transient", "wrong_id", *applicable(tools, replayer)] if difficulty == "recovery" else []
             )
+            kind = rng.choice(kinds) if kinds else ""
+            if kind in PATTERNS:
+                built = await build_recovery(kind, tools, state, rng, replayer, world)
+            else:
+                built = await execute_chain(
+                    chain,
+                    state,
+                    rng,
+                    replayer,
+                    fault_first=kind == "transient",
+                    world=world,
+                    mistake=kind == "wrong_id",
+                )
             if world.closed or world.touched:  # used up: the next try starts from a fresh copy
                 if not world.closed:
                     await replayer.close(world.id, {})
