@@ -227,12 +227,32 @@ def draw_arguments(
         if value is None and name not in required:
             continue  # an optional argument left out, not sent as null
         args[name], sources[name] = value, source
+    if sem.effect == "update" and settable and not any(k in args for k in settable):
+        # every settable field came out null (an optional `str | None`): an update that changes
+        # nothing would teach a call that does nothing, so the last one gets a real value
+        name = settable[-1]
+        args[name] = instance_for(_not_null(props[name]), rng, name=name, topic=topic, entity=sem.kind)
+        sources[name] = "user"
     for problem in validate_arguments(tool, args):  # a drawn value that does not fit: redraw it
         key = problem.split(":", 1)[0].split("/", 1)[0]
         if key in args:
             args[key] = instance_for(props.get(key, {}), rng, name=key, topic=topic, entity=sem.kind)
             sources[key] = "user"
     return Step(tool=tool, arguments=args, sources=sources)
+
+
+def _not_null(schema: Any) -> Any:
+    """`schema` without its null alternative (`anyOf: [T, null]`, `type: [T, "null"]`)."""
+    if not isinstance(schema, dict):
+        return schema
+    for key in ("anyOf", "oneOf"):
+        options = [o for o in schema.get(key, []) if not (isinstance(o, dict) and o.get("type") == "null")]
+        if options:
+            return options[0]
+    kinds = schema.get("type")
+    if isinstance(kinds, list) and "null" in kinds and len(kinds) > 1:
+        return {**schema, "type": [k for k in kinds if k != "null"]}
+    return schema
 
 
 # ---- chains -------------------------------------------------------------------------------------

@@ -1,13 +1,10 @@
-"""The blueprint's words: finals report outcomes without naming tools; a second value of one
-argument is asked for by what it belongs to."""
+"""The words around a blueprint: finals report outcomes without naming tools; titles read as titles."""
 
 from __future__ import annotations
 
 import random
 
-from environments.blueprints import Built, Step
 from environments.phrasing import final_reply
-from toolforge.core.types import ToolSpec
 from toolforge.core.values import Hint, string_value
 
 
@@ -18,23 +15,6 @@ def test_final_replies_name_no_tool_and_use_the_result() -> None:
             reply = final_reply("update_event", result, wrote, key)
             assert "update event" not in reply and "update_event" not in reply
             assert "evt_0105" in reply
-
-
-def _step(tool: str, arguments: dict[str, str]) -> Step:
-    spec = ToolSpec(name=tool, input_schema={"type": "object", "properties": {}}, source="mcp")
-    return Step(tool=spec, arguments=arguments, sources=dict.fromkeys(arguments, "user"), result={})
-
-
-def test_a_second_value_of_an_argument_is_named_by_its_object_not_its_tool() -> None:
-    built = Built(
-        steps=[
-            _step("find_free_slots", {"calendar_id": "cal_team"}),
-            _step("create_event", {"calendar_id": "cal_home"}),
-        ],
-        initial_state={},
-        end_state={},
-    )
-    assert built.user_facts() == {"calendar_id": "cal_team", "calendar_id_for_the_event": "cal_home"}
 
 
 def test_titles_never_repeat_a_word_of_their_subject() -> None:
