@@ -7,7 +7,6 @@ Run: ``python -m examples.mcp_servers.agenda [--state FILE]`` (or by path); stat
 from __future__ import annotations
 
 import re
-
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -151,7 +150,9 @@ def _time(value: str, field: str) -> datetime:
     except ValueError as exc:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?", value.strip()):
             # Well formed but not on the calendar (2026-11-31): say so, not "wrong format".
-            raise ToolError(f"{field} {value!r} is not a valid date or time ({exc}); ask for another") from exc
+            raise ToolError(
+                f"{field} {value!r} is not a valid date or time ({exc}); ask for another"
+            ) from exc
         raise ToolError(f"{field} must be an ISO 8601 time like 2026-12-01T09:00, got {value!r}") from exc
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)

@@ -17,7 +17,9 @@ from toolforge.core.llm.local import MODELS_DIR_ENV, gguf_path, local_gguf, serv
 
 def test_a_missing_file_names_the_path_and_the_fix(tmp_path: Path) -> None:
     missing = tmp_path / "nope.gguf"
-    with pytest.raises(ConfigError, match=rf"{missing} is not a file: give the path of a \.gguf file"):
+    with pytest.raises(
+        ConfigError, match=rf"the GGUF file {missing} does not exist: give the path of a \.gguf file"
+    ):
         local_gguf(f"local/{missing}")
 
 

@@ -58,14 +58,15 @@ def local_gguf(model: str) -> str:
         return gguf_path()
     by_path = name.endswith(".gguf") or "/" in name
     path = Path(name).expanduser() if by_path else models_dir() / f"{name}.gguf"
-    if not path.is_file():
-        where = (
-            "give the path of a .gguf file as local/PATH.gguf"
-            if by_path
-            else f"put {name}.gguf in {path.parent} (or set {MODELS_DIR_ENV}), or give local/PATH.gguf"
-        )
+    if not path.is_file() and by_path:
         raise ConfigError(
-            f"local model {model}: {path} is not a file: {where}; local/{BUNDLED} is the bundled one"
+            f"local model {model}: the GGUF file {path} does not exist: give the path of a .gguf file "
+            f"(PATH.gguf or local/PATH.gguf); local/{BUNDLED} is the bundled one"
+        )
+    if not path.is_file():
+        raise ConfigError(
+            f"local model {model}: {path} is not a file: put {name}.gguf in {path.parent} (or set "
+            f"{MODELS_DIR_ENV}), or give local/PATH.gguf; local/{BUNDLED} is the bundled one"
         )
     with path.open("rb") as fh:
         magic = fh.read(len(GGUF_MAGIC))
