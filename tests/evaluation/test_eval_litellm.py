@@ -160,7 +160,7 @@ def test_bad_input_stops_with_the_file_and_the_fix(server: TestServer, tmp_path:
     )
     assert result.exit_code == 2
     text = "".join(result.output.split())
-    assert "ckpt:noweights" in text and "save_pretrained" in text
+    assert "ckptholdsnoweights" in text and "save_pretrained" in text
 
 
 def test_the_table_goes_into_a_dataset_card(server: TestServer, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ BFCL's data is a held-out measure only: never train or tune prompts on it.
 
 from toolforge.evaluation.cases import EvalCase, load_cases
 from toolforge.evaluation.checker import Check, check_case
-from toolforge.evaluation.parse import ParsedOutput, parse_tool_calls
+from toolforge.evaluation.parse import ParsedOutput, parse_eval_output
 from toolforge.evaluation.report import summary, write_report
 from toolforge.evaluation.runner import AnswerCache, CaseResult, cache_path_for, evaluate
 
@@ -30,7 +30,7 @@ __all__ = [
     "check_case",
     "evaluate",
     "load_cases",
-    "parse_tool_calls",
+    "parse_eval_output",
     "summary",
     "write_report",
 ]

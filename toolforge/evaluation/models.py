@@ -25,7 +25,7 @@ from toolforge.core.llm.actions import action_schema, json_mode_messages
 from toolforge.core.types import Message
 from toolforge.evaluation.cases import EvalCase
 from toolforge.evaluation.functions import tool_specs
-from toolforge.evaluation.parse import parse_tool_calls
+from toolforge.evaluation.parse import parse_eval_output
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class LiteLLMModel:
         except LLMError as exc:
             return ModelOutput(raw="", parse_error=f"the model call failed: {exc}", failed=True)
         text = completion.text or ""
-        parsed = parse_tool_calls(text)
+        parsed = parse_eval_output(text)
         return ModelOutput(raw=text, calls=parsed.calls, parse_error=parsed.error)
 
 

@@ -3,7 +3,6 @@ the check that a chat template renders tools."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -26,19 +25,17 @@ def test_tagged_calls_are_parsed_and_the_text_around_them_kept() -> None:
         'Let me look.<tool_call>{"name": "get_weather", "arguments": {"city": "Oslo"}}</tool_call>\n'
         '<tool_call>\n{"name": "get_time", "arguments": "{}"}\n</tool_call>'
     )
-    content, calls = parse_tool_calls(text)
-    assert content == "Let me look."
-    assert calls == [
-        {"name": "get_weather", "arguments": json.dumps({"city": "Oslo"})},
-        {"name": "get_time", "arguments": "{}"},
-    ]
+    parsed = parse_tool_calls(text)
+    assert parsed.text == "Let me look." and parsed.format == "tags" and parsed.error is None
+    assert parsed.calls == [("get_weather", {"city": "Oslo"}), ("get_time", {})]
 
 
 def test_a_malformed_tag_is_not_a_call_and_stays_in_the_text() -> None:
     text = '<tool_call>{"name": get_weather}</tool_call> and <tool_call>[1, 2]</tool_call>'
-    content, calls = parse_tool_calls(text)
-    assert calls == []
-    assert content == text
+    parsed = parse_tool_calls(text)
+    assert parsed.calls == []
+    assert parsed.text == text
+    assert parsed.error and parsed.error.startswith("<tool_call> 0 is not valid JSON")
 
 
 def test_k2_sections_are_parsed_from_the_k2_rendering() -> None:
@@ -57,10 +54,20 @@ def test_k2_sections_are_parsed_from_the_k2_rendering() -> None:
     ]  # fmt: skip
     rendered = render_k2(messages)
     reply = rendered[rendered.rindex("<|im_middle|>") + len("<|im_middle|>") : rendered.rindex("<|im_end|>")]
-    content, calls = parse_tool_calls(reply)
-    assert content == "Checking."
-    assert [c["name"] for c in calls] == ["get_weather", "get_weather"]
-    assert [json.loads(c["arguments"]) for c in calls] == [{"city": "Oslo"}, {"city": "Lima"}]
+    parsed = parse_tool_calls(reply)
+    assert parsed.text == "Checking." and parsed.format == "k2"
+    assert parsed.calls == [("get_weather", {"city": "Oslo"}), ("get_weather", {"city": "Lima"})]
+
+
+def test_a_readable_call_is_kept_beside_an_unreadable_one_and_bare_json_is_read() -> None:
+    parsed = parse_tool_calls(
+        '<tool_call>{"name": "f", "arguments": [1]}</tool_call><tool_call>{"name": "g"}'
+    )
+    assert parsed.calls == [("g", {})]
+    assert parsed.text == '<tool_call>{"name": "f", "arguments": [1]}</tool_call>'
+    assert parsed.error == "<tool_call> 0: arguments must be a JSON object, got list"
+    bare = parse_tool_calls('```json\n{"name": "f", "arguments": {"a": 1}}\n```')
+    assert bare.calls == [("f", {"a": 1})] and bare.text == "" and bare.format == "json"
 
 
 def test_template_messages_join_text_parts_and_decode_arguments() -> None:

@@ -4,13 +4,15 @@ The checkpoint's own chat template renders the conversation with its tools (a `t
 checkpoint carries one that does); the reply is generated greedily (or sampled when the request's
 temperature is above 0) and its tool calls are parsed from the output tags (`tool_tags.py`). The reply
 comes back in the same plain OpenAI form as a litellm response, so the client caches and accounts it
-like any other. A model is loaded once per process and generates one reply at a time.
+like any other. A model is loaded once per process (`load_checkpoint`, shared with `toolforge eval`'s
+batched generation) and generates one reply or batch at a time.
 
 torch and transformers (the `train` extra) are imported when a checkpoint is first loaded.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ WEIGHT_FILES = (
     "pytorch_model.bin",
     "pytorch_model.bin.index.json",
 )
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json")
 
 
 @dataclass
@@ -43,6 +45,7 @@ class LoadedCheckpoint:
     model: Any
     tokenizer: Any
     stop_ids: list[int]
+    template_gaps: list[str]
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -78,12 +81,12 @@ def check_checkpoint_dir(path: Path) -> None:
 
 
 def checkpoint_fingerprint(path: Path) -> str:
-    """Names, sizes and modification times of the weight files: a retrained checkpoint at the same
-    path gets new cache keys, so the response cache never answers for the old weights."""
+    """Names, sizes and modification times of the directory's files: a retrained checkpoint (or a new
+    chat template) at the same path gets new cache keys, so no cache answers for the old one."""
     parts = []
-    for name in sorted(p.name for p in path.iterdir() if p.name.startswith(("model", "pytorch_model"))):
-        stat = (path / name).stat()
-        parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    for file in sorted(p for p in path.iterdir() if p.is_file()):
+        stat = file.stat()
+        parts.append(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}")
     return ";".join(parts)
 
 
@@ -106,35 +109,49 @@ def _stop_ids(tokenizer: Any, model: Any) -> list[int]:
     return sorted(ids)
 
 
-def load_checkpoint(path: Path) -> LoadedCheckpoint:
-    """The checkpoint at `path`, loaded on first use (thread-safe) after its files are checked."""
+# What a single-turn caller (`toolforge eval`) can do without: its prompts hold no earlier calls.
+_HISTORY_GAPS = ("assistant tool calls", "tool results")
+
+
+def load_checkpoint(path: Path, *, single_turn: bool = False) -> LoadedCheckpoint:
+    """The checkpoint at `path`, loaded on first use (thread-safe) after its files are checked.
+
+    Its chat template must render tools, and (unless `single_turn`) earlier tool calls and results."""
     path = path.expanduser().resolve()
     with _load_lock:
-        if path in _loaded:
-            return _loaded[path]
-        check_checkpoint_dir(path)
-        try:
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-        except ImportError as exc:
-            raise ConfigError(
-                f"running the checkpoint {path} needs the train extra ({exc.name} is missing): "
-                "pip install 'toolforge[train]'"
-            ) from exc
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
-        gaps = template_gaps(tokenizer)
-        if gaps:
-            raise ConfigError(
-                f"the chat template in {_template_file(path)} does not render {', '.join(gaps)}, so the "
-                "model cannot be given tools; train the checkpoint with `toolforge train sft` (it saves a "
-                "template that renders tools), or add a chat template with tools to that file"
-            )
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        dtype = torch.bfloat16 if device == "cuda" else torch.float32
-        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(device).eval()
-        loaded = LoadedCheckpoint(path, model, tokenizer, _stop_ids(tokenizer, model))
+        loaded = _loaded.get(path) or _load(path)
         _loaded[path] = loaded
-        return loaded
+    if loaded.template_gaps and not single_turn:
+        raise _template_error(path, loaded.template_gaps)
+    return loaded
+
+
+def _template_error(path: Path, gaps: list[str]) -> ConfigError:
+    return ConfigError(
+        f"the chat template in {_template_file(path)} does not render {', '.join(gaps)}, so the "
+        "model cannot be given tools; train the checkpoint with `toolforge train sft` (it saves a "
+        "template that renders tools), or add a chat template with tools to that file"
+    )
+
+
+def _load(path: Path) -> LoadedCheckpoint:
+    check_checkpoint_dir(path)
+    try:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+    except ImportError as exc:
+        raise ConfigError(
+            f"running the checkpoint {path} needs the train extra ({exc.name} is missing): "
+            "pip install 'toolforge[train]'"
+        ) from exc
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    gaps = template_gaps(tokenizer)
+    if any(gap not in _HISTORY_GAPS for gap in gaps):  # refused before the weights are read
+        raise _template_error(path, gaps)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(device).eval()
+    return LoadedCheckpoint(path, model, tokenizer, _stop_ids(tokenizer, model), gaps)
 
 
 def _strip_special(text: str, tokenizer: Any) -> str:
@@ -173,11 +190,15 @@ def checkpoint_reply(path: Path, request: dict[str, Any]) -> dict[str, Any]:
     stopped = bool(new) and new[-1] in loaded.stop_ids
     if stopped:
         new = new[:-1]
-    content, calls = parse_tool_calls(tokenizer.decode(new, skip_special_tokens=False))
-    content = _strip_special(content, tokenizer)
+    parsed = parse_tool_calls(tokenizer.decode(new, skip_special_tokens=False))
+    content = _strip_special(parsed.text, tokenizer)
     tool_calls = [
-        {"id": f"call_{i}", "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
-        for i, c in enumerate(calls)
+        {
+            "id": f"call_{i}",
+            "type": "function",
+            "function": {"name": name, "arguments": json.dumps(arguments, ensure_ascii=False)},
+        }
+        for i, (name, arguments) in enumerate(parsed.calls)
     ]
     finish = "tool_calls" if tool_calls else "stop" if stopped else "length"
     return {

@@ -1,28 +1,36 @@
 """Tool calls as text: OpenAI messages made ready for a Hugging Face chat template, the check that a
 template renders tools at all, and the calls parsed back out of a model's raw output.
 
-Two output formats are read: `<tool_call>{"name": …, "arguments": …}</tool_call>` (the Hermes / Qwen /
-SmolLM3 form, and the form of the trainer's fallback template) and K2's tool-call sections
-(`<|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{…}<|tool_call_end|>`).
+Three output formats are read (every model run without a provider's tool API goes through here):
+
+- `<tool_call>{"name": …, "arguments": …}</tool_call>` (the Hermes / Qwen / SmolLM3 form, and the form
+  of the trainer's fallback template), one per call; an unclosed last tag is still read;
+- K2's tool-call sections
+  (`<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{…}<|tool_call_end|>…`);
+- when neither is there, a bare JSON answer: `{"name": …, "arguments": …}`, a list of those, or
+  `{"tool_calls": […]}` (the json tool mode), optionally in a ```json fence.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import TemplateError
 
 from toolforge.core.k2_chat import CALL_ARG_BEGIN, CALL_BEGIN, CALL_END, SECTION_BEGIN, SECTION_END
 
-__all__ = ["parse_tool_calls", "template_gaps", "template_messages"]
+__all__ = ["ParsedOutput", "parse_tool_calls", "template_gaps", "template_messages"]
 
-_TAGGED_CALL = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.DOTALL)
+_TAGGED_CALL = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.DOTALL)
 _K2_CALL = re.compile(
     re.escape(CALL_BEGIN) + r"\s*(.*?)\s*" + re.escape(CALL_ARG_BEGIN) + r"(.*?)" + re.escape(CALL_END),
     re.DOTALL,
 )
+_K2_ID = re.compile(r"^(?:functions\.)?(.+?)(?::\d+)?$")
+_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 _K2_SECTION = re.compile(re.escape(SECTION_BEGIN) + r".*?(?:" + re.escape(SECTION_END) + r"|$)", re.DOTALL)
 
 # What the template check renders: a tool offered, an assistant turn calling it, and its result.
@@ -116,33 +124,106 @@ def template_gaps(tokenizer: Any) -> list[str]:
     return gaps
 
 
-def _call(name: str, arguments: Any) -> dict[str, str]:
-    text = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
-    return {"name": name, "arguments": text}
+@dataclass(frozen=True)
+class ParsedOutput:
+    """What a model wrote: `text` outside any call, the readable `calls` as (name, arguments object),
+    `error` naming the first call that is there but unreadable, and the `format` the calls came in
+    ("tags", "k2", "json", or "text" for none)."""
+
+    text: str = ""
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    error: str | None = None
+    format: str = "text"
 
 
-def parse_tool_calls(text: str) -> tuple[str, list[dict[str, str]]]:
-    """(the text outside any call, the calls as `{"name", "arguments"}` with arguments as JSON text).
+def _object_arguments(value: Any, where: str) -> dict[str, Any]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except ValueError as exc:
+            raise ValueError(f"{where}: arguments are not valid JSON ({exc})") from exc
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: arguments must be a JSON object, got {type(value).__name__}")
+    return value
 
-    A `<tool_call>` block that is not a JSON object with a string `name` is not a call: it stays in
-    the text, where the conversation shows the model what it wrote.
+
+def _named_call(obj: Any, where: str) -> tuple[str, dict[str, Any]]:
+    if isinstance(obj, dict) and isinstance(obj.get("function"), dict):
+        obj = obj["function"]  # an OpenAI-shaped call
+    if not isinstance(obj, dict) or not isinstance(obj.get("name"), str):
+        raise ValueError(f'{where}: a call needs a "name" and "arguments"')
+    return obj["name"], _object_arguments(obj.get("arguments", obj.get("parameters")), where)
+
+
+def _bare_json(text: str) -> ParsedOutput | None:
+    body = text.strip()
+    fenced = _FENCE.match(body)
+    if fenced:
+        body = fenced.group(1)
+    if not body.startswith(("{", "[")):
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None  # prose that happens to start with a bracket
+    if isinstance(value, dict) and "tool_calls" in value:
+        value = value["tool_calls"]
+    elif isinstance(value, dict) and "reply" in value and "name" not in value:
+        return ParsedOutput(text=text.strip(), format="json")
+    items = value if isinstance(value, list) else [value]
+    try:
+        calls = [_named_call(v, f"JSON call {i}") for i, v in enumerate(items)]
+    except ValueError as exc:
+        return ParsedOutput(text=text.strip(), error=str(exc), format="json")
+    return ParsedOutput(calls=calls, format="json")
+
+
+def parse_tool_calls(text: str) -> ParsedOutput:
+    """The calls in `text`; never raises.
+
+    A `<tool_call>` block that is not a readable call stays in `text`, where the conversation shows the
+    model what it wrote, and is named in `error`; the readable calls beside it are kept.
     """
-    calls: list[dict[str, str]] = []
+    calls: list[tuple[str, dict[str, Any]]] = []
+    errors: list[str] = []
+    formats: list[str] = []
 
     def tagged(match: re.Match[str]) -> str:
+        where = f"<tool_call> {len(calls) + len(errors)}"
         try:
-            value = json.loads(match.group(1))
-        except ValueError:
+            value = json.loads(match.group(1).strip())
+        except ValueError as exc:
+            errors.append(f"{where} is not valid JSON ({exc})")
             return match.group(0)
-        if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+        try:
+            calls.append(_named_call(value, where))
+        except ValueError as exc:
+            errors.append(str(exc))
             return match.group(0)
-        calls.append(_call(value["name"], value.get("arguments", value.get("parameters", {}))))
+        formats.append("tags")
         return ""
 
     rest = _TAGGED_CALL.sub(tagged, text)
     for section in _K2_SECTION.findall(rest):
-        for call_id, arguments in _K2_CALL.findall(section):
-            name = call_id.removeprefix("functions.").rsplit(":", 1)[0]
-            calls.append(_call(name, arguments.strip() or "{}"))
-    rest = _K2_SECTION.sub("", rest)
-    return rest.strip(), calls
+        found = _K2_CALL.findall(section)
+        if not found:
+            errors.append("a K2 tool-call section without a complete call")
+        for index, (call_id, arguments) in enumerate(found):
+            match = _K2_ID.match(call_id.strip())
+            name = match.group(1) if match else call_id.strip()
+            try:
+                calls.append((name, _object_arguments(arguments, f"K2 call {index}")))
+                formats.append("k2")
+            except ValueError as exc:
+                errors.append(str(exc))
+    rest = _K2_SECTION.sub("", rest).strip()
+    if not calls and not errors:
+        return _bare_json(rest) or ParsedOutput(text=rest)
+    return ParsedOutput(
+        text=rest,
+        calls=calls,
+        error=errors[0] if errors else None,
+        format=formats[0] if formats else "text",
+    )
