@@ -536,6 +536,18 @@ def test_audit_command_names_the_fix_when_there_is_nothing_to_audit(tmp_path: Pa
     assert not (tmp_path / "audit.json").exists()
 
 
+def test_audit_command_finds_the_one_run_inside_a_workspace_dataset_folder(tmp_path: Path) -> None:
+    # `toolforge generate` writes <workspace>/dataset/<run name>/: the parent is audited as the run
+    parent = tmp_path / "dataset"
+    _export(parent / "demo", [to_follow()])
+    found = runner.invoke(app, ["audit", str(parent), "--check"])
+    assert found.exit_code == 0, found.output
+    assert (parent / "demo" / "audit.json").is_file() and not (parent / "audit.json").exists()
+    _export(parent / "other", [to_follow()])
+    several = runner.invoke(app, ["audit", str(parent)])
+    assert several.exit_code == 2 and "several datasets (demo, other)" in _flat(several.output)
+
+
 def test_upsert_section_replaces_only_its_own_section() -> None:
     card = "# d\n\n## Audit\n\nold\n\n## Files\n\n```\n## not a heading\n```\n"
     new = upsert_section(card, "## Audit\n\nnew")

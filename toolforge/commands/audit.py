@@ -15,6 +15,7 @@ from rich.table import Table
 from judges.audit import AuditReport, audit_jsonl
 from toolforge.commands.common import console, err_console, fail
 from toolforge.export.card import upsert_section
+from toolforge.export.dataset_folder import DATASET_FILE, find_dataset
 
 AUDIT_FILE = "audit.json"
 
@@ -26,11 +27,15 @@ def audit(
     ] = False,
 ) -> None:
     """Measure `openai.jsonl` (grounding, coherence, naturalness) and write audit.json and the card section."""
-    rows_path = dataset_dir / "openai.jsonl"
     if not dataset_dir.is_dir():
         fail(f"no dataset folder {dataset_dir}: run `toolforge export --out {dataset_dir}` first")
-    if not rows_path.is_file():
+    try:
+        found = find_dataset(dataset_dir)
+    except ValueError as exc:
+        fail(str(exc))
+    if found is None:
         fail(f"{dataset_dir} has no openai.jsonl: run `toolforge export --out {dataset_dir} -f openai` first")
+    dataset_dir, rows_path = found, found / DATASET_FILE
     report = audit_jsonl(rows_path.read_text(encoding="utf-8"))
     for bad in report.bad_lines:
         err_console.print(f"[yellow]skipped[/] {rows_path}:{bad.line}: {bad.error}")

@@ -15,11 +15,11 @@ from typing import Any
 from toolforge.core.store import Store
 from toolforge.core.store.location import DEFAULT_PATH
 from toolforge.core.types import Task
+from toolforge.export.dataset_folder import DATASET_FILE, find_dataset
 from toolforge.export.read import read_openai_jsonl
 from toolforge.export.records import ExportRecord, load_records
 
 STORE_FILE = DEFAULT_PATH.name  # toolforge.db
-DATASET_FILE = "openai.jsonl"
 
 
 @dataclass
@@ -175,8 +175,9 @@ def load_view_data(
             return view_data_of_records(records, store.display_url)
         finally:
             store.close()
-    dataset = folder / DATASET_FILE
-    if dataset.is_file():
+    found = find_dataset(folder)
+    if found is not None:
+        dataset = found / DATASET_FILE
         rows = [_dataset_row(json.loads(c.model_dump_json())) for c in read_openai_jsonl(dataset)]
         return ViewData(source=str(dataset), rows=rows)
     raise ValueError(
