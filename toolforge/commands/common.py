@@ -6,6 +6,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.store import Store, resolve_store_url
@@ -20,6 +21,18 @@ DbOption = Annotated[
         help="Store URL: a SQLite path or postgresql://… (else $TOOLFORGE_DB, else ./toolforge-data/toolforge.db).",
     ),
 ]
+
+
+def progress_bar(label: str, *, transient: bool = False) -> Progress:
+    """The bar every long command shows: its label, the bar, done/total and the time so far."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=transient,
+    )
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

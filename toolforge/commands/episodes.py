@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from environments.agents import AgentGenConfig, generate_agents
@@ -17,7 +16,7 @@ from environments.tasks import BLUEPRINT_DIFFICULTIES, TaskGenConfig, generate_t
 from environments.toolkit import load_toolkit
 from environments.transcript import render_transcript
 from environments.worlds import world_servers
-from toolforge.commands.common import DbOption, console, fail, open_store
+from toolforge.commands.common import DbOption, console, fail, open_store, progress_bar
 from toolforge.core import aio
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient, LLMConfig, RolesConfig
@@ -272,14 +271,7 @@ def rollout(
         models=models,
         max_in_flight=max_in_flight,
     )
-    with Progress(
-        TextColumn("rollout"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with progress_bar("rollout", transient=True) as progress:
         bar = progress.add_task("episodes", total=len(tasks) * attempts)
         try:
             summary = aio.run(

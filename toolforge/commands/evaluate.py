@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from toolforge.commands.common import console, fail
+from toolforge.commands.common import console, fail, progress_bar
 from toolforge.core import aio
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient
@@ -119,14 +118,7 @@ async def _run(
             )
         except ToolforgeError as exc:
             fail(str(exc))
-        with Progress(
-            TextColumn("eval"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
+        with progress_bar("eval", transient=True) as progress:
             bar = progress.add_task("cases", total=len(cases))
             try:
                 return await evaluate(

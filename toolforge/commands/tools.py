@@ -11,10 +11,9 @@ from typing import Annotated, Literal
 
 import networkx as nx
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from toolforge.commands.common import DbOption, console, fail, open_store
+from toolforge.commands.common import DbOption, console, fail, open_store, progress_bar
 from toolforge.core import aio
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.ids import digest
@@ -78,9 +77,7 @@ def harvest_cmd(
     if dupes := sorted(n for n, k in Counter(names).items() if k > 1):
         fail(f"server names must be unique, repeated: {', '.join(dupes)}; rename them in the servers file")
     store = open_store(db)
-    with Progress(
-        TextColumn("harvest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    ) as bar:
+    with progress_bar("harvest") as bar:
         task = bar.add_task("servers", total=len(configs))
 
         def done(_: ServerReport) -> None:
@@ -233,9 +230,7 @@ def synthesize_cmd(
     store.save_run(RunRow(id=run, kind="tools.synthesize", config_fingerprint=digest(config), config=config))
 
     async def go() -> None:
-        with Progress(
-            TextColumn("synthesize"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-        ) as bar:
+        with progress_bar("synthesize") as bar:
             task = bar.add_task("tools", total=target)
             async with LLMClient(store, run_id=run) as client:
                 syn = Synthesizer(store, client, llm, cfg, on_progress=lambda n: bar.advance(task, n))
