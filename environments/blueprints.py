@@ -22,7 +22,6 @@ from environments.executors.validate import validate_arguments
 from environments.state import State, plural, take_fault
 from environments.toolkit import Toolkit, ToolkitExecutor
 from toolforge.core.jsonschema_tools import instance_for
-from toolforge.core.schema import resolved
 from toolforge.core.types import ExpectedCall, Task, ToolSpec
 from toolforge.core.values import words
 
@@ -200,7 +199,7 @@ def draw_arguments(
     optional_p: float = 0.25,
 ) -> Step:
     sem = semantics(tool)
-    schema = resolved(tool.input_schema)
+    schema = tool.input_resolved
     props: dict[str, Any] = schema.get("properties", {})
     required = set(schema.get("required", []))
     args: dict[str, Any] = {}
@@ -431,16 +430,16 @@ def seed_state(
         for kind in kinds:
             shapes.setdefault(kind, {})
         if sem.effect in ("read", "list") and tool.output_schema and not shapes.get(sem.kind):
-            shapes[sem.kind] = tool.output_schema
+            shapes[sem.kind] = tool.output_resolved
         if sem.effect == "create" and not shapes.get(sem.kind):
-            shapes[sem.kind] = tool.input_schema
+            shapes[sem.kind] = tool.input_resolved
     for kind in sorted(shapes):
         coll_name = plural(kind)
         if coll_name in state:
             continue
         coll: dict[str, Any] = {}
         for n in range(1, per_kind + 1):
-            shape = resolved(shapes[kind])
+            shape = shapes[kind]
             value = instance_for(shape, rng, optional_p=0.6, name=kind, topic=kind) if shapes[kind] else {}
             records = [r for r in _records(value) if "id" in r] or _records(value) or [{}]
             record = {k: v for k, v in records[0].items() if not isinstance(v, list | dict)}

@@ -30,7 +30,6 @@ from environments.executors.semantics import semantics
 from environments.executors.store import EntityStore, label, not_found, ref_kind
 from environments.state import RESERVED, Delete, State, Upsert, plural
 from toolforge.core.ids import digest
-from toolforge.core.schema import resolved
 from toolforge.core.types import ToolSpec
 from toolforge.core.values import NOW, statuses_for, string_role, words
 
@@ -139,7 +138,7 @@ class _Call:
         raw = arguments.get(self.sem.id_param) if self.sem.id_param else None
         self.key = str(raw) if raw is not None else None
         self.topic = " ".join([tool.name, tool.description, tool.domain or ""])
-        self.schema = resolved(tool.output_schema) if tool.output_schema is not None else None
+        self.schema = tool.output_resolved
         self.verb = words(tool.name)[0] if words(tool.name) else ""
 
     # ---- helpers ----
@@ -365,7 +364,7 @@ class _Call:
         filter it does not hold, the value a read would invent for it."""
         out = {**record, **_dict(shown)}
         fitter = self.fitter(self.read_seed())
-        props = resolved(self.tool.input_schema).get("properties") or {}
+        props = self.tool.input_resolved.get("properties") or {}
         for key in self.arguments:
             sub = props.get(key)
             if key in out or key in _PAGING | _QUERY_ARGS or not isinstance(sub, dict) or ref_kind(key):

@@ -29,7 +29,6 @@ from typing import Any, Protocol
 import networkx as nx
 import numpy as np
 
-from toolforge.core.schema import resolved
 from toolforge.core.types import ToolSpec
 
 CLIQUE_MAX = 32
@@ -148,12 +147,12 @@ def output_fields(tool: ToolSpec) -> list[SchemaField]:
         return []
     tokens = [t for t in _snake(tool.name).split("_") if t and t not in _VERBS]
     hints = tuple(_singular(t) for t in tokens[-1:])  # get_order_status → "status"; list_events → "event"
-    return list(_Walker().fields(resolved(tool.output_schema), "", hints, 0))
+    return list(_Walker().fields(tool.output_resolved, "", hints, 0))
 
 
 def input_fields(tool: ToolSpec) -> list[SchemaField]:
     """A tool's top-level parameters."""
-    props = _schema(resolved(tool.input_schema)).get("properties")
+    props = _schema(tool.input_resolved).get("properties")
     if not isinstance(props, dict):
         return []
     return [

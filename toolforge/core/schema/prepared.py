@@ -21,7 +21,7 @@ from jsonschema.protocols import Validator
 from toolforge.core.schema.dialect import UnknownDialect, dialect_uri, validator_class
 from toolforge.core.schema.limits import size_problem
 from toolforge.core.schema.refs import reference_problems, registry_for
-from toolforge.core.schema.resolve import resolved_form, with_dialect
+from toolforge.core.schema.resolve import ResolvedNode, as_nodes, resolved_form, with_dialect
 
 PREPARED_MAX = 4096
 
@@ -84,12 +84,28 @@ def schema_problems(schema: Any, *, dialect: str | None = None) -> list[str]:
 def prepare(schema: Any, *, dialect: str | None = None) -> PreparedSchema:
     """The prepared form of `schema` (`dialect` applies when it has no `$schema` of its own);
     raises SchemaRejected naming the problems."""
-    # The key keeps the schema's key order: generators walk properties in it, so a sorted copy
-    # would draw different values than the schema as written.
-    found = _prepare_text(json.dumps(schema, ensure_ascii=False, separators=(",", ":"), default=str), dialect)
+    if isinstance(schema, ResolvedNode) and dialect in (None, schema.dialect):
+        if schema.prepared is None:
+            schema.prepared = _prepare_part(schema)
+        found = schema.prepared
+    else:
+        found = _prepare_uncached(schema, dialect)
     if isinstance(found, tuple):
         raise SchemaRejected(list(found))
     return found
+
+
+def _prepare_part(node: ResolvedNode) -> PreparedSchema:
+    """A part of a prepared schema's resolved form: checked with the whole and free of references,
+    so it needs neither the dialect's meta-schema check nor a registry."""
+    cls = validator_class({"$schema": node.dialect})
+    return PreparedSchema(schema=node, dialect=node.dialect, validator=cls(node), resolved=node)
+
+
+def _prepare_uncached(schema: Any, dialect: str | None) -> PreparedSchema | tuple[str, ...]:
+    # The key keeps the schema's key order: generators walk properties in it, so a sorted copy
+    # would draw different values than the schema as written.
+    return _prepare_text(json.dumps(schema, ensure_ascii=False, separators=(",", ":"), default=str), dialect)
 
 
 @functools.lru_cache(maxsize=PREPARED_MAX)
@@ -113,13 +129,15 @@ def _prepare_text(text: str, dialect: str | None) -> PreparedSchema | tuple[str,
         schema=schema,
         dialect=uri,
         validator=cls(schema, registry=registry),
-        resolved=flat if cls is Draft202012Validator else with_dialect(flat, uri),
+        resolved=as_nodes(flat if cls is Draft202012Validator else with_dialect(flat, uri), uri),
     )
 
 
 def resolved(schema: Any) -> Any:
     """`schema` with its references inlined, for generators and walkers; a schema that cannot be
     prepared (only those that skipped import get here) is resolved as far as it can be."""
+    if isinstance(schema, ResolvedNode):
+        return schema
     try:
         return prepare(schema).resolved
     except SchemaRejected:

@@ -88,6 +88,40 @@ class _Inliner:
         return out
 
 
+class ResolvedNode(dict[str, Any]):
+    """A subschema of a prepared schema's resolved form. Generators and fitters hand parts of the
+    resolved form around and ask for them resolved or prepared again, many times per episode; a
+    node knows it holds no reference and keeps its own prepared validator (built on first use), so
+    neither is done twice. `dialect` is the URI the node is read in."""
+
+    __slots__ = ("dialect", "prepared")
+
+    def __init__(self, items: dict[str, Any], dialect: str) -> None:
+        super().__init__(items)
+        self.dialect = dialect
+        self.prepared: Any = None
+
+
+def as_nodes(schema: Any, uri: str) -> Any:
+    """`schema` (a resolved form) with every subschema a `ResolvedNode` in dialect `uri`; data
+    (`enum`, `const`, `default`, `examples`) and `$defs` are kept as they are."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _KEPT or key in _DATA:
+            out[key] = value
+        elif key in SINGLE and isinstance(value, dict):
+            out[key] = as_nodes(value, uri)
+        elif key in LISTS and isinstance(value, list):
+            out[key] = [as_nodes(v, uri) for v in value]
+        elif key in MAPS and isinstance(value, dict):
+            out[key] = {n: as_nodes(v, uri) for n, v in value.items()}
+        else:
+            out[key] = value
+    return ResolvedNode(out, uri)
+
+
 def with_dialect(schema: Any, uri: str) -> Any:
     """A copy of `schema` whose every subschema names `uri` as its `$schema`, so a part taken out
     of it (a property's schema, an item's) is still read in the dialect of the whole."""

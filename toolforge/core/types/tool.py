@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import Field
 
 from toolforge.core.ids import content_id, digest
+from toolforge.core.schema import PreparedSchema, prepare, resolved
 from toolforge.core.types.base import Record
 
 ToolSource = Literal["mcp", "synthetic", "catalog", "python"]
@@ -48,6 +50,39 @@ class ToolSpec(Record):
     raw: dict[str, Any] | None = None
     provenance: dict[str, Any] = Field(default_factory=dict)
 
+    # The schema service's prepared forms, built on first use and kept by the tool that owns them
+    # (executors, simulators and judges ask for them on every call). Not part of the record: they
+    # are dropped when the tool is copied or pickled (see `__getstate__`), and rebuilt there.
+    @cached_property
+    def input_prepared(self) -> PreparedSchema:
+        """The input schema, prepared (raises SchemaRejected for one that cannot be used)."""
+        return prepare(self.input_schema)
+
+    @cached_property
+    def output_prepared(self) -> PreparedSchema | None:
+        """The output schema, prepared; None when the tool declares none."""
+        return None if self.output_schema is None else prepare(self.output_schema)
+
+    @cached_property
+    def input_resolved(self) -> Any:
+        """The input schema with references inlined, for generators and walkers."""
+        return resolved(self.input_schema)
+
+    @cached_property
+    def output_resolved(self) -> Any:
+        """The output schema with references inlined; None when the tool declares none."""
+        return None if self.output_schema is None else resolved(self.output_schema)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        state["__dict__"] = _fields_only(state["__dict__"])
+        return state
+
+    def __copy__(self) -> ToolSpec:
+        copied = super().__copy__()
+        object.__setattr__(copied, "__dict__", _fields_only(copied.__dict__))
+        return copied
+
     @property
     def fingerprint(self) -> str:
         """Hash of the canonical interface: equal name and schemas give an equal fingerprint."""
@@ -72,3 +107,10 @@ class ToolSpec(Record):
                 "parameters": self.input_schema,
             },
         }
+
+
+_DERIVED = ("input_prepared", "output_prepared", "input_resolved", "output_resolved")
+
+
+def _fields_only(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k not in _DERIVED}
