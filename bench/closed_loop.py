@@ -41,9 +41,14 @@ def toolforge(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "toolforge.cli", *args], check=True, env=env, cwd=REPO)
 
 
-def pipeline_config(work: Path, agents: int, tasks: int) -> Path:
-    """The demo pipeline with more agents and tasks, its relative paths made absolute."""
+def pipeline_config(work: Path, agents: int, tasks: int, rubric: bool) -> Path:
+    """The demo pipeline with more agents and tasks, its relative paths made absolute. Without
+    `rubric`, the bundled judge is off: the demo's rules, grounding and state checks decide
+    acceptance either way (the 135M rubric only adds to the score), and it is most of the time."""
     config = yaml.safe_load(DEMO.read_text())
+    if not rubric:
+        config["judges"]["rubric"] = {"enabled": False}
+        config["models"].pop("judge", None)
     config["workspace"] = str(work / "workspace")
     config["tools"]["servers"] = str((DEMO.parent / config["tools"]["servers"]).resolve())
     config["agents"]["count"] = agents
@@ -101,6 +106,7 @@ def main() -> None:
         "--max-length", type=int, default=2048, help="tokens per row; longer rows are dropped"
     )
     parser.add_argument("--max-tokens", type=int, default=160, help="eval answer length")
+    parser.add_argument("--rubric-judge", action="store_true", help="also run the bundled rubric judge")
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny data, a few steps")
     args = parser.parse_args()
     if args.quick:
@@ -109,7 +115,12 @@ def main() -> None:
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
 
-    toolforge("generate", "--config", str(pipeline_config(work, args.agents, args.tasks)), "--no-progress")
+    toolforge(
+        "generate",
+        "--config",
+        str(pipeline_config(work, args.agents, args.tasks, args.rubric_judge)),
+        "--no-progress",
+    )
     db = work / "workspace" / "toolforge.db"
     held = args.holdout or domains(db)[-1]
     export = work / "export"
