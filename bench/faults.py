@@ -19,10 +19,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "faults"))
 sys.path.insert(0, str(REPO))
+# toolforge_testing (the loopback server and other fixtures benches share with tests) lives in tests/support.
+sys.path.insert(0, str(REPO / "tests" / "support"))
 
 import probes  # noqa: E402
 
-from toolforge.core.llm.testserver import TestServer  # noqa: E402
+from toolforge_testing.llm_server import TestServer  # noqa: E402
 
 
 def main() -> None:

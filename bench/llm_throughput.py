@@ -18,6 +18,7 @@ last line is `ratio_to_bound=<achieved calls/s / bound at 256>` of the shipped d
 (of the one run, with a single --transport; in --faults mode: `fault_run_ok=<bool>`).
 """
 
+# ruff: noqa: E402  (the imports follow the sys.path line below)
 from __future__ import annotations
 
 import argparse
@@ -32,6 +33,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+# toolforge_testing (the loopback server and other fixtures benches share with tests) lives in tests/support.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
@@ -42,9 +46,9 @@ from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm._litellm import litellm
 from toolforge.core.llm.direct import DirectTransport
 from toolforge.core.llm.http import HTTPError, Response
-from toolforge.core.llm.testserver import Faults, spawn_server
 from toolforge.core.runtime import tune_gc
 from toolforge.core.store import FailureRow, LLMCallRow, Store
+from toolforge_testing.llm_server import Faults, spawn_server
 
 
 class Item(BaseModel):

@@ -47,6 +47,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+# toolforge_testing (the loopback server and other fixtures benches share with tests) lives in tests/support.
+sys.path.insert(0, str(REPO / "tests" / "support"))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from mcp import Client  # noqa: E402
@@ -62,11 +64,11 @@ from examples.mcp_servers import agenda, shop, workspace  # noqa: E402
 from toolforge.core import aio  # noqa: E402
 from toolforge.core.jsonschema_tools import instance_for  # noqa: E402
 from toolforge.core.llm import LLMClient, LLMConfig, RolesConfig  # noqa: E402
-from toolforge.core.llm.testserver import Reply, Request, TestServer  # noqa: E402
-from toolforge.core.llm.testserver.server import run_forever  # noqa: E402
 from toolforge.core.store import Store  # noqa: E402
 from toolforge.core.types import Agent, Rubric, Task, ToolSpec, UserGoal  # noqa: E402
 from toolforge.tools.convert import from_wire  # noqa: E402
+from toolforge_testing.llm_server import Reply, Request, TestServer  # noqa: E402
+from toolforge_testing.llm_server.server import run_forever  # noqa: E402
 
 
 async def example_tools() -> list[ToolSpec]:

@@ -37,10 +37,12 @@ import psycopg
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+# toolforge_testing (the loopback server and other fixtures benches share with tests) lives in tests/support.
+sys.path.insert(0, str(REPO / "tests" / "support"))
 
 from toolforge.pipeline import parse_config, run_pipeline  # noqa: E402
 from toolforge.pipeline.cluster.connect import connect  # noqa: E402
-from toolforge.pipeline.cluster.local import LocalCluster  # noqa: E402
+from toolforge_testing.ray_cluster import LocalCluster  # noqa: E402
 
 SHOP = f"{REPO / 'examples' / 'domains' / 'shop' / 'toolkit.py'}:ShopToolkit"
 

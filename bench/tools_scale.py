@@ -27,21 +27,24 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+# toolforge_testing (the loopback server and other fixtures benches share with tests) lives in tests/support.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+
 import torch  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from toolforge.core import aio
 from toolforge.core.llm import LLMClient, LLMConfig  # noqa: E402
-from toolforge.core.llm.testserver import TestServer  # noqa: E402
 from toolforge.core.store import Store  # noqa: E402
 from toolforge.tools.dedup import apply, dedup  # noqa: E402
 from toolforge.tools.embed import MiniLMEmbedder  # noqa: E402
 from toolforge.tools.graph import ToolGraph  # noqa: E402
 from toolforge.tools.library import load_tools  # noqa: E402
-from toolforge.tools.planted import planted_set, score  # noqa: E402
 from toolforge.tools.synthesis import SynthesisConfig, Synthesizer  # noqa: E402
-from toolforge.tools.synthesis_fake import responder  # noqa: E402
+from toolforge_testing.llm_server import TestServer  # noqa: E402
+from toolforge_testing.planted_tools import planted_set, score  # noqa: E402
+from toolforge_testing.synthesis_fake import responder  # noqa: E402
 
 
 async def synthesize(store: Store, n: int, latency_ms: int, concurrency: int) -> tuple[int, int]:

@@ -9,14 +9,19 @@ backward + optimizer + (MuonClip only) QK-Clip and bias update. Prints one table
     .venv/bin/python bench/train_cpu.py [--steps 12] [--max-length 2048] [--threads 1]
 """
 
+# ruff: noqa: E402  (the imports follow the sys.path line below)
 from __future__ import annotations
 
 import argparse
 import copy
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+# toolforge_testing (the loopback server and other fixtures benches share with tests) lives in tests/support.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
 import torch
 from datasets import Dataset
@@ -25,12 +30,12 @@ from trl.data_utils import pack_dataset
 from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
 from toolforge.core.k2_chat import render_k2
+from toolforge_testing.sample_trajectories import write_sample_jsonl
 from trainer.data import build_dataset, read_exported_jsonl
 from trainer.muon import MuonClip, k2_param_groups
 from trainer.presets import k2_tiny
 from trainer.qk_clip import ATTN_IMPLEMENTATION, qk_clip_
 from trainer.routing import ExpertLoadTracker
-from trainer.sample_data import write_sample_jsonl
 from trainer.sft import build_model
 from trainer.tokenizer import train_bpe_tokenizer
 

@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from toolforge.cli import app
-from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import Store
 from toolforge.core.types import ToolSpec
+from toolforge_testing.llm_server import Reply, TestServer
 
 runner = CliRunner()
 

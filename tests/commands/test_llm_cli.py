@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from toolforge.cli import app
-from toolforge.core.llm.testserver import Reply, TestServer
+from toolforge_testing.llm_server import Reply, TestServer
 
 runner = CliRunner()
 

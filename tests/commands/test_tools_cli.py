@@ -8,9 +8,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from toolforge.cli import app
-from toolforge.core.llm.testserver import TestServer
 from toolforge.core.store import Store
-from toolforge.tools.synthesis_fake import responder
+from toolforge_testing.llm_server import TestServer
+from toolforge_testing.synthesis_fake import responder
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()

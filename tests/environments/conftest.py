@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from environments.toolkit import Toolkit, load_toolkit
-from toolforge.core.llm.testserver import TestServer
 from toolforge.core.types import ToolAnnotations, ToolSpec
+from toolforge_testing.llm_server import TestServer
 
 REPO = Path(__file__).resolve().parents[2]
 SHOP_REF = f"{REPO}/examples/domains/shop/toolkit.py:ShopToolkit"

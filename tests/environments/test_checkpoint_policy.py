@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from toolforge.cli import app
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Trajectory
-from trainer.sample_model import write_tiny_llama
+from toolforge_testing.tiny_llama import write_tiny_llama
 
 pytestmark = pytest.mark.slow
 

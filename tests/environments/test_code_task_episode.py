@@ -18,9 +18,9 @@ from judges.tests_check import SandboxGrader
 from sandbox import DEFAULT_IMAGE, CodeTask, SandboxSpec, load_task
 from sandbox.docker_backend import DockerBackend
 from toolforge.core.llm import LLMClient, LLMConfig
-from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import Store
 from toolforge.core.types import Message, ToolCall
+from toolforge_testing.llm_server import Reply, TestServer
 
 pytestmark = pytest.mark.docker
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "code_tasks"

@@ -16,9 +16,9 @@ import pytest
 
 from environments.agents import AgentGenConfig, generate_agents
 from environments.tasks import TaskGenConfig, generate_tasks
-from toolforge.core.llm.testserver import TestServer
 from toolforge.core.store import Store, TrajectoryRow
 from toolforge.core.types import ToolSpec
+from toolforge_testing.llm_server import TestServer
 
 REPO = Path(__file__).resolve().parents[2]
 ATTEMPTS = 3

@@ -16,9 +16,9 @@ from environments.environment import ExecutorSet, ToolEnvironment
 from environments.executors.world_model import WorldModelSimulator
 from environments.runner import run_episodes
 from toolforge.core.llm import Budget, LLMClient, LLMConfig, RolesConfig
-from toolforge.core.llm.testserver import Reply, Request, TestServer
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Rubric, Task, ToolCall, ToolSpec, Trajectory, UserGoal
+from toolforge_testing.llm_server import Reply, Request, TestServer
 
 
 def _format_name(req: Request) -> str | None:

@@ -7,9 +7,9 @@ from environments.agents import AgentGenConfig, generate_agents
 from environments.blueprints import replay_blueprint
 from environments.tasks import TaskGenConfig, generate_tasks
 from toolforge.core.llm import LLMClient, LLMConfig
-from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import FailureRow, Store
 from toolforge.core.types import ToolSpec
+from toolforge_testing.llm_server import Reply, TestServer
 
 
 async def test_model_written_agents_and_tasks(

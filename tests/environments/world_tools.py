@@ -9,7 +9,7 @@ from typing import Any
 from toolforge.core.types import ToolSpec
 from toolforge.tools.catalog import from_mcp_line, from_openai
 from toolforge.tools.synthesis import Domain, ToolIdea, tool_from_idea
-from toolforge.tools.synthesis_fake import tools as designed
+from toolforge_testing.synthesis_fake import tools as designed
 
 S = {"type": "string"}
 LINE = {

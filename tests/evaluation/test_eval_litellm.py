@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from toolforge.cli import app
-from toolforge.core.llm.testserver import Reply, Request, TestServer
+from toolforge_testing.llm_server import Reply, Request, TestServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bfcl"
 runner = CliRunner()

@@ -10,11 +10,11 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from toolforge.cli import app
-from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import Store
 from toolforge.core.types import Blueprint, ExpectedCall, Task, UserGoal
 from toolforge.evaluation.cases import load_cases
 from toolforge.evaluation.holdout import HELDOUT_FILE
+from toolforge_testing.llm_server import Reply, TestServer
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "export"))
 from export_fixtures import build  # noqa: E402

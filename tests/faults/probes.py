@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 
 from toolforge.core.jsonschema_tools import instance_for
-from toolforge.core.llm.testserver import Reply, TestServer
-from toolforge.core.llm.testserver.replies import Request
+from toolforge_testing.llm_server import Reply, TestServer
+from toolforge_testing.llm_server.replies import Request
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -9,7 +9,7 @@ from pathlib import Path
 import probes
 import pytest
 
-from toolforge.core.llm.testserver import TestServer
+from toolforge_testing.llm_server import TestServer
 
 
 @pytest.fixture(scope="module")

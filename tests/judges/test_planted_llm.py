@@ -27,7 +27,6 @@ from judges import Judge, JudgeConfig
 from judges.confirmation import requires_confirmation
 from toolforge.core.jsonschema_tools import instance_for
 from toolforge.core.llm import LLMConfig, RolesConfig
-from toolforge.core.llm.testserver import Reply, Request, TestServer
 from toolforge.core.store import Store
 from toolforge.core.types import (
     Agent,
@@ -41,6 +40,7 @@ from toolforge.core.types import (
     UserGoal,
     Verdict,
 )
+from toolforge_testing.llm_server import Reply, Request, TestServer
 
 TOOLKIT_REF = f"{Path(__file__).with_name('shop_toolkit.py')}:ShopToolkit"
 SYSTEM_PROMPT = (

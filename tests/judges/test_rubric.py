@@ -11,9 +11,9 @@ from judges import Judge, JudgeConfig
 from judges.rubric import rubric_items
 from toolforge.core.errors import AuthError
 from toolforge.core.llm import LLMClient, LLMConfig
-from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import FailureRow, Store
 from toolforge.core.types import Verdict
+from toolforge_testing.llm_server import Reply, TestServer
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,13 @@ from typer.testing import CliRunner
 from toolforge.cli import app
 from toolforge.core.errors import BudgetExceeded
 from toolforge.core.llm import Budget, LLMClient, LLMConfig
-from toolforge.core.llm.testserver import TestServer
 from toolforge.core.store import RunRow, Store, WorkUnitRow
 from toolforge.core.types import Trajectory, Verdict
 from toolforge.pipeline import PipelineResult, parse_config, run_pipeline
 from toolforge.pipeline.cluster.connect import connect
 from toolforge.pipeline.cluster.limits import RaySharedLimits, start_limits
-from toolforge.pipeline.cluster.local import LocalCluster
+from toolforge_testing.llm_server import TestServer
+from toolforge_testing.ray_cluster import LocalCluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from pipeline_configs import small
 
-from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import FailureRow, LLMCallRow, Store
 from toolforge.core.types import Verdict
 from toolforge.pipeline import parse_config, run_pipeline
+from toolforge_testing.llm_server import Reply, TestServer
 
 
 async def test_rubric_verdicts_are_parsed_stored_and_reach_the_card(tmp_path: Path) -> None:

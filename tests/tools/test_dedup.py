@@ -16,7 +16,7 @@ from toolforge.tools.dedup import apply, dedup, near_pairs
 from toolforge.tools.embed import MiniLMEmbedder
 from toolforge.tools.graph import ToolGraph
 from toolforge.tools.library import admit, load_tools
-from toolforge.tools.planted import planted_set, score
+from toolforge_testing.planted_tools import planted_set, score
 
 
 @pytest.fixture(scope="module")

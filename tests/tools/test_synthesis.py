@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from toolforge.core.llm import LLMClient, LLMConfig
-from toolforge.core.llm.testserver import Reply, Request, TestServer
 from toolforge.core.store import FailureRow, Store
 from toolforge.tools.library import load_tools
 from toolforge.tools.synthesis import LOCAL_SAMPLING, SynthesisConfig, Synthesizer
-from toolforge.tools.synthesis_fake import responder
 from toolforge.tools.validate import rejection
+from toolforge_testing.llm_server import Reply, Request, TestServer
+from toolforge_testing.synthesis_fake import responder
 
 
 async def run(store: Store, server: TestServer, cfg: SynthesisConfig, run_id: str = "r") -> object:

@@ -1,4 +1,4 @@
-"""Trainer fixtures: exporter-format data written by `trainer.sample_data`, and a BPE tokenizer on it."""
+"""Trainer fixtures: exporter-format data written by `toolforge_testing.sample_trajectories`, and a BPE tokenizer on it."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import torch
 from transformers import PreTrainedTokenizerFast
 
 from toolforge.core.k2_chat import render_k2
+from toolforge_testing.sample_trajectories import write_sample_jsonl
+from toolforge_testing.tiny_llama import write_tiny_llama
 from trainer.data import ExportedConversation, read_exported_jsonl
-from trainer.sample_data import write_sample_jsonl
-from trainer.sample_model import write_tiny_llama
 from trainer.tokenizer import train_bpe_tokenizer
 
 torch.set_num_threads(1)

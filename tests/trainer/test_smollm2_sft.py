@@ -10,8 +10,8 @@ import pytest
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm.tool_tags import template_gaps
 from toolforge.core.types import Message, ToolSpec
+from toolforge_testing.sample_trajectories import write_sample_jsonl
 from trainer.run_config import SFTRunConfig
-from trainer.sample_data import write_sample_jsonl
 from trainer.sft import run_sft
 
 pytestmark = [pytest.mark.slow, pytest.mark.local_model]

@@ -113,16 +113,7 @@ def run(
     db: DbOption = None,
 ) -> None:
     """Play each task once (agent, --patch or --gold), grade it, store trajectory and verdict."""
-    if sum(x is not None and x is not False for x in (patch, gold or None, model)) != 1:
-        raise typer.BadParameter("give exactly one of --model, --patch FILE or --gold")
-    tasks = _load(path, task)
-    if patch is not None and len(tasks) != 1:
-        fail(f"--patch applies to one task but {path} holds {len(tasks)}: add --task ID")
-    if gold and any(t.gold_patch is None for t in tasks):
-        fail(
-            "--gold needs a gold.patch in every task: "
-            + ", ".join(t.id for t in tasks if t.gold_patch is None)
-        )
+    tasks = _chosen_tasks(path, task, patch=patch, gold=gold, model=model)
     if backend not in ("docker", "local"):
         raise typer.BadParameter("use docker or local", param_hint="--backend")
     if tool_mode not in ("native", "json"):
@@ -153,13 +144,38 @@ def run(
     finally:
         chosen.close()
         store.close()
+    console.print(_results_table(episodes, verdicts))
+    resolved = sum(bool(ep.report and ep.report.resolved) for ep in episodes)
+    console.print(
+        f"resolved {resolved}/{len(episodes)}; trajectories and verdicts stored in {store.display_url}"
+    )
+    if (gold or patch is not None) and resolved != len(episodes):
+        raise typer.Exit(1)
+
+
+def _chosen_tasks(
+    path: Path, only: list[str] | None, *, patch: Path | None, gold: bool, model: str | None
+) -> list[CodeTask]:
+    """The tasks to play; exactly one of --model, --patch (one task) or --gold (every task has one)."""
+    if sum(x is not None and x is not False for x in (patch, gold or None, model)) != 1:
+        raise typer.BadParameter("give exactly one of --model, --patch FILE or --gold")
+    tasks = _load(path, only)
+    if patch is not None and len(tasks) != 1:
+        fail(f"--patch applies to one task but {path} holds {len(tasks)}: add --task ID")
+    if gold and any(t.gold_patch is None for t in tasks):
+        fail(
+            "--gold needs a gold.patch in every task: "
+            + ", ".join(t.id for t in tasks if t.gold_patch is None)
+        )
+    return tasks
+
+
+def _results_table(episodes: list[CodeEpisode], verdicts: list[Verdict]) -> Table:
     table = Table(title="code-task runs")
     for column in ("task", "status", "FAIL_TO_PASS", "PASS_TO_PASS", "end", "turns", "accepted", "wall s"):
         table.add_column(column)
-    resolved = 0
     for ep, verdict in zip(episodes, verdicts, strict=True):
         report = ep.report
-        resolved += bool(report and report.resolved)
         table.add_row(
             ep.task.metadata["code_task"],
             report.status if report else "[red]no grade[/]",
@@ -170,12 +186,7 @@ def run(
             "yes" if verdict.accepted else "no",
             f"{ep.trajectory.wall_time_s:.1f}",
         )
-    console.print(table)
-    console.print(
-        f"resolved {resolved}/{len(episodes)}; trajectories and verdicts stored in {store.display_url}"
-    )
-    if (gold or patch is not None) and resolved != len(episodes):
-        raise typer.Exit(1)
+    return table
 
 
 async def _run_all(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from toolforge.commands.common import DbOption, console, fail, open_store
-from toolforge.evaluation.holdout import heldout_split
+from toolforge.core.store import Store
+from toolforge.evaluation.holdout import HeldoutSplit, heldout_split
 from toolforge.export import ExportConfig, ExportFilter, export_store
 from toolforge.export.config import ALL_FORMATS, CardConfig
+from toolforge.export.exporter import ExportResult
 from toolforge.export.hub import push_to_hub as publish
 
 app = typer.Typer(help="Export judged trajectories as training data.", no_args_is_help=True)
@@ -62,6 +65,60 @@ def export(
     private: Annotated[bool, typer.Option(help="Create the Hub repo private.")] = False,
 ) -> None:
     """Filter judged trajectories and write OpenAI JSONL, ShareGPT, Parquet and K2 text with a card."""
+    formats, held_out = _checked_options(fmt, min_score, holdout_domains, domain)
+    cfg = ExportConfig(
+        formats=formats,  # type: ignore[arg-type]
+        name=name,
+        card=CardConfig(license=license_id, language=language or ["en"]),
+        filter=ExportFilter(
+            accepted_only=not include_rejected,
+            min_score=min_score,
+            domains=domain,
+            exclude_domains=held_out,
+            task_sources=task_source,
+            tool_sources=tool_source,
+        ),
+    )
+    store = open_store(db)
+    try:
+        split = _heldout(store, held_out) if held_out else None
+        scope = _RunScope(run_key, judge_key) if run is None else _run_scope(store, run, run_key, judge_key)
+        try:
+            provenance = {"holdout_domains": held_out} if held_out else None
+            with console.status(f"exporting to {out} (formats, figures, audit)…"):
+                result = export_store(
+                    store,
+                    out,
+                    cfg,
+                    run_key=scope.run_key,
+                    judge_key=scope.judge_key,
+                    trajectory_ids=scope.trajectory_ids,
+                    provenance=provenance,
+                )
+        except ValueError as exc:
+            fail(f"{exc} (pass --judge-key, or --run NAME)")
+    finally:
+        store.close()
+    _print_files(result, out)
+    if split is not None:
+        _write_heldout(split, out, held_out)
+    if push_to_hub is not None:
+        _publish(out, push_to_hub, token_env=token_env, private=private)
+
+
+@dataclass(frozen=True)
+class _RunScope:
+    """Which stored trajectories and verdicts the export reads."""
+
+    run_key: str | None
+    judge_key: str | None
+    trajectory_ids: set[str] | None = None
+
+
+def _checked_options(
+    fmt: list[str] | None, min_score: float, holdout_domains: str | None, domain: list[str] | None
+) -> tuple[list[str], list[str]]:
+    """The formats and the held-out domains, or a one-line error naming the bad option."""
     formats = fmt or list(ALL_FORMATS)
     unknown = [f for f in formats if f not in ALL_FORMATS]
     if unknown:
@@ -71,76 +128,55 @@ def export(
     held_out = [d.strip() for d in (holdout_domains or "").split(",") if d.strip()]
     if held_out and domain and set(held_out) & set(domain):
         fail(f"--holdout-domains {sorted(set(held_out) & set(domain))} are also kept by --domain: pick one")
-    store = open_store(db)
-    split = None
-    trajectory_ids: set[str] | None = None
-    try:
-        if held_out:
-            split = heldout_split(store, held_out)
-            if not split.questions:
-                skipped = (
-                    ", ".join(f"{n} {why}" for why, n in split.skipped.items()) or "no tasks in those domains"
-                )
-                fail(
-                    f"--holdout-domains {held_out}: no eval case could be made ({skipped}); name domains with blueprint tasks"
-                )
-        if run is not None:
-            row = store.get_run(f"pipeline:{run}")
-            if row is None or "run_key" not in (row.stats or {}):
-                fail(f"no finished `toolforge generate` run named {run!r} in {store.display_url}")
-            run_key = run_key or row.stats["run_key"]
-            judge_key = judge_key or row.stats["judge_key"]
-            # the run's current items only: an earlier shape of the run left trajectories stored
-            if "trajectory_ids" in row.stats:
-                trajectory_ids = set(row.stats["trajectory_ids"])
-        cfg = ExportConfig(
-            formats=formats,  # type: ignore[arg-type]
-            name=name,
-            card=CardConfig(license=license_id, language=language or ["en"]),
-            filter=ExportFilter(
-                accepted_only=not include_rejected,
-                min_score=min_score,
-                domains=domain,
-                exclude_domains=held_out,
-                task_sources=task_source,
-                tool_sources=tool_source,
-            ),
+    return formats, held_out
+
+
+def _heldout(store: Store, held_out: list[str]) -> HeldoutSplit:
+    """The eval cases of the held-out domains; an error when none could be made."""
+    split = heldout_split(store, held_out)
+    if not split.questions:
+        skipped = ", ".join(f"{n} {why}" for why, n in split.skipped.items()) or "no tasks in those domains"
+        fail(
+            f"--holdout-domains {held_out}: no eval case could be made ({skipped}); name domains with blueprint tasks"
         )
-        try:
-            provenance = {"holdout_domains": held_out} if held_out else None
-            with console.status(f"exporting to {out} (formats, figures, audit)…"):
-                result = export_store(
-                    store,
-                    out,
-                    cfg,
-                    run_key=run_key,
-                    judge_key=judge_key,
-                    trajectory_ids=trajectory_ids,
-                    provenance=provenance,
-                )
-        except ValueError as exc:
-            fail(f"{exc} (pass --judge-key, or --run NAME)")
-    finally:
-        store.close()
+    return split
+
+
+def _run_scope(store: Store, run: str, run_key: str | None, judge_key: str | None) -> _RunScope:
+    """A `toolforge generate` run's keys (explicit --run-key/--judge-key win) and its current items."""
+    row = store.get_run(f"pipeline:{run}")
+    if row is None or "run_key" not in (row.stats or {}):
+        fail(f"no finished `toolforge generate` run named {run!r} in {store.display_url}")
+    # the run's current items only: an earlier shape of the run left trajectories stored
+    ids = set(row.stats["trajectory_ids"]) if "trajectory_ids" in row.stats else None
+    return _RunScope(run_key or row.stats["run_key"], judge_key or row.stats["judge_key"], ids)
+
+
+def _print_files(result: ExportResult, out: Path) -> None:
     console.print(
         f"{result.stats['exported']} of {result.stats['considered']} trajectories exported to {out}"
     )
     for fmt_name, path in result.files.items():
         console.print(f"  {fmt_name:<9} {path}")
     console.print(f"  card      {result.card}")
-    if split is not None:
-        questions, answers = split.write(out / "heldout")
-        console.print(
-            f"held-out domains {', '.join(held_out)}: {len(split.questions)} eval cases (BFCL layout), "
-            f"{sum(split.skipped.values())} tasks skipped"
-        )
-        console.print(f"  questions {questions}")
-        console.print(f"  answers   {answers}")
-        console.print(f"  run       toolforge eval {questions} --model MODEL")
-    if push_to_hub is not None:
-        try:
-            with console.status(f"pushing {out} to the Hub dataset {push_to_hub}…"):
-                url = publish(out, push_to_hub, token_env=token_env, private=private)
-        except ValueError as exc:
-            fail(str(exc))
-        console.print(f"published to {url}")
+
+
+def _write_heldout(split: HeldoutSplit, out: Path, held_out: list[str]) -> None:
+    """The held-out eval set under OUT/heldout/, and the command that evaluates a model on it."""
+    questions, answers = split.write(out / "heldout")
+    console.print(
+        f"held-out domains {', '.join(held_out)}: {len(split.questions)} eval cases (BFCL layout), "
+        f"{sum(split.skipped.values())} tasks skipped"
+    )
+    console.print(f"  questions {questions}")
+    console.print(f"  answers   {answers}")
+    console.print(f"  run       toolforge eval {questions} --model MODEL")
+
+
+def _publish(out: Path, repo: str, *, token_env: str, private: bool) -> None:
+    try:
+        with console.status(f"pushing {out} to the Hub dataset {repo}…"):
+            url = publish(out, repo, token_env=token_env, private=private)
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(f"published to {url}")

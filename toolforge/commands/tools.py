@@ -64,18 +64,7 @@ def harvest_cmd(
     """Connect to MCP servers, list their tools and store each as sent (invalid ones as rejected).
 
     Exits 1 when more than --max-failed servers failed (or none answered), naming them."""
-    configs: list[ServerConfig] = []
-    try:
-        for path in servers or []:
-            configs += load_servers(path)
-        configs += [server_from_cli(spec) for spec in server or []]
-    except ToolforgeError as exc:
-        fail(str(exc))
-    if not configs:
-        fail("no servers: pass --servers FILE (mcpServers JSON/YAML) or --server 'COMMAND' / --server URL")
-    names = [c.name for c in configs]
-    if dupes := sorted(n for n, k in Counter(names).items() if k > 1):
-        fail(f"server names must be unique, repeated: {', '.join(dupes)}; rename them in the servers file")
+    configs = _server_configs(servers or [], server or [])
     store = open_store(db)
     with progress_bar("harvest") as bar:
         task = bar.add_task("servers", total=len(configs))
@@ -93,6 +82,42 @@ def harvest_cmd(
                 on_done=done,
             )
         )
+    _print_reports(reports)
+    ok = [r for r in reports if r.ok]
+    failed = [r.server for r in reports if not r.ok]
+    console.print(
+        f"{sum(r.tools for r in ok)} tools from {len(ok)}/{len(reports)} servers "
+        f"({sum(len(r.rejected) for r in ok)} rejected)"
+        + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
+    store.close()
+    if not ok or len(failed) > max_failed:
+        fail(
+            f"{len(failed)} of {len(reports)} server(s) failed: {', '.join(failed)} (their errors are above); "
+            "fix their commands in the servers file, or pass --max-failed N to accept N failures",
+            code=1,
+        )
+
+
+def _server_configs(files: list[Path], specs: list[str]) -> list[ServerConfig]:
+    """The servers from the files and the --server specs: at least one, each name once."""
+    configs: list[ServerConfig] = []
+    try:
+        for path in files:
+            configs += load_servers(path)
+        configs += [server_from_cli(spec) for spec in specs]
+    except ToolforgeError as exc:
+        fail(str(exc))
+    if not configs:
+        fail("no servers: pass --servers FILE (mcpServers JSON/YAML) or --server 'COMMAND' / --server URL")
+    names = [c.name for c in configs]
+    if dupes := sorted(n for n, k in Counter(names).items() if k > 1):
+        fail(f"server names must be unique, repeated: {', '.join(dupes)}; rename them in the servers file")
+    return configs
+
+
+def _print_reports(reports: list[ServerReport]) -> None:
+    """One row per server, then each server's error, rejected tools and changed tools."""
     table = Table(title="harvest")
     for column in ("server", "status", "info", "tools", "new", "changed", "removed", "rejected", "s"):
         table.add_column(column)
@@ -110,20 +135,6 @@ def harvest_cmd(
             console.print(f"[yellow]{r.server}/{name[:60]}[/] rejected: {reason[:300]}")
         if r.changed:
             console.print(f"{r.server}: changed since last harvest: {', '.join(r.changed)}")
-    ok = [r for r in reports if r.ok]
-    failed = [r.server for r in reports if not r.ok]
-    console.print(
-        f"{sum(r.tools for r in ok)} tools from {len(ok)}/{len(reports)} servers "
-        f"({sum(len(r.rejected) for r in ok)} rejected)"
-        + (f"; failed: {', '.join(failed)}" if failed else "")
-    )
-    store.close()
-    if not ok or len(failed) > max_failed:
-        fail(
-            f"{len(failed)} of {len(reports)} server(s) failed: {', '.join(failed)} (their errors are above); "
-            "fix their commands in the servers file, or pass --max-failed N to accept N failures",
-            code=1,
-        )
 
 
 def _format(path: Path, fmt: Format) -> str:

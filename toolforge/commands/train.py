@@ -7,13 +7,17 @@ the rest of the CLI starts without it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from toolforge.commands.common import console, fail
+
+if TYPE_CHECKING:
+    from trainer.sft import SFTResult, SFTRunConfig
 
 app = typer.Typer(
     help="Fine-tune Kimi K2's architecture or any Hugging Face causal LM on exported trajectories.",
@@ -91,52 +95,73 @@ def sft(
 ) -> None:
     """Train with TRL's SFTTrainer (K2: MuonClip and QK-Clip; other models: AdamW, optional LoRA), loss on
     assistant tokens only; resumable; the model in --out loads with AutoModelForCausalLM."""
+    _check_inputs(data, init, tokenizer, chat_template)
+    presets, config_type, run_sft = _load_trainer()
+    if model is None and init is None and preset not in presets:
+        fail(f"--preset {preset!r} is unknown; choose one of {', '.join(presets)}")
+    config = _run_config(
+        config_type,
+        data=data,
+        out=out,
+        preset=preset,
+        model=model,
+        chat_template=chat_template,
+        lora=lora,
+        lora_r=lora_r,
+        report_to=report_to or ["none"],
+        tokenizer=tokenizer,
+        init=init,
+        max_steps=max_steps,
+        max_train_s=max_train_s,
+        learning_rate=lr,
+        weight_decay=weight_decay,
+        warmup_steps=warmup_steps,
+        batch_size=batch_size,
+        grad_accum=grad_accum,
+        max_length=max_length,
+        tau=tau,
+        bias_update_speed=bias_update_speed,
+        save_steps=save_steps,
+        logging_steps=logging_steps,
+        seed=seed,
+        activation_checkpointing=activation_checkpointing,
+        resume=resume,
+    )
+    try:
+        result = run_sft(config)
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(_summary(result, title=f"SFT {model or init or preset} → {out}"))
+
+
+def _check_inputs(data: Path, init: Path | None, tokenizer: Path | None, chat_template: str) -> None:
+    """Fail on a path or choice that cannot work, before the trainer (slow to import) loads."""
     if not data.is_file():
         fail(f"--data {data} does not exist; pass the exporter's JSONL file")
     if init is not None and not (init / "config.json").is_file():
         fail(f"--init {init} is not a checkpoint directory (no config.json)")
     if tokenizer is not None and not tokenizer.is_dir():
         fail(f"--tokenizer {tokenizer} is not a directory; pass a local tokenizer directory or leave it out")
+    if chat_template not in ("model", "fallback"):
+        fail(f"--chat-template {chat_template!r} is unknown; choose model or fallback")
+
+
+def _load_trainer() -> tuple[Mapping[str, Any], type[SFTRunConfig], Callable[[SFTRunConfig], SFTResult]]:
+    """The presets, the run config and `run_sft`, or a clear error when the train extra is missing."""
     try:
         from trainer.presets import PRESETS
         from trainer.sft import SFTRunConfig, run_sft
     except ImportError as exc:
         fail(f"the trainer needs the train extra ({exc.name} is missing): pip install 'toolforge[train]'")
+    return PRESETS, SFTRunConfig, run_sft
+
+
+def _run_config(config_type: type[SFTRunConfig], **fields: Any) -> SFTRunConfig:
+    """The validated run config; a bad value fails naming the option as the user typed it."""
     from pydantic import ValidationError
 
-    if model is None and init is None and preset not in PRESETS:
-        fail(f"--preset {preset!r} is unknown; choose one of {', '.join(PRESETS)}")
-    if chat_template not in ("model", "fallback"):
-        fail(f"--chat-template {chat_template!r} is unknown; choose model or fallback")
-
     try:
-        config = SFTRunConfig(
-            data=data,
-            out=out,
-            preset=preset,
-            model=model,
-            chat_template=chat_template,
-            lora=lora,
-            lora_r=lora_r,
-            report_to=report_to or ["none"],
-            tokenizer=tokenizer,
-            init=init,
-            max_steps=max_steps,
-            max_train_s=max_train_s,
-            learning_rate=lr,
-            weight_decay=weight_decay,
-            warmup_steps=warmup_steps,
-            batch_size=batch_size,
-            grad_accum=grad_accum,
-            max_length=max_length,
-            tau=tau,
-            bias_update_speed=bias_update_speed,
-            save_steps=save_steps,
-            logging_steps=logging_steps,
-            seed=seed,
-            activation_checkpointing=activation_checkpointing,
-            resume=resume,
-        )
+        return config_type(**fields)
     except ValidationError as exc:
         options = {"learning_rate": "lr"}
         fail(
@@ -145,13 +170,12 @@ def sft(
                 for e in exc.errors()
             )
         )
-    try:
-        result = run_sft(config)
-    except ValueError as exc:
-        fail(str(exc))
 
+
+def _summary(result: SFTResult, title: str) -> Table:
+    """What the run did: steps, where it resumed, the model and data sizes, the loss from first to last log."""
     losses = [h["loss"] for h in result.log_history if "loss" in h]
-    table = Table(title=f"SFT {model or init or preset} → {out}")
+    table = Table(title=title)
     table.add_column("")
     table.add_column("", justify="right")
     table.add_row("steps", str(result.global_step))
@@ -164,4 +188,4 @@ def sft(
     table.add_row("tokens (assistant)", f"{result.data.tokens:,} ({result.data.assistant_tokens:,})")
     if losses:
         table.add_row("loss first → last log", f"{losses[0]:.4f} → {losses[-1]:.4f}")
-    console.print(table)
+    return table

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from toolforge.core.llm import LLMConfig
-from toolforge.core.llm.testserver import TestServer
+from toolforge_testing.llm_server import TestServer
 
 
 @pytest.fixture(scope="module")

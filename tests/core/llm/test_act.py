@@ -8,9 +8,9 @@ import pytest
 
 from toolforge.core.errors import StructuredOutputError
 from toolforge.core.llm import LLMClient, LLMConfig
-from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import FailureRow, Store
 from toolforge.core.types import Message, ToolCall, ToolSpec
+from toolforge_testing.llm_server import Reply, TestServer
 
 WEATHER = ToolSpec(
     name="get_weather",

@@ -10,9 +10,9 @@ import pytest
 
 from toolforge.core.errors import AuthError
 from toolforge.core.llm import LLMClient, LLMConfig
-from toolforge.core.llm.testserver import Reply, TestServer
-from toolforge.core.llm.testserver.replies import Request
 from toolforge.core.store import LLMCacheRow, Store
+from toolforge_testing.llm_server import Reply, TestServer
+from toolforge_testing.llm_server.replies import Request
 
 
 @pytest.mark.parametrize("status", [401, 403])

@@ -15,7 +15,7 @@ from toolforge.core.errors import ConfigError
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.store import LLMCallRow, Store
 from toolforge.core.types import Message, ToolSpec
-from trainer.sample_model import write_tiny_llama
+from toolforge_testing.tiny_llama import write_tiny_llama
 from trainer.tool_template import fallback_tool_template
 
 pytestmark = pytest.mark.slow

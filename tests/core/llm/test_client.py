@@ -11,8 +11,8 @@ from pydantic import BaseModel
 
 from toolforge.core.errors import BudgetExceeded, LLMError, StructuredOutputError
 from toolforge.core.llm import Budget, LLMClient, LLMConfig
-from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import FailureRow, LLMCacheRow, LLMCallRow, Store
+from toolforge_testing.llm_server import Reply, TestServer
 
 MESSAGES = [{"role": "user", "content": "Name a city and a number."}]
 

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from toolforge.core.errors import ConfigError, LLMError
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm.direct import DirectTransport, raw_from_json, token_prices, wire_model
-from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import LLMCallRow, Store
+from toolforge_testing.llm_server import Reply, TestServer
 
 MESSAGES = [{"role": "user", "content": "hello"}]
 

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 
 from toolforge.core.errors import LLMError, StructuredOutputError
 from toolforge.core.llm import LLMClient, LLMConfig
-from toolforge.core.llm.testserver import Faults, spawn_server
 from toolforge.core.store import FailureRow, LLMCallRow, Store
+from toolforge_testing.llm_server import Faults, spawn_server
 
 CALLS = 2000
 MAX_RETRIES = 4

@@ -6,9 +6,9 @@ import asyncio
 
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm.metering import start_meter, stop_meter
-from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import Store
 from toolforge.core.types import Usage
+from toolforge_testing.llm_server import Reply, TestServer
 
 
 async def test_each_context_meters_only_its_own_calls(

@@ -13,8 +13,8 @@ import sqlalchemy.exc
 
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm.recorder import Recorder
-from toolforge.core.llm.testserver import TestServer
 from toolforge.core.store import LLMCacheRow, LLMCallRow, Store
+from toolforge_testing.llm_server import TestServer
 
 
 async def test_a_locked_database_does_not_block_the_loop_and_loses_no_row(

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 
 from toolforge.core.errors import LLMError, StructuredOutputError
 from toolforge.core.llm import LLMClient, LLMConfig
-from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import FailureRow, LLMCallRow, Store
+from toolforge_testing.llm_server import Reply, TestServer
 
 
 class Out(BaseModel):

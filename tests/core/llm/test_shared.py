@@ -11,7 +11,7 @@ import pytest
 from toolforge.core.errors import BudgetExceeded
 from toolforge.core.llm import Budget, LLMClient, LLMConfig
 from toolforge.core.llm.shared import LocalSharedLimits
-from toolforge.core.llm.testserver import Reply, TestServer
+from toolforge_testing.llm_server import Reply, TestServer
 
 
 def ask(i: int) -> list[dict[str, str]]:

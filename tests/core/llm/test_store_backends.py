@@ -7,8 +7,8 @@ from pydantic import BaseModel
 
 from toolforge.core.errors import StructuredOutputError
 from toolforge.core.llm import LLMClient, LLMConfig
-from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.store import FailureRow, LLMCacheRow, LLMCallRow, Store
+from toolforge_testing.llm_server import Reply, TestServer
 
 
 class Out(BaseModel):

@@ -10,7 +10,7 @@ import aiohttp
 import httpx
 import jsonschema
 
-from toolforge.core.llm.testserver import Faults, Reply, Request, TestServer, spawn_server
+from toolforge_testing.llm_server import Faults, Reply, Request, TestServer, spawn_server
 
 SCHEMA = {
     "type": "object",

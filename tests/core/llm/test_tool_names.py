@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from toolforge.core.llm import LLMClient, LLMConfig
-from toolforge.core.llm.testserver import Reply, TestServer
 from toolforge.core.llm.tool_names import PROVIDER_NAME, ProviderNames
 from toolforge.core.types import Message, ToolSpec
+from toolforge_testing.llm_server import Reply, TestServer
 
 
 def spec(name: str) -> ToolSpec:

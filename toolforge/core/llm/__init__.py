@@ -9,8 +9,8 @@ transport for OpenAI-compatible servers: `transport.py`).
 NAME.gguf in the models folder (each served by llama.cpp, started on demand, json tool mode);
 any other string is a litellm model (`openai/gpt-4o-mini`, `hosted_vllm/...` with `api_base`, ...).
 
-The names are imported lazily, so `python -m toolforge.core.llm.testserver` starts without
-importing litellm.
+The names are imported lazily, so a module that needs one submodule (`config`, `tool_names`)
+does not import litellm.
 """
 
 from __future__ import annotations

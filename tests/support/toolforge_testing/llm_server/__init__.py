@@ -6,7 +6,7 @@ with 1,000+ concurrent connections. No streaming.
 
 In-process (a background thread with its own event loop)::
 
-    from toolforge.core.llm.testserver import Faults, Reply, TestServer
+    from toolforge_testing.llm_server import Faults, Reply, TestServer
 
     with TestServer(latency_ms=5) as server:          # or server = TestServer().start(); server.stop()
         cfg = LLMConfig(model="openai/test", api_base=server.url)   # url = http://127.0.0.1:PORT/v1
@@ -36,15 +36,15 @@ most connections open at once. `TestServer(record=False)` stops keeping `request
 
 As a subprocess::
 
-    python -m toolforge.core.llm.testserver --port 0 --latency-ms 100 --fault-429 0.2 --seed 1
+    python -m toolforge_testing.llm_server --port 0 --latency-ms 100 --fault-429 0.2 --seed 1
     # prints "listening on http://127.0.0.1:PORT/v1" once ready; GET /stats gives the counts
 
 or from Python: `with spawn_server(latency_ms=100, faults=Faults(...)) as proc:` → `proc.url`,
 `proc.stats()` (`{"counts": ..., "max_open": ...}`), `proc.cpu_s()`.
 """
 
-from toolforge.core.llm.testserver.process import ServerProcess, spawn_server
-from toolforge.core.llm.testserver.replies import Faults, Reply, Request
-from toolforge.core.llm.testserver.server import Responder, TestServer
+from toolforge_testing.llm_server.process import ServerProcess, spawn_server
+from toolforge_testing.llm_server.replies import Faults, Reply, Request
+from toolforge_testing.llm_server.server import Responder, TestServer
 
 __all__ = ["Faults", "Reply", "Request", "Responder", "ServerProcess", "TestServer", "spawn_server"]

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from toolforge.core.aio import loop_factory, run
-from toolforge.core.llm.testserver.replies import Faults, Reply, Request, response_for
+from toolforge_testing.llm_server.replies import Faults, Reply, Request, response_for
 
 Responder = Callable[[Request], Reply | None]
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from toolforge.core.llm.testserver.replies import Faults
+from toolforge_testing.llm_server.replies import Faults
+
+# The folder that holds `toolforge_testing`: the child process imports the server from it.
+SUPPORT_DIR = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -36,17 +41,21 @@ class ServerProcess:
 def spawn_server(
     latency_ms: float = 0.0, faults: Faults | None = None, seed: int = 0
 ) -> Iterator[ServerProcess]:
-    """Start `python -m toolforge.core.llm.testserver` on a free port; stop it on exit."""
+    """Start `python -m toolforge_testing.llm_server` on a free port; stop it on exit."""
     f = faults or Faults()
     args = [
-        sys.executable, "-m", "toolforge.core.llm.testserver", "--port", "0",
+        sys.executable, "-m", "toolforge_testing.llm_server", "--port", "0",
         "--latency-ms", str(latency_ms), "--seed", str(seed),
         "--fault-429", str(f.rate_429), "--fault-500", str(f.rate_500),
         "--fault-malformed", str(f.rate_malformed), "--fault-truncated", str(f.rate_truncated),
         "--fault-timeout", str(f.rate_timeout), "--hang-s", str(f.hang_s),
         "--retry-after", f.retry_after or "", "--retry-after-ms", str(f.retry_after_ms or -1),
     ]  # fmt: skip
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(SUPPORT_DIR), os.environ.get("PYTHONPATH")])),
+    }
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
     try:
         line = process.stdout.readline() if process.stdout is not None else ""
         if not line.startswith("listening on "):

@@ -13,7 +13,7 @@ import re
 import zlib
 from typing import Any
 
-from toolforge.core.llm.testserver import Reply, Request
+from toolforge_testing.llm_server import Reply, Request
 
 CATEGORIES = [
     "finance", "travel", "healthcare", "education", "retail", "logistics", "software development",

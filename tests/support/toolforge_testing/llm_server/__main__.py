@@ -1,4 +1,4 @@
-"""`python -m toolforge.core.llm.testserver --port P --latency-ms 100 [--fault-429 0.2 ...]`.
+"""`python -m toolforge_testing.llm_server --port P --latency-ms 100 [--fault-429 0.2 ...]`.
 
 Prints `listening on http://127.0.0.1:P/v1` (flushed) once it accepts connections."""
 
@@ -7,12 +7,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from toolforge.core.llm.testserver.replies import Faults
-from toolforge.core.llm.testserver.server import TestServer, run_forever
+from toolforge_testing.llm_server.replies import Faults
+from toolforge_testing.llm_server.server import TestServer, run_forever
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m toolforge.core.llm.testserver")
+    parser = argparse.ArgumentParser(prog="python -m toolforge_testing.llm_server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
     parser.add_argument("--latency-ms", type=float, default=0.0)
