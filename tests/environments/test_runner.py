@@ -9,11 +9,21 @@ import pytest
 from environments.agents import AgentGenConfig, generate_agents
 from environments.blueprints import replay_blueprint
 from environments.config import Limits, MCPServerConfig, RolloutConfig
-from environments.runner import run_episodes, trajectory_id
+from environments.runner import run_episodes
 from environments.tasks import TaskGenConfig, generate_tasks
 from environments.toolkit import Toolkit
 from toolforge.core.store import Store, TrajectoryRow
-from toolforge.core.types import Agent, Blueprint, ExpectedCall, Rubric, Task, ToolSpec, Trajectory, UserGoal
+from toolforge.core.types import (
+    Agent,
+    Blueprint,
+    ExpectedCall,
+    Rubric,
+    Task,
+    ToolSpec,
+    Trajectory,
+    UserGoal,
+    trajectory_id,
+)
 
 
 async def _world(
