@@ -27,7 +27,7 @@ from environments.config import Limits
 from environments.environment import EpisodeNotes, ExecutorSet
 from environments.episode import Episode
 from environments.errors import InfraError
-from environments.executors.base import CallContext, ToolResult
+from environments.executors.base import CallContext, Executor, ToolResult
 from environments.policies import Policy
 from environments.runner import run_episode
 from environments.runtime import Runtime
@@ -376,7 +376,7 @@ def code_runtime(
 ) -> Runtime:
     """What code tasks are played with: the sandbox executor for the four tools, the policy, and
     the instruction as the user."""
-    executor = SandboxExecutor(source, code_tasks, limits, spec)
+    executor: Executor = SandboxExecutor(source, code_tasks, limits, spec)
     return Runtime(ExecutorSet(overrides={t.name: executor for t in TOOL_SPECS}), policy, InstructionUser())
 
 

@@ -3,7 +3,7 @@ way the pipeline and `toolforge rollout` both play them.
 
 One Python process tops out near 2,000 model calls/s: at about 0.5 ms of CPU per call (HTTP,
 cache, accounting, the runner's own turn) its event loop is saturated, and episodes then wait on
-the loop rather than on the model. `open_players(workers=N)` starts `N - 1` spawned children
+the loop rather than on the model. `open_players(workers=N)` (and `run_episodes`, for one call) starts `N - 1` spawned children
 beside this process, each with its own event loop, LLM client and share of `max_in_flight`,
 all writing to the same store; `Players.play` then hands each its share of the tasks, as often
 as the caller asks (the pipeline asks once per rejection-sampling round).
@@ -178,7 +178,7 @@ async def open_players(
                 process.kill()
 
 
-async def run_episodes_in_processes(
+async def run_episodes(
     store: Store,
     tasks: Sequence[Task],
     agents: Sequence[Agent],
@@ -188,10 +188,13 @@ async def run_episodes_in_processes(
     roles: RolesConfig | None = None,
     budget: Budget | None = None,
     run_id: str = "",
-    workers: int = 2,
+    workers: int = 1,
     on_progress: ProgressSink | None = None,
 ) -> RolloutSummary:
-    """Every missing (task, attempt) played once over `workers` processes (`open_players`)."""
+    """Build the runtime the config asks for (policy, user, simulator, toolkits, MCP servers; an
+    LLM client when a role needs one, from `roles`) in `workers` processes and play every missing
+    (task, attempt) once (`open_players`). Returns counts by end reason, throughput and usage;
+    `on_progress(n)` hears of finished trajectories."""
     async with open_players(store, agents, tools, config, roles, budget, run_id, workers) as players:
         return await players.play(tasks, attempts, on_progress)
 

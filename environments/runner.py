@@ -25,11 +25,11 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from environments.config import Limits, RolloutConfig
+from environments.config import Limits
 from environments.environment import EpisodeNotes, ToolEnvironment
 from environments.episode import Episode
 from environments.errors import InfraError
-from environments.runtime import Runtime, open_runtime
+from environments.runtime import Runtime
 from environments.writer import TrajectoryWriter, trajectory_values
 from toolforge.core.errors import AuthError, BudgetExceeded, LLMError
 from toolforge.core.llm.metering import start_meter, stop_meter
@@ -279,22 +279,3 @@ async def play(
         usage=usage,
         without_blueprint=unplayable,
     )
-
-
-async def run_episodes(
-    store: Store,
-    tasks: Sequence[Task],
-    agents: Sequence[Agent],
-    tools: Sequence[ToolSpec],
-    config: RolloutConfig,
-    attempts: int = 1,
-    roles: Any = None,
-    budget: Any = None,
-    run_id: str = "",
-    on_done: Callable[[Trajectory], Any] | None = None,
-) -> RolloutSummary:
-    """The pipeline's entry: build the runtime the config asks for (policy, user, simulator,
-    toolkits, MCP servers; an LLM client when a role needs one, from `roles`: a RolesConfig) and
-    run every missing (task, attempt). Returns counts by end reason, throughput and usage."""
-    async with open_runtime(store, config, roles, budget, run_id or config.run_key()) as runtime:
-        return await play(store, tasks, agents, tools, runtime, config, attempts, on_done)

@@ -136,9 +136,7 @@ async def test_a_killed_driver_is_run_again_and_resumes(
     assert isinstance(run, RunRow) and run.status == "running", err.decode()[-2000:]  # killed mid-run
     stored_before = postgres_store.ids(Trajectory)
 
-    again = await run_pipeline(
-        parse_config(config(tmp_path / "ray")), db=url, ray=cluster.address
-    )
+    again = await run_pipeline(parse_config(config(tmp_path / "ray")), db=url, ray=cluster.address)
     one = await run_pipeline(parse_config(config(tmp_path / "one")))
     same_dataset(again, one)
     assert any("resuming run" in line for line in again.resumed)

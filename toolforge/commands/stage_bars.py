@@ -27,7 +27,7 @@ class StageBars:
         self.ids: dict[str, TaskID] = {
             name: self.bars.add_task(name, total=None, start=False) for name in STAGES
         }
-        self.totals = dict.fromkeys(STAGES, 0)
+        self.totals: dict[str, int] = dict.fromkeys(STAGES, 0)
         self.shown = False
 
     def __enter__(self) -> StageBars:

@@ -218,6 +218,12 @@ class _Run:
         self.keys = stage_keys(cfg)
         self.reports = {name: StageReport(name) for name in STAGE_NAMES}
         self.nodes = NodeStats()
+        # filled by the steps, in order
+        self.known_failures: set[str] = set()
+        self.notes: list[str] = []
+        self.changes: list[str] = []
+        self.inputs: dict[str, Any] = {}
+        self.row = RunRow(id=self.run_id, kind="pipeline", config_fingerprint=self.keys["export"], config={})
 
     async def go(self, started: float, allow_changes: bool, ray: Any) -> PipelineResult:
         self.known_failures = failure_ids(self.store)
@@ -258,14 +264,9 @@ class _Run:
         self.notes, self.changes = resume_notes(self.previous, self.cfg, self.keys)
         for line in self.notes:
             self.console.print(line)
-        self.row = RunRow(
-            id=self.run_id,
-            kind="pipeline",
-            config_fingerprint=self.keys["export"],
-            config=config_dict(self.cfg),
-            status="running",
-            stats={"stage_keys": self.keys, "status": "running"},
-        )
+        self.row.config = config_dict(self.cfg)
+        self.row.status = "running"
+        self.row.stats = {"stage_keys": self.keys, "status": "running"}
         self.store.save_run(self.row)
 
     async def open_llm(self, stack: AsyncExitStack) -> LLMClient | None:

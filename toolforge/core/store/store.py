@@ -19,7 +19,7 @@ from sqlalchemy import event, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from toolforge.core import secrets
 from toolforge.core.errors import StoreError
@@ -178,7 +178,7 @@ class Store:
         found: dict[str, R] = {}
         with Session(self.engine) as session:
             for chunk in _chunks(sorted(set(item_ids)), 500):
-                for row in session.exec(select(table).where(table.id.in_(chunk))):  # type: ignore[attr-defined]
+                for row in session.exec(select(table).where(col(table.id).in_(chunk))):
                     found[row.id] = from_row(kind, row)
         return found
 
