@@ -57,8 +57,7 @@ from rich.table import Table  # noqa: E402
 
 from environments.agents import AgentGenConfig, generate_agents  # noqa: E402
 from environments.config import Limits, OutcomeMix, RolloutConfig  # noqa: E402
-from environments.parallel import run_episodes_in_processes  # noqa: E402
-from environments.runner import run_episodes  # noqa: E402
+from environments.parallel import run_episodes  # noqa: E402
 from environments.tasks import TaskGenConfig, generate_tasks  # noqa: E402
 from examples.mcp_servers import agenda, shop, workspace  # noqa: E402
 from toolforge.core import aio  # noqa: E402
@@ -195,7 +194,7 @@ async def llm_run(
         )
         with tempfile.TemporaryDirectory() as tmp:
             store = Store(f"sqlite:///{tmp}/llm.db")
-            summary = await run_episodes_in_processes(
+            summary = await run_episodes(
                 store, tasks, [agent], tools, config, roles=roles, run_id="bench", workers=workers
             )
             store.close()

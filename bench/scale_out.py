@@ -118,7 +118,7 @@ async def main() -> None:
 
     with Database(server) as url:
         started = time.perf_counter()
-        one = await run_pipeline(parse_config(config(work / "one", args.agents)), progress=False, db=url)
+        one = await run_pipeline(parse_config(config(work / "one", args.agents)), db=url)
         one_s = time.perf_counter() - started
 
     with LocalCluster(workers=args.workers, pythonpath=str(REPO)) as cluster, Database(server) as url:
@@ -126,7 +126,7 @@ async def main() -> None:
         call_ms = ray_call_ms(ray)
         started = time.perf_counter()
         many = await run_pipeline(
-            parse_config(config(work / "ray", args.agents)), progress=False, db=url, ray=cluster.address
+            parse_config(config(work / "ray", args.agents)), db=url, ray=cluster.address
         )
         ray_s = time.perf_counter() - started
         ray.shutdown()

@@ -36,7 +36,7 @@ from rich.table import Table
 
 from environments.config import MCPServerConfig, RolloutConfig
 from environments.executors.mcp_pool import MCPPool
-from environments.runner import run_episodes
+from environments.parallel import run_episodes
 from environments.worlds import world_servers
 from toolforge.core.aio import run
 from toolforge.core.store import Store

@@ -1,7 +1,10 @@
-"""Code-task episodes: an agent works on a `sandbox.CodeTask` inside a sandbox with four tools
-(bash, read_file, write_file, run_tests); the episode ends with grading by the task's tests.
+"""Code tasks: an agent works on a `sandbox.CodeTask` inside a sandbox with four tools (bash,
+read_file, write_file, run_tests); the episode ends with grading by the task's tests.
 
-The result is an ordinary `Trajectory` (end reason `graded`, the workspace diff in
+A code task is played by the runner's one episode loop (`environments.runner`), like any
+episode: the sandbox is one more executor (`SandboxExecutor`), which leases a sandbox when the
+episode begins, grades the workspace when its turns are over, and gives the sandbox back. The
+result is an ordinary `Trajectory` (end reason `graded`, the workspace diff in
 `final_state["patch"]`, the grade in `final_state["grade"]`) for an ordinary `Task` (difficulty
 `code`, `metadata["code_task"]` = the code task's id) and `Agent`, so it flows into the judges
 (`judges.tests_check` re-grades the patch in a fresh sandbox) and into export like any episode.
@@ -13,20 +16,24 @@ through the same tools — the gold patch gives a reference trajectory and check
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from environments.environment import ExecutorSet, ToolEnvironment
+from environments.config import Limits
+from environments.environment import EpisodeNotes, ExecutorSet
 from environments.episode import Episode
 from environments.errors import InfraError
-from environments.executors.base import CallContext, ToolResult
+from environments.executors.base import CallContext, Executor, ToolResult
 from environments.policies import Policy
+from environments.runner import run_episode
+from environments.runtime import Runtime
+from environments.state import State
 from environments.toolkit import ToolFailure, Toolkit, tool
+from environments.users import UserTurn, opening_message
 from sandbox import (
     Backend,
     CodeTask,
@@ -39,9 +46,7 @@ from sandbox import (
     prepare,
     workspace_diff,
 )
-from toolforge.core.errors import BudgetExceeded, LLMError
-from toolforge.core.ids import content_id, digest
-from toolforge.core.llm.metering import start_meter, stop_meter
+from toolforge.core.ids import digest
 from toolforge.core.types import (
     Agent,
     EndReason,
@@ -52,6 +57,7 @@ from toolforge.core.types import (
     ToolSpec,
     Trajectory,
     UserGoal,
+    run_key,
 )
 
 SYSTEM_PROMPT = """\
@@ -69,6 +75,15 @@ class CodeLimits(BaseModel):
     max_wall_s: float = Field(1800.0, gt=0)
     command_timeout_s: float = Field(120.0, gt=0)
     max_output_chars: int = Field(10_000, ge=200)
+
+    def episode_limits(self) -> Limits:
+        """The runner's limits: no token limit, turns, calls and wall time bound a code task."""
+        return Limits(
+            max_turns=self.max_turns,
+            max_tool_calls=self.max_tool_calls,
+            max_tokens=None,
+            max_wall_s=self.max_wall_s,
+        )
 
 
 class CommandOutput(BaseModel):
@@ -156,15 +171,42 @@ class SandboxTools(Toolkit):
 
 
 class SandboxExecutor:
-    """Runs the sandbox tools. A tool's failure is an observation; a sandbox failure ends the attempt."""
+    """Runs the sandbox tools, in a sandbox of the episode's own: leased and prepared with the code
+    task's repository when the episode begins, graded when its turns are over (unless the episode
+    failed), given back at its end. A tool's failure is an observation; a sandbox failure ends
+    the attempt (`InfraError`)."""
 
     kind = "sandbox"
 
-    def __init__(self, tools: SandboxTools) -> None:
-        self.tools = tools
+    def __init__(
+        self,
+        source: Backend | SandboxPool,
+        code_tasks: Mapping[str, CodeTask],
+        limits: CodeLimits,
+        spec: SandboxSpec | None = None,
+    ) -> None:
+        self.source = source
+        self.code_tasks = code_tasks
+        self.limits = limits
+        self.spec = spec or SandboxSpec()
+        self.name = source.backend.name if isinstance(source, SandboxPool) else source.name
+        self.open: dict[str, _Held] = {}  # by episode id
+
+    async def begin(self, episode: Episode) -> None:
+        held = self.open[episode.episode_id] = _Held(self.code_tasks[episode.task.metadata["code_task"]])
+        lease = self.source.lease() if isinstance(self.source, SandboxPool) else self.source.start(self.spec)
+        try:
+            box = await asyncio.to_thread(lease.__enter__)
+        except SandboxError as exc:
+            raise InfraError(f"sandbox failed to start: {exc}") from exc
+        held.lease, held.tools = lease, SandboxTools(box, held.code_task, self.limits)
+        try:
+            await asyncio.to_thread(prepare, box, held.code_task)
+        except SandboxError as exc:
+            raise InfraError(f"sandbox failed while preparing {held.code_task.id}: {exc}") from exc
 
     async def execute(self, tool_spec: ToolSpec, arguments: dict[str, Any], ctx: CallContext) -> ToolResult:
-        method = getattr(self.tools, tool_spec.name)
+        method = getattr(self.open[ctx.episode_id].tools, tool_spec.name)
         try:
             value = await asyncio.to_thread(method, **arguments)
         except SandboxError as exc:
@@ -175,6 +217,36 @@ class SandboxExecutor:
             head = f"[exit code {value.exit_code}{', timed out' if value.timed_out else ''}]"
             return ToolResult(content=f"{head}\n{value.output}", structured=value.model_dump())
         return ToolResult(content=str(value), structured=value)
+
+    async def finish(self, episode_id: str, state: State, end: EndReason) -> EpisodeNotes:
+        """The workspace's diff and grade into `state`, whatever ended the turns (unless the
+        episode failed: a dead sandbox, or a model that failed, grades nothing)."""
+        held = self.open[episode_id]
+        state["patch"], state["grade"] = "", None
+        notes: dict[str, Any] = {"code_task": held.code_task.id, "sandbox": self.name}
+        if held.tools is None or end == "infra_error":
+            return EpisodeNotes(notes)
+        try:
+            state["patch"] = await asyncio.to_thread(workspace_diff, held.tools.sandbox)
+            report = await asyncio.to_thread(grade, held.tools.sandbox, held.code_task)
+        except SandboxError as exc:
+            raise InfraError(f"sandbox failed while grading: {exc}") from exc
+        state["grade"] = report.model_dump(mode="json", exclude={"log_tail"})
+        return EpisodeNotes({**notes, "grade_status": report.status}, graded=True)
+
+    async def release(self, episode_id: str, state: State) -> None:
+        held = self.open.pop(episode_id, None)
+        if held is not None and held.lease is not None:
+            await asyncio.to_thread(held.lease.__exit__, None, None, None)
+
+
+@dataclass
+class _Held:
+    """One episode's sandbox: its code task, the lease (a context to exit) and the bound tools."""
+
+    code_task: CodeTask
+    lease: AbstractContextManager[Sandbox] | None = None
+    tools: SandboxTools | None = None
 
 
 TOOL_SPECS: list[ToolSpec] = SandboxTools.specs()
@@ -213,14 +285,38 @@ def code_task_records(code_task: CodeTask) -> tuple[Agent, Task]:
     return agent, task
 
 
+class InstructionUser:
+    """The user of a code task: opens with the task's instruction and says nothing more, so the
+    episode's turns end when the agent stops calling tools (and the tests then grade it)."""
+
+    name = "instruction"
+
+    async def opening(self, episode: Episode) -> str:
+        return opening_message(episode.task)
+
+    async def reply(self, messages: list[Message], episode: Episode) -> UserTurn:
+        return UserTurn("", stop=True)
+
+
 class PatchPolicy:
-    """Applies a known unified diff through the sandbox tools, runs the tests, and stops."""
+    """Applies a known unified diff through the sandbox tools, runs the tests, and stops: one
+    patch for every task, or one per code task id (each task's gold patch)."""
 
     name = "patch"
     PATCH_FILE = ".toolforge_patch.diff"
 
-    def __init__(self, patch: str) -> None:
-        self.patch = patch
+    def __init__(self, patches: str | Mapping[str, str]) -> None:
+        self.patches = patches
+
+    @property
+    def key(self) -> str:
+        """What the policy plays, for the run key: the patches' digest."""
+        return digest(self.patches if isinstance(self.patches, str) else dict(sorted(self.patches.items())))
+
+    def patch_for(self, task: Task) -> str:
+        if isinstance(self.patches, str):
+            return self.patches
+        return self.patches[task.metadata["code_task"]]
 
     async def act(self, messages: list[Message], episode: Episode) -> Message:
         step = sum(len(m.tool_calls or []) for m in messages if m.role == "assistant")
@@ -231,7 +327,7 @@ class PatchPolicy:
                 "I'll write the fix as a patch file.",
                 "write_file",
                 path=self.PATCH_FILE,
-                content=self.patch,
+                content=self.patch_for(episode.task),
             )
         if step == 1:
             command = f"git apply --whitespace=nowarn {self.PATCH_FILE}; rc=$?; rm -f {self.PATCH_FILE}; git status --short; exit $rc"
@@ -251,29 +347,45 @@ def _call(turn: int, text: str, name: str, **arguments: Any) -> Message:
     )
 
 
+@dataclass(frozen=True)
+class CodeRunConfig:
+    """How a run plays its code tasks (`runner.EpisodeSettings`): the policy, the limits and the
+    models name the run key; `max_in_flight` (sandboxes at once) does not."""
+
+    policy: Policy
+    code_limits: CodeLimits
+    models: dict[str, str]
+    max_in_flight: int = 2
+
+    @property
+    def limits(self) -> Limits:
+        return self.code_limits.episode_limits()
+
+    def run_key(self) -> str:
+        played = getattr(self.policy, "key", "")  # a patch policy's patches are what it plays
+        how = {"policy": self.policy.name, "limits": self.code_limits.model_dump(), "models": self.models}
+        return run_key({**how, "extra": played})
+
+
+def code_runtime(
+    source: Backend | SandboxPool,
+    code_tasks: Mapping[str, CodeTask],
+    policy: Policy,
+    limits: CodeLimits,
+    spec: SandboxSpec | None = None,
+) -> Runtime:
+    """What code tasks are played with: the sandbox executor for the four tools, the policy, and
+    the instruction as the user."""
+    executor: Executor = SandboxExecutor(source, code_tasks, limits, spec)
+    return Runtime(ExecutorSet(overrides={t.name: executor for t in TOOL_SPECS}), policy, InstructionUser())
+
+
 @dataclass
 class CodeEpisode:
     agent: Agent
     task: Task
     trajectory: Trajectory
     report: GradeReport | None  # None when the sandbox failed before grading
-
-
-@contextmanager
-def _sandbox(source: Backend | SandboxPool, spec: SandboxSpec) -> Iterator[Sandbox]:
-    if isinstance(source, SandboxPool):
-        with source.lease() as box:
-            yield box
-    else:
-        with source.start(spec) as box:
-            yield box
-
-
-def run_key(policy: Policy, limits: CodeLimits, models: dict[str, str] | None = None, extra: str = "") -> str:
-    """The fingerprint of how an episode was played: trajectory ids hash it."""
-    return digest(
-        {"policy": policy.name, "limits": limits.model_dump(), "models": models or {}, "extra": extra}
-    )
 
 
 async def run_code_task(
@@ -287,89 +399,11 @@ async def run_code_task(
     key: str = "",
     models: dict[str, str] | None = None,
 ) -> CodeEpisode:
-    """Play one attempt at `code_task` in a fresh sandbox and grade the workspace at the end."""
+    """Play one attempt at `code_task` in a fresh sandbox (the runner's loop) and grade it."""
     limits = limits or CodeLimits()
     agent, task = code_task_records(code_task)
-    episode_id = content_id("traj", task.id, attempt, key)
-    episode = Episode(task=task, agent=agent, tools=TOOL_SPECS, episode_id=episode_id, attempt=attempt)
-    messages = [
-        Message(role="system", content=SYSTEM_PROMPT),
-        Message(role="user", content=code_task.instruction),
-    ]
-    start = time.perf_counter()
-    end: EndReason = "agent_stop"
-    error: str | None = None
-    report: GradeReport | None = None
-    patch = ""
-    turns = calls = 0
-    token = start_meter(episode.add_usage)
-    try:
-        with _sandbox(source, spec or SandboxSpec()) as box:
-            await asyncio.to_thread(prepare, box, code_task)
-            tools = SandboxTools(box, code_task, limits)
-            executor = SandboxExecutor(tools)
-            env = ToolEnvironment(
-                TOOL_SPECS, ExecutorSet(overrides={t.name: executor for t in TOOL_SPECS}), {}, episode_id
-            )
-            try:
-                async with asyncio.timeout(limits.max_wall_s):
-                    while True:
-                        if turns >= limits.max_turns:
-                            end = "max_turns"
-                            break
-                        reply = await policy.act(messages, episode)
-                        turns += 1
-                        if not reply.tool_calls:
-                            if (reply.content or "").strip():
-                                messages.append(reply)
-                            end = "graded"
-                            break
-                        if calls + len(reply.tool_calls) > limits.max_tool_calls:
-                            end = "max_tool_calls"
-                            break
-                        messages.append(reply)
-                        for call in reply.tool_calls:
-                            messages.append(await env.call(call))
-                            calls += 1
-            except TimeoutError:
-                end, error = "timeout", f"wall time over {limits.max_wall_s:g}s"
-            except BudgetExceeded as exc:
-                end, error = "budget", str(exc)
-            except (InfraError, LLMError) as exc:
-                end, error = "infra_error", f"{type(exc).__name__}: {exc}"
-            # the episode ends with grading, whatever ended the agent's turns (unless the sandbox died)
-            if end != "infra_error":
-                patch = await asyncio.to_thread(workspace_diff, box)
-                report = await asyncio.to_thread(grade, box, code_task)
-    except SandboxError as exc:
-        end, error = "infra_error", f"{type(exc).__name__}: {exc}"
-        report = None
-    finally:
-        stop_meter(token)
-    trajectory = Trajectory(
-        task_id=task.id,
-        agent_id=agent.id,
-        attempt=attempt,
-        run_key=key,
-        messages=messages,
-        tools=[t.openai_function() for t in TOOL_SPECS],
-        models=dict(models or {}),
-        usage=episode.usage,
-        wall_time_s=round(time.perf_counter() - start, 4),
-        end_reason=end,
-        error=error,
-        final_state={
-            "patch": patch,
-            "grade": report.model_dump(mode="json", exclude={"log_tail"}) if report else None,
-        },
-        metadata={
-            "difficulty": "code",
-            "code_task": code_task.id,
-            "turns": turns,
-            "tool_calls": calls,
-            "policy": policy.name,
-            "sandbox": source.backend.name if isinstance(source, SandboxPool) else source.name,
-            **({"grade_status": report.status} if report else {}),
-        },
-    )
-    return CodeEpisode(agent=agent, task=task, trajectory=trajectory, report=report)
+    runtime = code_runtime(source, {code_task.id: code_task}, policy, limits, spec)
+    traj = await run_episode(task, agent, TOOL_SPECS, attempt, runtime, limits.episode_limits(), key, models)
+    grade_data = traj.final_state.get("grade")
+    report = GradeReport.model_validate(grade_data) if grade_data is not None else None
+    return CodeEpisode(agent=agent, task=task, trajectory=traj, report=report)

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sandbox.models import DEFAULT_IMAGE
-from toolforge.core.ids import digest
+from toolforge.core.types import run_key
 from toolforge.tools.servers import WorldSandbox
 
 
@@ -21,7 +21,9 @@ class Limits(Strict):
 
     max_turns: int = Field(16, ge=1)
     max_tool_calls: int = Field(24, ge=0)
-    max_tokens: int = Field(48_000, ge=1)
+    max_tokens: int | None = Field(
+        48_000, ge=1
+    )  # None: no token limit (code tasks: turns and time bound them)
     max_wall_s: float = Field(300.0, gt=0)
 
 
@@ -78,10 +80,16 @@ class RolloutConfig(Strict):
     mcp_sessions_per_server: int = Field(1, ge=1)
     # Models by role, as plain strings, for the run key and the trajectory's record.
     models: dict[str, str] = Field(default_factory=dict)
-    # Not part of the run key: how much runs at once.
+    # Not part of the run key: how much runs at once, and in how many processes.
     max_in_flight: int = Field(64, ge=1)
+    workers: int = Field(1, ge=1)
 
     def run_key(self) -> str:
         how = {"sandbox", "sandbox_image", "warm"}  # where worlds run, not what they do
-        exclude = {"max_in_flight": True, "mcp_sessions_per_server": True, "mcp_servers": {"__all__": how}}
-        return digest(self.model_dump(mode="json", exclude=exclude), 12)
+        exclude = {
+            "max_in_flight": True,
+            "workers": True,
+            "mcp_sessions_per_server": True,
+            "mcp_servers": {"__all__": how},
+        }
+        return run_key(self.model_dump(mode="json", exclude=exclude))

@@ -9,15 +9,39 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
+from environments.episode import Episode
 from environments.errors import InfraError
 from environments.executors.base import CallContext, CallRecord, Executor, ToolResult
 from environments.executors.schema_sim import SchemaSimulator
 from environments.executors.validate import validate_arguments
 from environments.state import State, take_fault
 from toolforge.core.ids import digest
-from toolforge.core.types import Message, ToolCall, ToolSpec
+from toolforge.core.types import EndReason, Message, ToolCall, ToolSpec
+
+
+@runtime_checkable
+class EpisodeResources(Protocol):
+    """An executor that holds something of its own for each episode (a code task's sandbox):
+    `begin` before the first turn, `finish` once the turns are over (it may write the episode's
+    end into `state` and answers notes for the trajectory's metadata), `release` always last."""
+
+    async def begin(self, episode: Episode) -> None: ...
+
+    async def finish(self, episode_id: str, state: State, end: EndReason) -> EpisodeNotes: ...
+
+    async def release(self, episode_id: str, state: State) -> None: ...
+
+
+@dataclass
+class EpisodeNotes:
+    """What per-episode executors say of the episode at its end: metadata for its trajectory,
+    and whether they graded it (a code task's tests ran: its natural end reads `graded`)."""
+
+    metadata: dict[str, Any] = field(default_factory=dict)
+    graded: bool = False
 
 
 class ExecutorSet:
@@ -36,6 +60,9 @@ class ExecutorSet:
         self.toolkit = toolkit
         self.mcp = mcp
         self.overrides = overrides or {}
+        candidates = dict.fromkeys([*self.overrides.values(), self.simulator, self.toolkit])
+        # found once: tool episodes have none, and then each episode pays nothing for the hooks
+        self.per_episode = [e for e in candidates if isinstance(e, EpisodeResources)]
 
     def for_tool(self, tool: ToolSpec) -> Executor:
         if tool.name in self.overrides:
@@ -50,10 +77,26 @@ class ExecutorSet:
             return self.mcp
         return self.simulator
 
+    async def begin(self, episode: Episode) -> None:
+        for executor in self.per_episode:
+            await executor.begin(episode)
+
+    async def finish(self, episode_id: str, state: State, end: EndReason) -> EpisodeNotes:
+        notes = EpisodeNotes()
+        for executor in self.per_episode:
+            said = await executor.finish(episode_id, state, end)
+            notes.metadata.update(said.metadata)
+            notes.graded = notes.graded or said.graded
+        return notes
+
     async def release(self, episode_id: str, state: State) -> None:
-        """The episode is over: per-episode resources (MCP server processes) are closed."""
-        if self.mcp is not None:
-            await self.mcp.release(episode_id, state)
+        """The episode is over: per-episode resources (MCP server processes, sandboxes) are closed."""
+        try:
+            if self.mcp is not None:
+                await self.mcp.release(episode_id, state)
+        finally:
+            for executor in self.per_episode:
+                await executor.release(episode_id, state)
 
     def kinds(self, tools: list[ToolSpec]) -> dict[str, str]:
         return {t.name: self.for_tool(t).kind for t in tools}
@@ -84,6 +127,12 @@ class ToolEnvironment:
     @property
     def state(self) -> State:
         return self.ctx.state
+
+    async def begin(self, episode: Episode) -> None:
+        await self.executors.begin(episode)
+
+    async def finish(self, end: EndReason) -> EpisodeNotes:
+        return await self.executors.finish(self.ctx.episode_id, self.ctx.state, end)
 
     async def aclose(self) -> None:
         await self.executors.release(self.ctx.episode_id, self.ctx.state)

@@ -6,10 +6,13 @@ without calling tools the user simulator answers or stops. Limits on turns, tool
 wall time end it otherwise; an `InfraError`, a model failure or a spent budget end it with the
 reason stored.
 
-Many episodes: `run_episodes` runs every (task, attempt) whose trajectory is not yet stored for
-this config — trajectory ids hash the task id, the attempt and the config's run key — with at
+Many episodes: `play` runs every (task, attempt) the store does not yet hold for this run's key —
+it asks the store which (task, attempt) pairs are stored under the key, once per call — with at
 most `max_in_flight` at once, committing each trajectory as it finishes. Killed at any moment, a
 re-run does exactly the missing ones.
+
+Code tasks are played by this same loop: their sandbox is one more executor with per-episode
+resources (`environment.EpisodeResources`), their "user" gives the instruction and stops.
 """
 
 from __future__ import annotations
@@ -18,26 +21,35 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from environments.config import Limits, RolloutConfig
-from environments.environment import ToolEnvironment
+from environments.config import Limits
+from environments.environment import EpisodeNotes, ToolEnvironment
 from environments.episode import Episode
 from environments.errors import InfraError
-from environments.runtime import Runtime, open_runtime
+from environments.runtime import Runtime
 from environments.writer import TrajectoryWriter, trajectory_values
 from toolforge.core.errors import AuthError, BudgetExceeded, LLMError
-from toolforge.core.ids import content_id
 from toolforge.core.llm.metering import start_meter, stop_meter
 from toolforge.core.store import Store
-from toolforge.core.types import Agent, EndReason, Message, Task, ToolSpec, Trajectory, Usage
+from toolforge.core.types import Agent, EndReason, Message, Task, ToolSpec, Trajectory, Usage, trajectory_id
 
 
-def trajectory_id(task_id: str, attempt: int, run_key: str) -> str:
-    """Equal to `Trajectory.id` of the trajectory this (task, attempt, run) makes."""
-    return content_id("traj", task_id, attempt, run_key)
+class EpisodeSettings(Protocol):
+    """How a run plays its episodes: `RolloutConfig` for tool episodes, `CodeRunConfig` for code tasks."""
+
+    @property
+    def limits(self) -> Limits: ...
+
+    @property
+    def models(self) -> dict[str, str]: ...
+
+    @property
+    def max_in_flight(self) -> int: ...
+
+    def run_key(self) -> str: ...
 
 
 def agent_tools(agent: Agent, tools_by_id: dict[str, ToolSpec]) -> list[ToolSpec]:
@@ -70,53 +82,16 @@ async def run_episode(
     episode_id = trajectory_id(task_id, attempt, run_key)
     episode = Episode(task=task, agent=agent, tools=tools, episode_id=episode_id, attempt=attempt)
     env = ToolEnvironment(tools, runtime.executors, task.initial_state, episode_id)
-    messages: list[Message] = [Message(role="system", content=agent.system_prompt)]
+    turns = _Turns(runtime, env, episode, limits, [Message(role="system", content=agent.system_prompt)])
     start = time.perf_counter()
-    end: EndReason
-    error: str | None = None
-    turns = calls = 0
+    notes = EpisodeNotes()
     metering = start_meter(episode.add_usage)  # model calls of this episode count into its usage
     try:
-        async with asyncio.timeout(limits.max_wall_s):
-            messages.append(Message(role="user", content=await runtime.user.opening(episode)))
-            while True:
-                if turns >= limits.max_turns:
-                    end = "max_turns"
-                    break
-                reply = await runtime.policy.act(messages, episode)
-                turns += 1
-                if _tokens(episode.usage) > limits.max_tokens:
-                    end = "max_tokens"
-                    break
-                if reply.tool_calls:
-                    if calls + len(reply.tool_calls) > limits.max_tool_calls:
-                        end = "max_tool_calls"  # the unanswered calls are not kept
-                        break
-                    messages.append(reply)
-                    for call in reply.tool_calls:
-                        messages.append(await env.call(call))
-                        calls += 1
-                    continue
-                if not (reply.content or "").strip():
-                    end = "agent_stop"
-                    break
-                messages.append(reply)
-                turn = await runtime.user.reply(messages, episode)
-                if turn.text:
-                    messages.append(Message(role="user", content=turn.text))
-                if turn.stop:
-                    end = "user_stop"
-                    break
-                if _tokens(episode.usage) > limits.max_tokens:
-                    end = "max_tokens"
-                    break
-    except TimeoutError:
-        end, error = "timeout", f"wall time over {limits.max_wall_s}s"
-    except BudgetExceeded as exc:
-        end, error = "budget", str(exc)
-    except AuthError:
-        raise  # a refused key fails every attempt alike: the run stops and says so
-    except (InfraError, LLMError) as exc:
+        end, error = await turns.play()
+        notes = await env.finish(end)  # per-episode executors end it (a code task's tests run)
+        if notes.graded and end in ("agent_stop", "user_stop"):
+            end = "graded"
+    except InfraError as exc:  # the end itself failed (the sandbox died while grading)
         end, error = "infra_error", f"{type(exc).__name__}: {exc}"
     finally:
         stop_meter(metering)
@@ -126,7 +101,7 @@ async def run_episode(
         agent_id=agent_id,
         attempt=attempt,
         run_key=run_key,
-        messages=messages,
+        messages=turns.messages,
         tools=[t.openai_function() for t in tools],
         models=dict(models or {}),
         usage=episode.usage,
@@ -136,14 +111,79 @@ async def run_episode(
         final_state=env.state,
         metadata={
             "difficulty": task.difficulty,
-            "turns": turns,
-            "tool_calls": calls,
+            "turns": turns.turns,
+            "tool_calls": turns.calls,
             "policy": runtime.policy.name,
             "user": runtime.user.name,
             "executors": runtime.executors.kinds(tools),
             **({"outcomes": env.outcomes} if env.outcomes else {}),
+            **notes.metadata,
         },
     )
+
+
+class _Turns:
+    """The turns of one episode; `play` answers how they ended (end reason, error)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        env: ToolEnvironment,
+        episode: Episode,
+        limits: Limits,
+        messages: list[Message],
+    ) -> None:
+        self.runtime, self.env, self.episode, self.limits = runtime, env, episode, limits
+        self.messages = messages
+        self.turns = self.calls = 0
+
+    async def play(self) -> tuple[EndReason, str | None]:
+        limits = self.limits
+        try:
+            await self.env.begin(self.episode)  # per-episode resources (a sandbox), outside the clock
+            async with asyncio.timeout(limits.max_wall_s):
+                return await self._turns(), None
+        except TimeoutError:
+            return "timeout", f"wall time over {limits.max_wall_s}s"
+        except BudgetExceeded as exc:
+            return "budget", str(exc)
+        except AuthError:
+            raise  # a refused key fails every attempt alike: the run stops and says so
+        except (InfraError, LLMError) as exc:
+            return "infra_error", f"{type(exc).__name__}: {exc}"
+
+    def _over_tokens(self) -> bool:
+        cap = self.limits.max_tokens
+        return cap is not None and _tokens(self.episode.usage) > cap
+
+    async def _turns(self) -> EndReason:
+        runtime, episode, limits, messages = self.runtime, self.episode, self.limits, self.messages
+        messages.append(Message(role="user", content=await runtime.user.opening(episode)))
+        while True:
+            if self.turns >= limits.max_turns:
+                return "max_turns"
+            reply = await runtime.policy.act(messages, episode)
+            self.turns += 1
+            if self._over_tokens():
+                return "max_tokens"
+            if reply.tool_calls:
+                if self.calls + len(reply.tool_calls) > limits.max_tool_calls:
+                    return "max_tool_calls"  # the unanswered calls are not kept
+                messages.append(reply)
+                for call in reply.tool_calls:
+                    messages.append(await self.env.call(call))
+                    self.calls += 1
+                continue
+            if not (reply.content or "").strip():
+                return "agent_stop"
+            messages.append(reply)
+            turn = await runtime.user.reply(messages, episode)
+            if turn.text:
+                messages.append(Message(role="user", content=turn.text))
+            if turn.stop:
+                return "user_stop"
+            if self._over_tokens():
+                return "max_tokens"
 
 
 def _tokens(usage: Usage) -> int:
@@ -168,17 +208,18 @@ async def play(
     agents: Sequence[Agent],
     tools: Sequence[ToolSpec],
     runtime: Runtime,
-    config: RolloutConfig,
+    config: EpisodeSettings,
     attempts: int = 1,
     on_done: Callable[[Trajectory], Any] | None = None,
 ) -> RolloutSummary:
-    """Run every missing (task, attempt) of this config with `runtime`; store each trajectory."""
+    """Run every (task, attempt) the store lacks under this config's run key with `runtime`;
+    store each trajectory."""
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts}")
     run_key = config.run_key()
     agents_by_id = {a.id: a for a in agents}
     tools_by_id = {t.id: t for t in tools}
-    done = await asyncio.to_thread(store.ids, Trajectory, run_key=run_key)
+    done = await asyncio.to_thread(store.stored_attempts, run_key)
     todo: list[tuple[Task, str, int]] = []  # (task, its id, attempt)
     unplayable = 0
     for task in tasks:
@@ -188,9 +229,7 @@ async def play(
             unplayable += 1  # the blueprint policy has nothing to play; the LLM policy can run it
             continue
         task_id = task.id
-        todo += [
-            (task, task_id, a) for a in range(attempts) if trajectory_id(task_id, a, run_key) not in done
-        ]
+        todo += [(task, task_id, a) for a in range(attempts) if (task_id, a) not in done]
     tools_of: dict[str, list[ToolSpec]] = {}  # by agent id: built once, not once per episode
     for agent_id in dict.fromkeys(task.agent_id for task, _, _ in todo):
         tools_of[agent_id] = agent_tools(agents_by_id[agent_id], tools_by_id)
@@ -240,22 +279,3 @@ async def play(
         usage=usage,
         without_blueprint=unplayable,
     )
-
-
-async def run_episodes(
-    store: Store,
-    tasks: Sequence[Task],
-    agents: Sequence[Agent],
-    tools: Sequence[ToolSpec],
-    config: RolloutConfig,
-    attempts: int = 1,
-    roles: Any = None,
-    budget: Any = None,
-    run_id: str = "",
-    on_done: Callable[[Trajectory], Any] | None = None,
-) -> RolloutSummary:
-    """The pipeline's entry: build the runtime the config asks for (policy, user, simulator,
-    toolkits, MCP servers; an LLM client when a role needs one, from `roles`: a RolesConfig) and
-    run every missing (task, attempt). Returns counts by end reason, throughput and usage."""
-    async with open_runtime(store, config, roles, budget, run_id or config.run_key()) as runtime:
-        return await play(store, tasks, agents, tools, runtime, config, attempts, on_done)

@@ -14,7 +14,8 @@ Checks — each returns a `CheckResult {check, passed, score, reason}`:
   criteria; prompts live in `judges/prompts/`.
 
 `Judge` (`judges.judge`) runs them in order and combines them as `JudgeConfig` says;
-`judges.sampling` holds the rejection-sampling bookkeeping and its statistics.
+`judges.sampling` holds the one rejection sampler (`rejection_sample`, in rounds; tool episodes and
+code tasks alike) and its statistics.
 """
 
 from judges.config import (
@@ -28,7 +29,7 @@ from judges.config import (
 from judges.grounding import check_grounding
 from judges.judge import Judge
 from judges.rules import check_rules
-from judges.sampling import AttemptOutcome, SamplingConfig, SamplingStats, sampling_stats
+from judges.sampling import AttemptOutcome, SamplingConfig, SamplingStats, rejection_sample, sampling_stats
 from judges.state import check_state
 
 __all__ = [
@@ -45,5 +46,6 @@ __all__ = [
     "check_grounding",
     "check_rules",
     "check_state",
+    "rejection_sample",
     "sampling_stats",
 ]

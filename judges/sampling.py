@@ -1,8 +1,11 @@
 """Rejection sampling (K2 §3.1.1): up to k attempts per task, stop at the n-th accepted, keep all.
 
-`sample_task` drives the attempts of one task through two callables — roll out an attempt, judge
-it — and stops as soon as enough are accepted. Every attempt and its verdict are kept by the
-callables (the pipeline stores them), so a resumed run finds them and pays for nothing twice.
+`rejection_sample` is the one sampler: in rounds, round r plays and judges attempt r of every
+task that still needs one, all in one call (so a round's episodes are in flight together), and a
+task leaves once n of its attempts are accepted. Tool episodes, code tasks and a Ray cluster's
+rounds all go through it; only the round function differs. Every attempt and its verdict are
+kept by the round function (the pipeline stores them), so a resumed run finds them and pays for
+nothing twice. `sample_task` is the same sampler for one task.
 
 `sampling_stats` turns the outcomes into the numbers the summary and the dataset card show:
 acceptance rate, pass@j for j = 1..k (a task passes at j when one of its first j attempts was
@@ -13,7 +16,8 @@ check, by domain and by difficulty.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,20 +64,45 @@ class AttemptOutcome(BaseModel):
         )
 
 
+J = TypeVar("J")  # what a round answers per task: a verdict, or an attempt with its verdict
+# One round: (the task ids that still need an attempt, the attempt index) -> the judged attempt of each.
+Round = Callable[[list[str], int], Awaitable[Mapping[str, J]]]
+
+
+async def rejection_sample(
+    task_ids: Sequence[str], play_round: Round[J], cfg: SamplingConfig, accepted: Callable[[J], bool]
+) -> dict[str, list[J]]:
+    """Every task's judged attempts, in order: attempts 0, 1, ... until `stop_after_accepted` are
+    accepted or `attempts` were made. Round r asks `play_round` for attempt r of each task still
+    in play."""
+    made: dict[str, list[J]] = {task_id: [] for task_id in task_ids}
+    kept = dict.fromkeys(task_ids, 0)  # accepted so far, by task
+    for index in range(cfg.attempts):
+        pending = [t for t in made if len(made[t]) == index and kept[t] < cfg.stop_after_accepted]
+        if not pending:
+            break
+        judged = await play_round(pending, index)
+        missing = [t for t in pending if t not in judged]
+        if missing:
+            raise RuntimeError(
+                f"round {index} answered no attempt for {len(missing)} task(s), e.g. {missing[0]}"
+            )
+        for task_id in pending:
+            made[task_id].append(judged[task_id])
+            kept[task_id] += accepted(judged[task_id])
+    return made
+
+
 Attempt = Callable[[int], Awaitable[Verdict]]
 
 
 async def sample_task(attempt: Attempt, cfg: SamplingConfig) -> list[Verdict]:
     """Run attempts 0, 1, ... (each rolled out and judged by `attempt`) until enough are accepted."""
-    verdicts: list[Verdict] = []
-    accepted = 0
-    for index in range(cfg.attempts):
-        verdict = await attempt(index)
-        verdicts.append(verdict)
-        accepted += verdict.accepted
-        if accepted >= cfg.stop_after_accepted:
-            break
-    return verdicts
+
+    async def one(pending: list[str], index: int) -> dict[str, Verdict]:
+        return {task_id: await attempt(index) for task_id in pending}
+
+    return (await rejection_sample(["task"], one, cfg, lambda v: v.accepted))["task"]
 
 
 class GroupStats(BaseModel):

@@ -14,7 +14,7 @@ import pytest
 from environments.config import Limits, OutcomeMix, RolloutConfig
 from environments.environment import ExecutorSet, ToolEnvironment
 from environments.executors.world_model import WorldModelSimulator
-from environments.runner import run_episodes
+from environments.parallel import run_episodes
 from toolforge.core.llm import Budget, LLMClient, LLMConfig, RolesConfig
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Rubric, Task, ToolCall, ToolSpec, Trajectory, UserGoal

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from environments.config import Limits, RolloutConfig
-from environments.runner import run_episodes
+from environments.parallel import run_episodes
 from toolforge.core.llm import LLMConfig, RolesConfig
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Rubric, Task, ToolSpec, Trajectory, UserGoal

@@ -10,7 +10,7 @@ from pathlib import Path
 from mcp import Client, StdioServerParameters
 
 from environments.config import MCPServerConfig, RolloutConfig
-from environments.runner import run_episodes
+from environments.parallel import run_episodes
 from examples.mcp_servers import shop
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Blueprint, ExpectedCall, Rubric, Task, ToolSpec, Trajectory, UserGoal

@@ -11,8 +11,13 @@ import pytest
 
 from environments.agents import AgentGenConfig, generate_agents
 from environments.config import RolloutConfig
-from environments.parallel import run_episodes_in_processes, shares, split_budget
-from environments.runner import run_episodes
+from environments.parallel import (
+    ProcessPlayers,
+    open_players,
+    run_episodes,
+    shares,
+    split_budget,
+)
 from environments.tasks import TaskGenConfig, generate_tasks
 from environments.toolkit import Toolkit
 from toolforge.core.errors import ConfigError
@@ -38,7 +43,7 @@ async def test_two_workers_make_what_one_process_makes(
     single = await run_episodes(alone, tasks, agents, tools, config, attempts=2)
 
     ticks: list[int] = []
-    summary = await run_episodes_in_processes(
+    summary = await run_episodes(
         sqlite_store, tasks, agents, tools, config, attempts=2, workers=2, on_progress=ticks.append
     )
     assert summary.ran == summary.requested == single.ran == 2 * len(tasks)
@@ -49,9 +54,30 @@ async def test_two_workers_make_what_one_process_makes(
     assert mine == {t.id: _comparable(t) for t in alone.list(Trajectory)}
     alone.close()
 
-    again = await run_episodes_in_processes(sqlite_store, tasks, agents, tools, config, attempts=3, workers=3)
+    again = await run_episodes(sqlite_store, tasks, agents, tools, config, attempts=3, workers=3)
     assert again.already_done == summary.ran and again.ran == len(tasks)  # only the third attempts
     assert sqlite_store.count(TrajectoryRow) == 3 * len(tasks)
+
+
+async def test_players_keep_their_processes_for_every_round(
+    sqlite_store: Store, tickets: list[ToolSpec], shop: type[Toolkit], shop_ref: str
+) -> None:
+    tools = tickets + shop.specs()
+    agents = await generate_agents(sqlite_store, tools, AgentGenConfig(count=2, min_tools=3, max_tools=6))
+    tasks = await generate_tasks(sqlite_store, agents, tools, TaskGenConfig(toolkits=[shop_ref]))
+    config = RolloutConfig(toolkits=[shop_ref], max_in_flight=4)
+    async with open_players(sqlite_store, agents, tools, config, workers=2) as players:
+        assert isinstance(players, ProcessPlayers)
+        children = [process.pid for process, _ in players.children]
+        first = await players.play(tasks, attempts=1)
+        ticks: list[int] = []
+        second = await players.play(tasks, attempts=2, on_progress=ticks.append)  # the next round
+        assert [process.pid for process, _ in players.children] == children
+        assert all(process.is_alive() for process, _ in players.children)
+    assert first.ran == second.ran == len(tasks) and second.already_done == len(tasks)
+    assert sum(ticks) == len(tasks)
+    assert sqlite_store.count(TrajectoryRow) == 2 * len(tasks)
+    assert not any(process.is_alive() for process, _ in players.children)  # stopped at the end
 
 
 class _ParentOnly(Toolkit):
@@ -73,7 +99,7 @@ async def test_a_failing_worker_is_raised_in_the_parent(
     monkeypatch.setitem(sys.modules, "tf_parent_only_kit", module)
     config = RolloutConfig(toolkits=[shop_ref, "tf_parent_only_kit:Kit"], max_in_flight=4)
     with pytest.raises(RuntimeError, match="rollout worker process failed.*tf_parent_only_kit"):
-        await run_episodes_in_processes(sqlite_store, tasks, agents, tools, config, workers=2)
+        await run_episodes(sqlite_store, tasks, agents, tools, config, workers=2)
     assert sqlite_store.count(TrajectoryRow) == 0  # nobody started: the worker failed before "go"
 
 
@@ -89,4 +115,4 @@ def test_shares_and_budgets() -> None:
 async def test_an_in_memory_store_is_refused(tickets: list[ToolSpec]) -> None:
     store = Store("sqlite:///:memory:")  # in memory: a child process would get another, empty database
     with pytest.raises(ConfigError, match="a file or a server URL"):
-        await run_episodes_in_processes(store, [], [], tickets, RolloutConfig(), workers=2)
+        await run_episodes(store, [], [], tickets, RolloutConfig(), workers=2)

@@ -13,8 +13,8 @@ import pytest
 from environments.blueprints import Replayer, World, replay_blueprint, seed_state
 from environments.config import RolloutConfig
 from environments.executors.mcp_pool import MCPPool
+from environments.parallel import run_episodes
 from environments.recoveries import PATTERNS, build_recovery
-from environments.runner import run_episodes
 from environments.tasks import TaskGenConfig, generate_tasks, template_task
 from environments.worlds import world_servers
 from judges import Judge, JudgeConfig

@@ -5,15 +5,26 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlmodel import Session
 
 from environments.agents import AgentGenConfig, generate_agents
 from environments.blueprints import replay_blueprint
 from environments.config import Limits, MCPServerConfig, RolloutConfig
-from environments.runner import run_episodes, trajectory_id
+from environments.parallel import run_episodes
 from environments.tasks import TaskGenConfig, generate_tasks
 from environments.toolkit import Toolkit
 from toolforge.core.store import Store, TrajectoryRow
-from toolforge.core.types import Agent, Blueprint, ExpectedCall, Rubric, Task, ToolSpec, Trajectory, UserGoal
+from toolforge.core.types import (
+    Agent,
+    Blueprint,
+    ExpectedCall,
+    Rubric,
+    Task,
+    ToolSpec,
+    Trajectory,
+    UserGoal,
+    trajectory_id,
+)
 
 
 async def _world(
@@ -67,6 +78,26 @@ async def test_blueprint_episodes_end_well_and_match_their_blueprints(
     # one more attempt runs only the new ones
     more = await run_episodes(sqlite_store, tasks, agents, tools, config, attempts=3)
     assert more.ran == len(tasks) and sqlite_store.count(TrajectoryRow) == 3 * len(tasks)
+
+
+async def test_a_resumed_run_replays_exactly_the_trajectory_deleted_from_the_store(
+    sqlite_store: Store, tickets: list[ToolSpec], shop: type[Toolkit], shop_ref: str
+) -> None:
+    tools = tickets + shop.specs()
+    agents, tasks = await _world(sqlite_store, tools, shop_ref, count=2)
+    config = RolloutConfig(toolkits=[shop_ref], max_in_flight=4)
+    await run_episodes(sqlite_store, tasks, agents, tools, config, attempts=2)
+    before = {t.id: t for t in sqlite_store.list(Trajectory)}
+    gone = sorted(before)[len(before) // 2]
+    with Session(sqlite_store.engine) as session:  # lost behind the run's back: no id recomputed finds it
+        session.delete(session.get(TrajectoryRow, gone))
+        session.commit()
+    again = await run_episodes(sqlite_store, tasks, agents, tools, config, attempts=2)
+    assert again.ran == 1 and again.already_done == again.requested - 1
+    assert sqlite_store.ids(Trajectory) == set(before)  # the one made again is the one deleted
+    replayed = sqlite_store.get(Trajectory, gone)
+    assert replayed is not None
+    assert replayed.model_dump(exclude={"wall_time_s"}) == before[gone].model_dump(exclude={"wall_time_s"})
 
 
 def agents_tools(agents: list[Agent], task: Task) -> set[str]:

@@ -15,7 +15,7 @@ from world_helpers import order_episode, probe_world, readable_dir, shop_tools, 
 from environments.config import MCPServerConfig, RolloutConfig
 from environments.executors.base import CallContext
 from environments.executors.mcp_pool import MCPPool
-from environments.runner import run_episodes
+from environments.parallel import run_episodes
 from environments.worlds import world_servers
 from examples.mcp_servers import shop
 from sandbox.docker_backend import DockerBackend

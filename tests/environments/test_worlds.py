@@ -15,7 +15,7 @@ from environments.blueprints import replay_blueprint
 from environments.config import RolloutConfig
 from environments.executors.mcp_pool import MCPPool
 from environments.executors.semantics import semantics
-from environments.runner import run_episodes
+from environments.parallel import run_episodes
 from environments.tasks import TaskGenConfig, generate_tasks
 from environments.worlds import world_servers
 from examples.mcp_servers import shop

@@ -21,7 +21,7 @@ from shop_toolkit import Cart, Line, Order, ShopToolkit, ShopWorld
 
 from environments.config import RolloutConfig
 from environments.environment import ExecutorSet, ToolEnvironment
-from environments.runner import run_episodes
+from environments.parallel import run_episodes
 from environments.toolkit import ToolkitExecutor
 from judges import Judge, JudgeConfig
 from judges.confirmation import requires_confirmation

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from judges import AttemptOutcome, SamplingConfig, sampling_stats
-from judges.sampling import sample_task
+from judges.sampling import rejection_sample, sample_task
 from toolforge.core.types import CheckResult, Verdict
 
 
@@ -35,6 +35,33 @@ async def test_sampling_stops_at_the_nth_accepted_or_after_k() -> None:
     assert seen == [0, 1, 2]
     _, seen = await run([False] * 5, SamplingConfig(attempts=3))
     assert seen == [0, 1, 2]
+
+
+async def test_rounds_hold_only_the_tasks_still_in_play() -> None:
+    patterns = {"a": [True], "b": [False, True], "c": [False, False, False, True]}
+    rounds: list[tuple[int, list[str]]] = []
+
+    async def play_round(pending: list[str], index: int) -> dict[str, Verdict]:
+        rounds.append((index, pending))
+        return {task: verdict(patterns[task][index]) for task in pending}
+
+    made = await rejection_sample(
+        list(patterns), play_round, SamplingConfig(attempts=3), lambda v: v.accepted
+    )
+    assert rounds == [(0, ["a", "b", "c"]), (1, ["b", "c"]), (2, ["c"])]  # at most k, gone once accepted
+    assert {t: [v.accepted for v in vs] for t, vs in made.items()} == {
+        "a": [True],
+        "b": [False, True],
+        "c": [False, False, False],
+    }
+
+
+async def test_a_round_that_answers_no_attempt_for_a_task_is_an_error() -> None:
+    async def forgetful(pending: list[str], index: int) -> dict[str, Verdict]:
+        return {pending[0]: verdict(False)}
+
+    with pytest.raises(RuntimeError, match="round 0 answered no attempt for 1 task"):
+        await rejection_sample(["a", "b"], forgetful, SamplingConfig(attempts=2), lambda v: v.accepted)
 
 
 def outcome(

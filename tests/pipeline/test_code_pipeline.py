@@ -33,7 +33,7 @@ async def test_gold_code_tasks_are_played_graded_and_exported_beside_tool_tasks(
         "python": sys.executable,
     }
     cfg = parse_config(data)
-    result = await run_pipeline(cfg, progress=False)
+    result = await run_pipeline(cfg)
     assert result.sampling.by_domain["code"].tasks == 2
     assert result.sampling.by_domain["code"].accepted == 2, result.sampling
 
@@ -50,7 +50,7 @@ async def test_gold_code_tasks_are_played_graded_and_exported_beside_tool_tasks(
     assert len(code) == 2 and len(exported) == 4
     assert {t["function"]["name"] for t in code[0].tools} >= {"bash", "run_tests"}
 
-    again = await run_pipeline(cfg, progress=False)  # resumed: nothing played or graded twice
+    again = await run_pipeline(cfg)  # resumed: nothing played or graded twice
     rollouts = next(r for r in again.reports if r.name == "rollouts")
     assert rollouts.new == 0 and rollouts.done_before == 4
 

@@ -29,7 +29,7 @@ def flat(text: str) -> str:
 
 async def test_a_run_goes_through_every_stage_and_samples_again_after_rejections(tmp_path: Path) -> None:
     cfg = parse_config(small(tmp_path / "ws"))
-    result = await run_pipeline(cfg, progress=False)
+    result = await run_pipeline(cfg)
     reports = {r.name: r for r in result.reports}
     assert list(reports) == ["tools", "agents", "tasks", "rollouts", "judges", "selection", "export"]
     assert reports["agents"].new == 3 and reports["tasks"].total == 18
@@ -69,7 +69,7 @@ def validated_calls(conversations: list[Any]) -> int:
 
 async def test_every_exported_tool_call_validates_and_parquet_opens(tmp_path: Path) -> None:
     cfg = parse_config(small(tmp_path / "ws"))
-    result = await run_pipeline(cfg, progress=False)
+    result = await run_pipeline(cfg)
     conversations = list(read_openai_jsonl(result.export.files["openai"]))
     assert len(conversations) == 12
     assert all(conv.metadata["judge"]["accepted"] for conv in conversations)
@@ -144,7 +144,7 @@ async def test_the_offline_example_on_the_mcp_servers_exports_schema_valid_calls
     data["workspace"] = str(tmp_path / "ws")
     data["judges"]["rubric"] = {"enabled": False}
     cfg = parse_config(data, base_dir=REPO / "examples" / "pipelines")
-    result = await run_pipeline(cfg, progress=False)
+    result = await run_pipeline(cfg)
     assert {r.name: r.total for r in result.reports}["tools"] == 36
     conversations = list(read_openai_jsonl(result.export.files["openai"]))
     assert len(conversations) == result.export.stats["exported"] > 0

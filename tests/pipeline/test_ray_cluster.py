@@ -76,11 +76,11 @@ async def test_a_killed_worker_node_loses_and_repeats_nothing(
     cluster: LocalCluster, gate: Path, postgres_store: Store, tmp_path: Path
 ) -> None:
     assert GATE_ENV not in os.environ  # this process (the driver) never waits at the gate
-    one = await run_pipeline(parse_config(config(tmp_path / "one")), progress=False)
+    one = await run_pipeline(parse_config(config(tmp_path / "one")))
 
     url = postgres_store.engine.url.render_as_string(hide_password=False)
     run = asyncio.create_task(
-        run_pipeline(parse_config(config(tmp_path / "ray")), progress=False, db=url, ray=cluster.address)
+        run_pipeline(parse_config(config(tmp_path / "ray")), db=url, ray=cluster.address)
     )
 
     def holding() -> list[int]:
@@ -136,10 +136,8 @@ async def test_a_killed_driver_is_run_again_and_resumes(
     assert isinstance(run, RunRow) and run.status == "running", err.decode()[-2000:]  # killed mid-run
     stored_before = postgres_store.ids(Trajectory)
 
-    again = await run_pipeline(
-        parse_config(config(tmp_path / "ray")), progress=False, db=url, ray=cluster.address
-    )
-    one = await run_pipeline(parse_config(config(tmp_path / "one")), progress=False)
+    again = await run_pipeline(parse_config(config(tmp_path / "ray")), db=url, ray=cluster.address)
+    one = await run_pipeline(parse_config(config(tmp_path / "one")))
     same_dataset(again, one)
     assert any("resuming run" in line for line in again.resumed)
     reports = {r.name: r for r in again.reports}

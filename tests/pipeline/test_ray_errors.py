@@ -42,10 +42,10 @@ async def test_an_unreachable_address_names_the_fix_quickly(tmp_path: Path, post
     with pytest.raises(
         ConfigError, match=r"cannot reach the Ray cluster at ray://127\.0\.0\.1:1 .*ray start --head"
     ):
-        await run_pipeline(cfg, progress=False, db=postgres_url, ray="ray://127.0.0.1:1")
+        await run_pipeline(cfg, db=postgres_url, ray="ray://127.0.0.1:1")
     assert time.monotonic() - started < 30  # Ray alone would retry for a minute
     with pytest.raises(ConfigError, match="expected auto or ray://HOST:PORT"):
-        await run_pipeline(cfg, progress=False, db=postgres_url, ray="ray://head:port")
+        await run_pipeline(cfg, db=postgres_url, ray="ray://head:port")
 
 
 def test_the_config_can_name_the_cluster_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

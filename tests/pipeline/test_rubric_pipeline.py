@@ -19,7 +19,7 @@ async def test_rubric_verdicts_are_parsed_stored_and_reach_the_card(tmp_path: Pa
     server = await TestServer().astart()
     try:
         data["models"] = {"judge": {"model": "openai/judge", "api_base": server.url, "timeout_s": 10}}
-        result = await run_pipeline(parse_config(data), progress=False)
+        result = await run_pipeline(parse_config(data))
         requests = len(server.requests)
     finally:
         await server.aclose()
@@ -52,7 +52,7 @@ async def test_a_failing_judge_is_stored_not_fatal_and_retried_on_the_next_run(t
             "judge": {"model": "openai/judge", "api_base": server.url, "timeout_s": 10, "max_retries": 0}
         }
         cfg = parse_config(data)
-        failed = await run_pipeline(cfg, progress=False)
+        failed = await run_pipeline(cfg)
         judges = next(r for r in failed.reports if r.name == "judges")
         assert judges.failed == judges.total == 2 and failed.export.stats["exported"] == 0
         assert failed.sampling.failures_by_check == {"judge_error": 2, "rubric": 2}
@@ -65,7 +65,7 @@ async def test_a_failing_judge_is_stored_not_fatal_and_retried_on_the_next_run(t
         store.close()
 
         server.responder = None  # the judge works again: schema-valid replies
-        again = await run_pipeline(cfg, progress=False)
+        again = await run_pipeline(cfg)
     finally:
         await server.aclose()
     judges = next(r for r in again.reports if r.name == "judges")

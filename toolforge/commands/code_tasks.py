@@ -14,9 +14,9 @@ from environments.code_task_episode import (
     TOOL_SPECS,
     CodeEpisode,
     CodeLimits,
+    CodeRunConfig,
     PatchPolicy,
     run_code_task,
-    run_key,
 )
 from environments.policies import LLMPolicy, Policy
 from judges.config import JudgeConfig, RubricConfig, StateConfig
@@ -36,7 +36,6 @@ from sandbox import (
 )
 from toolforge.commands.common import DbOption, console, fail, open_store
 from toolforge.core import aio
-from toolforge.core.ids import digest
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.store import Store
 from toolforge.core.types import Verdict
@@ -209,21 +208,21 @@ async def _run_all(
     models = {"agent": llm_cfg.model} if llm_cfg is not None else {}
     semaphore = asyncio.Semaphore(concurrency)
     results: dict[str, tuple[CodeEpisode, Verdict]] = {}
-
-    def policy_for(code_task: CodeTask) -> tuple[Policy, str]:
-        if llm is not None and llm_cfg is not None:
-            return LLMPolicy(llm, llm_cfg), ""
-        text = code_task.gold_patch if gold else patch_text
-        assert text is not None
-        return PatchPolicy(text), digest(text)
+    policy: Policy
+    if llm is not None and llm_cfg is not None:
+        policy = LLMPolicy(llm, llm_cfg)
+    elif gold:
+        policy = PatchPolicy({t.id: t.gold_patch or "" for t in tasks})
+    else:
+        assert patch_text is not None
+        policy = PatchPolicy(patch_text)
+    key = CodeRunConfig(policy, limits, models).run_key()
 
     with Progress(console=console, transient=True) as progress:
         bar = progress.add_task("code tasks", total=len(tasks))
 
         async def one(code_task: CodeTask) -> None:
             async with semaphore:
-                policy, extra = policy_for(code_task)
-                key = run_key(policy, limits, models, extra)
                 episode = await run_code_task(
                     code_task,
                     policy,

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from environments.agents import AgentGenConfig, generate_agents
 from environments.config import Limits, MCPServerConfig, RolloutConfig
-from environments.parallel import run_episodes_in_processes
+from environments.parallel import run_episodes
 from environments.tasks import BLUEPRINT_DIFFICULTIES, TaskGenConfig, generate_tasks
 from environments.toolkit import load_toolkit
 from environments.transcript import render_transcript
@@ -275,7 +275,7 @@ def rollout(
         bar = progress.add_task("episodes", total=len(tasks) * attempts)
         try:
             summary = aio.run(
-                run_episodes_in_processes(
+                run_episodes(
                     store,
                     tasks,
                     agents,

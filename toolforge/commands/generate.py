@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import typer
 from rich.table import Table
 
 from toolforge.commands.common import console, fail
+from toolforge.commands.stage_bars import StageBars
 from toolforge.core import aio
 from toolforge.core.errors import ToolforgeError
 from toolforge.pipeline.loader import load_config
@@ -67,17 +69,18 @@ def generate(
         cfg = load_config(config)
         if workspace is not None:
             cfg.workspace = workspace
-        result = aio.run(
-            run_pipeline(
-                cfg,
-                console,
-                progress=progress,
-                db=db,
-                ray=ray,
-                allow_changes=allow_changes,
-                max_failure_rate=max_failure_rate,
+        with StageBars(console) if progress else nullcontext() as bars:
+            result = aio.run(
+                run_pipeline(
+                    cfg,
+                    console,
+                    progress=bars,
+                    db=db,
+                    ray=ray,
+                    allow_changes=allow_changes,
+                    max_failure_rate=max_failure_rate,
+                )
             )
-        )
     except (ToolforgeError, ValueError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:

@@ -22,6 +22,7 @@ SPEED_KEYS = {
     "timeout_s",
     "max_retries",
     "max_in_flight",
+    "workers",
     "mcp_sessions_per_server",
     "ray",
     "transport",

@@ -22,22 +22,23 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from environments.code_task_episode import TOOL_SPECS
 from environments.executors.mcp_pool import MCPPool
-from judges import SamplingStats, sampling_stats
+from judges import Judge, SamplingStats, sampling_stats
 from toolforge.core import secrets
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient
 from toolforge.core.store import RunRow, Store
-from toolforge.core.types import Agent, Task
-from toolforge.export import ExportResult, export_records
+from toolforge.core.types import Agent, Task, ToolSpec
+from toolforge.export import ExportRecord, ExportResult, export_records
 from toolforge.pipeline import stages
+from toolforge.pipeline.attempts import RoundReports
 from toolforge.pipeline.cluster.stats import ClusterRun, NodeStats, open_cluster
 from toolforge.pipeline.config import PipelineConfig
 from toolforge.pipeline.fingerprint import changed_keys, changed_stages, config_dict, semantic, stage_keys
 from toolforge.pipeline.outcome import Outcome, failure_groups, failure_ids, judge_outcome
+from toolforge.pipeline.progress import Quiet, StageProgress
 from toolforge.pipeline.runlock import RunLock
 from toolforge.pipeline.stages import StageReport
 from toolforge.tools.servers import load_servers
@@ -134,14 +135,15 @@ def input_changes(previous: RunRow | None, tools: list[Any], failed: dict[str, s
 async def run_pipeline(
     cfg: PipelineConfig,
     console: Console | None = None,
-    progress: bool = True,
+    progress: StageProgress | None = None,
     allow_changes: bool = False,
     max_failure_rate: float | None = None,
     db: str | None = None,
     ray: str | None = None,
 ) -> PipelineResult:
     """`db` is the `--db` flag: it wins over `TOOLFORGE_DB` and the config (`cfg.store_url`).
-    `ray` (or the config's `ray`) names a Ray cluster: checked, with the store, before any work."""
+    `ray` (or the config's `ray`) names a Ray cluster: checked, with the store, before any work.
+    `progress` hears of each stage's items (none shown when None)."""
     console = console or Console()
     started = time.perf_counter()
     register_secrets(cfg)
@@ -157,7 +159,8 @@ async def run_pipeline(
         store = Store(url)
         previous = store.get_run(run_id_of(cfg))
         try:
-            result = await _run(cfg, store, console, progress, started, previous, allow_changes, ray_module)
+            run = _Run(cfg, store, console, progress or Quiet(), previous)
+            result = await run.go(started, allow_changes, ray_module)
             rate = cfg.max_failure_rate if max_failure_rate is None else max_failure_rate
             result.outcome.problems = judge_outcome(
                 _stage_counts(result), result.export.stats["exported"], rate
@@ -194,211 +197,247 @@ def _stage_counts(result: PipelineResult) -> dict[str, tuple[int, int]]:
     }
 
 
-async def _run(
-    cfg: PipelineConfig,
-    store: Store,
-    console: Console,
-    show: bool,
-    started: float,
-    previous: RunRow | None,
-    allow_changes: bool,
-    ray: Any = None,
-) -> PipelineResult:
-    keys = stage_keys(cfg)
-    run_id = run_id_of(cfg)
-    known_failures = failure_ids(store)
-    notes, changes = resume_notes(previous, cfg, keys)
-    for line in notes:
-        console.print(line)
-    run = RunRow(
-        id=run_id,
-        kind="pipeline",
-        config_fingerprint=keys["export"],
-        config=config_dict(cfg),
-        status="running",
-        stats={"stage_keys": keys, "status": "running"},
-    )
-    store.save_run(run)
+STAGE_NAMES = ("tools", "agents", "tasks", "rollouts", "judges")
 
-    reports = {name: StageReport(name) for name in ("tools", "agents", "tasks", "rollouts", "judges")}
-    nodes = NodeStats()
-    progress = Progress(
-        TextColumn("{task.description:<10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not show,
-        transient=False,
-    )
-    bars = {name: progress.add_task(name, total=None, start=False) for name in reports}
 
-    def finish(name: str, t0: float) -> None:
-        report = reports[name]
-        report.seconds = round(time.perf_counter() - t0, 2)
-        progress.update(bars[name], total=max(report.total, 1), completed=max(report.total, 1))
+class _Run:
+    """One pipeline run, as named steps: open the run, the tools, the agents and tasks, the
+    sampling (tool episodes, then code tasks), then statistics, export and the stored run."""
 
-    async with AsyncExitStack() as stack:
-        stack.enter_context(progress)
-        llm = None
+    def __init__(
+        self,
+        cfg: PipelineConfig,
+        store: Store,
+        console: Console,
+        progress: StageProgress,
+        previous: RunRow | None,
+    ) -> None:
+        self.cfg, self.store, self.console, self.progress = cfg, store, console, progress
+        self.previous = previous
+        self.run_id = run_id_of(cfg)
+        self.keys = stage_keys(cfg)
+        self.reports = {name: StageReport(name) for name in STAGE_NAMES}
+        self.nodes = NodeStats()
+        # filled by the steps, in order
+        self.known_failures: set[str] = set()
+        self.notes: list[str] = []
+        self.changes: list[str] = []
+        self.inputs: dict[str, Any] = {}
+        self.row = RunRow(id=self.run_id, kind="pipeline", config_fingerprint=self.keys["export"], config={})
+
+    async def go(self, started: float, allow_changes: bool, ray: Any) -> PipelineResult:
+        self.known_failures = failure_ids(self.store)
+        self.open_run()
+        async with AsyncExitStack() as stack:
+            llm = await self.open_llm(stack)
+            tools = await self.tools(allow_changes)
+            code = stages.code_setup(self.cfg)
+            if code is not None:
+                stack.callback(code.backend.close)
+            agents, tasks, cluster = await self.agents_and_tasks(stack, tools, llm, ray)
+            judge = await self.judge(stack, tools, llm, code)
+            attempts = await self.sampling(tasks, agents, tools, judge, cluster)
+            if code is not None:
+                code_agents, code_tasks = await stages.stage_code(
+                    self.store, self.cfg, code, self.sampling_options(judge, None), attempts
+                )
+                agents, tasks, tools = [*agents, *code_agents], [*tasks, *code_tasks], [*tools, *TOOL_SPECS]
+        stats = sampling_stats(stages.outcomes(attempts, tasks), k=self.cfg.sampling.attempts)
+        records = stages.records_of(attempts, tasks, agents, tools)
+        exported, reports = self.export(records, stats, judge)
+        self.store_finished(records, stats, judge, reports)
+        return PipelineResult(
+            run_id=self.run_id,
+            fingerprint=self.keys["export"],
+            resumed=self.notes,
+            reports=reports,
+            sampling=stats,
+            export=exported,
+            seconds=round(time.perf_counter() - started, 2),
+            changes=self.changes,
+            outcome=Outcome(groups=failure_groups(self.store, self.known_failures, infra_errors(attempts))),
+            nodes=self.nodes,
+        )
+
+    def open_run(self) -> None:
+        """Say how this run stands to the last one, and store it as running."""
+        self.notes, self.changes = resume_notes(self.previous, self.cfg, self.keys)
+        for line in self.notes:
+            self.console.print(line)
+        self.row.config = config_dict(self.cfg)
+        self.row.status = "running"
+        self.row.stats = {"stage_keys": self.keys, "status": "running"}
+        self.store.save_run(self.row)
+
+    async def open_llm(self, stack: AsyncExitStack) -> LLMClient | None:
+        cfg = self.cfg
         if cfg.models.synthesizer or cfg.models.task_writer or cfg.judges.rubric.enabled:
-            llm = await stack.enter_async_context(LLMClient(store, run_id=run_id, budget=cfg.budget))
+            return await stack.enter_async_context(
+                LLMClient(self.store, run_id=self.run_id, budget=cfg.budget)
+            )
+        return None
 
+    def stage_done(self, name: str, t0: float) -> None:
+        report = self.reports[name]
+        report.seconds = round(time.perf_counter() - t0, 2)
+        self.progress.finish(name, report.total)
+
+    async def tools(self, allow_changes: bool) -> list[ToolSpec]:
+        """The run's tool library; a finished run whose inputs lost tools stops here."""
         t0 = time.perf_counter()
-        progress.start_task(bars["tools"])
+        self.progress.start("tools")
         failed_servers: dict[str, str] = {}
-        tools = await stages.stage_tools(store, cfg, reports["tools"], failed_servers)
-        finish("tools", t0)
-        lost = input_changes(previous, tools, failed_servers)
+        tools = await stages.stage_tools(self.store, self.cfg, self.reports["tools"], failed_servers)
+        self.stage_done("tools", t0)
+        lost = input_changes(self.previous, tools, failed_servers)
         if lost and not allow_changes:
             raise InputsChanged(
-                f"run {cfg.name!r} finished before, and its tool inputs changed since:\n  "
+                f"run {self.cfg.name!r} finished before, and its tool inputs changed since:\n  "
                 + "\n  ".join(lost)
                 + "\ngoing on would shrink or reshape the finished run, so nothing was changed (the "
-                f"dataset in {cfg.dataset_dir()} is as it was). Bring the input back and run again, or "
+                f"dataset in {self.cfg.dataset_dir()} is as it was). Bring the input back and run again, or "
                 "pass --allow-changes to regenerate from what is available now."
             )
         for line in lost:
-            console.print(f"[yellow]input changed (allowed):[/] {line}")
-        inputs = {
+            self.console.print(f"[yellow]input changed (allowed):[/] {line}")
+        self.inputs = {
             "origins": dict(Counter(t.origin for t in tools)),
             "tool_ids": sorted({t.id for t in tools}),
         }
+        return tools
 
-        code = stages.code_setup(cfg)
-        if code is not None:
-            stack.callback(code.backend.close)
-        agents: list[Agent] = []
-        tasks: list[Task] = []
+    async def agents_and_tasks(
+        self, stack: AsyncExitStack, tools: list[ToolSpec], llm: Any, ray: Any
+    ) -> tuple[list[Agent], list[Task], ClusterRun | None]:
+        """The agents, then their tasks (written on the cluster's nodes in a Ray run)."""
+        if not tools:
+            return [], [], None
+        store, cfg, reports = self.store, self.cfg, self.reports
+        t0 = time.perf_counter()
+        self.progress.start("agents")
+        agents = await stages.stage_agents(store, cfg, tools, llm, reports["agents"])
+        self.stage_done("agents", t0)
+
+        t0 = time.perf_counter()
+        self.progress.start("tasks")
         cluster: ClusterRun | None = None
-        if tools:
-            t0 = time.perf_counter()
-            progress.start_task(bars["agents"])
-            agents = await stages.stage_agents(store, cfg, tools, llm, reports["agents"])
-            finish("agents", t0)
+        if ray is not None and agents:
+            cluster = await open_cluster(
+                ray, store, cfg, agents, tools, [], self.run_id, reports, self.progress, self.nodes
+            )
+            stack.push_async_callback(cluster.nodes.close)
+            self.console.print(
+                f"cluster: {len(cluster.nodes.actors)} node(s) opened their runtime in {self.nodes.open_s:.1f}s"
+            )
+            before = store.ids(Task)
+            await cluster.write_tasks(agents, self.keys["tasks"])
+        tasks = await stages.stage_tasks(store, cfg, agents, tools, llm, reports["tasks"])
+        if cluster is not None:  # written on the nodes: what was stored before this run is "done"
+            reports["tasks"].done_before = len({t.id for t in tasks} & before)
+            reports["tasks"].new = reports["tasks"].total - reports["tasks"].done_before
+            await cluster.set_tasks(tasks)
+        self.stage_done("tasks", t0)
+        return agents, tasks, cluster
 
-            t0 = time.perf_counter()
-            progress.start_task(bars["tasks"])
-            if ray is not None and agents:
-                cluster = await open_cluster(ray, store, cfg, agents, tools, [], run_id, reports, {}, nodes)
-                stack.push_async_callback(cluster.nodes.close)
-                console.print(
-                    f"cluster: {len(cluster.nodes.actors)} node(s) opened their runtime in {nodes.open_s:.1f}s"
-                )
-                before = store.ids(Task)
-                await cluster.write_tasks(agents, keys["tasks"])
-            tasks = await stages.stage_tasks(store, cfg, agents, tools, llm, reports["tasks"])
-            if cluster is not None:  # written on the nodes: what was stored before this run is "done"
-                reports["tasks"].done_before = len({t.id for t in tasks} & before)
-                reports["tasks"].new = reports["tasks"].total - reports["tasks"].done_before
-                await cluster.set_tasks(tasks)
-            finish("tasks", t0)
-
-        worlds = stages.world_servers_of(cfg)
+    async def judge(
+        self, stack: AsyncExitStack, tools: list[ToolSpec], llm: Any, code: stages.CodeSetup | None
+    ) -> Judge:
+        worlds = stages.world_servers_of(self.cfg)
         replay_pool = await stack.enter_async_context(MCPPool(worlds)) if worlds else None
-        judge = stages.make_judge(
-            cfg, store, tools, llm, replay_pool, code.grader if code is not None else None, run_id
+        grader = code.grader if code is not None else None
+        return stages.make_judge(self.cfg, self.store, tools, llm, replay_pool, grader, self.run_id)
+
+    def sampling_options(self, judge: Judge, cluster: ClusterRun | None) -> stages.SamplingOptions:
+        reports = RoundReports(self.reports["rollouts"], self.reports["judges"], self.progress)
+        return stages.SamplingOptions(
+            judge, self.run_id, reports, cluster.round if cluster is not None else None
         )
-        progress.start_task(bars["rollouts"])
-        progress.start_task(bars["judges"])
-        totals = {"n": 0}
 
-        def grow(count: int) -> None:
-            totals["n"] += count
-            progress.update(bars["rollouts"], total=totals["n"])
-            progress.update(bars["judges"], total=totals["n"])
+    async def sampling(
+        self,
+        tasks: list[Task],
+        agents: list[Agent],
+        tools: list[ToolSpec],
+        judge: Judge,
+        cluster: ClusterRun | None,
+    ) -> stages.Attempts:
+        self.progress.start("rollouts")
+        self.progress.start("judges")
+        if not tasks:
+            return stages.Attempts()
+        options = self.sampling_options(judge, cluster)
+        return await stages.stage_sampling(self.store, self.cfg, tasks, agents, tools, options)
 
-        ticks = {
-            "tick_rollout": lambda c: progress.advance(bars["rollouts"], c),
-            "tick_judge": lambda c: progress.advance(bars["judges"], c),
-            "grow": grow,
+    def export(
+        self, records: list[ExportRecord], stats: SamplingStats, judge: Judge
+    ) -> tuple[ExportResult, list[StageReport]]:
+        """The dataset written from the judged attempts; every stage's report, selection and export
+        included."""
+        cfg = self.cfg
+        t0 = time.perf_counter()
+        exported = export_records(
+            records,
+            cfg.dataset_dir(),
+            cfg.export,
+            self.provenance(judge),
+            sampling=stats.model_dump(mode="json"),
+        )
+        export_report = StageReport(
+            "export",
+            total=exported.stats["exported"],
+            new=exported.stats["exported"],
+            seconds=round(time.perf_counter() - t0, 2),
+        )
+        selection = StageReport(
+            "selection",
+            total=stats.attempts,
+            new=stats.accepted,
+            note=f"{stats.accepted} accepted of {stats.attempts}",
+        )
+        return exported, [*self.reports.values(), selection, export_report]
+
+    def provenance(self, judge: Judge) -> dict[str, Any]:
+        cfg = self.cfg
+        return {
+            "pipeline": cfg.name,
+            "fingerprint": self.keys["export"],
+            "judge_key": judge.key,
+            "run_key": stages.rollout_config(cfg).run_key(),
+            "models": {role: m.model for role, m in cfg.models if m is not None},
+            "sampling": {
+                "attempts": cfg.sampling.attempts,
+                "stop_after_accepted": cfg.sampling.stop_after_accepted,
+            },
         }
-        attempts = stages.Attempts()
-        if cluster is not None:
-            cluster.ticks = ticks
-        if tasks:
-            attempts = await stages.stage_sampling(
-                store,
-                cfg,
-                tasks,
-                agents,
-                tools,
-                judge,
-                run_id,
-                reports["rollouts"],
-                reports["judges"],
-                **ticks,
-                cluster=cluster.round if cluster is not None else None,
-            )
-        if code is not None:
-            code_agents, code_tasks = await stages.stage_code(
-                store, cfg, code, judge, run_id, attempts, reports["rollouts"], reports["judges"], **ticks
-            )
-            agents, tasks, tools = [*agents, *code_agents], [*tasks, *code_tasks], [*tools, *TOOL_SPECS]
 
-    stats = sampling_stats(stages.outcomes(attempts, tasks), k=cfg.sampling.attempts)
-    records = stages.records_of(attempts, tasks, agents, tools)
-    t0 = time.perf_counter()
-    provenance = {
-        "pipeline": cfg.name,
-        "fingerprint": keys["export"],
-        "judge_key": judge.key,
-        "run_key": stages.rollout_config(cfg).run_key(),
-        "models": {role: m.model for role, m in cfg.models if m is not None},
-        "sampling": {
-            "attempts": cfg.sampling.attempts,
-            "stop_after_accepted": cfg.sampling.stop_after_accepted,
-        },
-    }
-    exported = export_records(
-        records, cfg.dataset_dir(), cfg.export, provenance, sampling=stats.model_dump(mode="json")
-    )
-    export_report = StageReport(
-        "export",
-        total=exported.stats["exported"],
-        new=exported.stats["exported"],
-        seconds=round(time.perf_counter() - t0, 2),
-    )
-    selection = StageReport(
-        "selection",
-        total=stats.attempts,
-        new=stats.accepted,
-        note=f"{stats.accepted} accepted of {stats.attempts}",
-    )
-    all_reports = [*reports.values(), selection, export_report]
-    infra = [
+    def store_finished(
+        self, records: list[ExportRecord], stats: SamplingStats, judge: Judge, reports: list[StageReport]
+    ) -> None:
+        nodes = self.nodes
+        self.row.status = "finished"
+        self.row.stats = {
+            "stage_keys": self.keys,
+            "status": "finished",
+            "inputs": self.inputs,
+            "trajectory_ids": [r.trajectory.id for r in records],
+            "run_key": stages.rollout_config(self.cfg).run_key(),
+            "judge_key": judge.key,
+            "stages": {r.name: r.__dict__ for r in reports},
+            "sampling": stats.model_dump(mode="json"),
+            "dataset": str(self.cfg.dataset_dir()),
+            **({"nodes": nodes.by_node, "lost_nodes": nodes.lost} if nodes.by_node else {}),
+        }
+        self.store.save_run(self.row)
+
+
+def infra_errors(attempts: stages.Attempts) -> list[tuple[str, str]]:
+    """(stage, error) of every attempt that ended in an infrastructure failure."""
+    return [
         ("rollouts", traj.error or "infra_error")
         for pairs in attempts.by_task.values()
         for traj, _ in pairs
         if traj.end_reason == "infra_error"
     ]
-    groups = failure_groups(store, known_failures, infra)
-    run.status = "finished"
-    run.stats = {
-        "stage_keys": keys,
-        "status": "finished",
-        "inputs": inputs,
-        "trajectory_ids": [r.trajectory.id for r in records],
-        "run_key": provenance["run_key"],
-        "judge_key": judge.key,
-        "stages": {r.name: r.__dict__ for r in all_reports},
-        "sampling": stats.model_dump(mode="json"),
-        "dataset": str(cfg.dataset_dir()),
-        **({"nodes": nodes.by_node, "lost_nodes": nodes.lost} if nodes.by_node else {}),
-    }
-    store.save_run(run)
-    return PipelineResult(
-        run_id=run_id,
-        fingerprint=keys["export"],
-        resumed=notes,
-        reports=all_reports,
-        sampling=stats,
-        export=exported,
-        seconds=round(time.perf_counter() - started, 2),
-        changes=changes,
-        outcome=Outcome(groups=groups),
-        nodes=nodes,
-    )
 
 
 def dataset_files(result: PipelineResult) -> list[Path]:

@@ -4,65 +4,62 @@ makes, keyed by deterministic ids, so a re-run finds its work done and does only
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from environments.agents import generate_agents
 from environments.blueprints import replay_blueprint
-from environments.code_task_episode import TOOL_SPECS, PatchPolicy, code_task_records, run_code_task
-from environments.code_task_episode import run_key as code_run_key
+from environments.code_task_episode import (
+    TOOL_SPECS,
+    CodeRunConfig,
+    PatchPolicy,
+    code_runtime,
+    code_task_records,
+)
 from environments.config import MCPServerConfig, RolloutConfig
 from environments.executors.mcp_pool import MCPPool
+from environments.parallel import Players, open_players
 from environments.policies import LLMPolicy, Policy
-from environments.runner import play, trajectory_id
-from environments.runtime import open_runtime
 from environments.tasks import generate_tasks
 from environments.toolkit import load_toolkit
 from environments.worlds import world_servers
 from judges import AttemptOutcome, Judge
+from judges.sampling import rejection_sample
 from judges.tests_check import SandboxGrader
 from sandbox import Backend, CodeTask, SandboxSpec, load_tasks, make_backend
 from toolforge.core.errors import ConfigError
-from toolforge.core.ids import digest
 from toolforge.core.llm import LLMClient
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Task, ToolSpec, Trajectory, Verdict
 from toolforge.export import ExportRecord
+from toolforge.pipeline.attempts import Attempts, Judged, RoundReports, StageReport, accepted, play_and_judge
 from toolforge.pipeline.config import PipelineConfig
 from toolforge.tools.catalog import detect_format, read_mcp_jsonl, read_openai
 from toolforge.tools.harvest import harvest
 from toolforge.tools.library import admit, load_tools
 from toolforge.tools.servers import load_servers
 
-Tick = Callable[[int], None]
 # One round on a cluster: (pending tasks, attempt, run key, judge key) -> what was stored for them.
 ClusterRound = Callable[[list[Task], int, str, str], Awaitable[list[tuple[Task, Trajectory, Verdict]]]]
 
-
-@dataclass
-class StageReport:
-    name: str
-    total: int = 0
-    done_before: int = 0
-    new: int = 0
-    failed: int = 0
-    seconds: float = 0.0
-    note: str = ""
+__all__ = ["Attempts", "StageReport"]  # with the stages, what the run reads of them
 
 
 @dataclass
-class Attempts:
-    """Every judged attempt of the run, by task, in attempt order."""
+class SamplingOptions:
+    """What both sampling stages (tool episodes, code tasks) are given: the run's judge and id,
+    the reports they fill and the progress they tell; `cluster` for a Ray run's rounds."""
 
-    by_task: dict[str, list[tuple[Trajectory, Verdict]]] = field(default_factory=dict)
+    judge: Judge
+    run_id: str
+    reports: RoundReports
+    cluster: ClusterRound | None = None
 
-    def accepted(self, task_id: str) -> int:
-        return sum(v.accepted for _, v in self.by_task.get(task_id, []))
 
-    def made(self, task_id: str) -> int:
-        return len(self.by_task.get(task_id, []))
+def judge_gate(cfg: PipelineConfig) -> asyncio.Semaphore:
+    """Verdicts judged at once: the judge model's concurrency."""
+    return asyncio.Semaphore(cfg.models.judge.concurrency if cfg.models.judge is not None else 8)
 
 
 def toolkit_refs(cfg: PipelineConfig) -> list[str]:
@@ -230,104 +227,80 @@ async def stage_sampling(
     tasks: list[Task],
     agents: list[Agent],
     tools: list[ToolSpec],
-    judge: Judge,
-    run_id: str,
-    rollouts: StageReport,
-    judged: StageReport,
-    tick_rollout: Tick,
-    tick_judge: Tick,
-    grow: Callable[[int], None],
-    cluster: ClusterRound | None = None,
+    options: SamplingOptions,
 ) -> Attempts:
-    """Rejection sampling in rounds: round r plays attempt r of every task that still needs one,
-    then judges it. A task leaves once it has `stop_after_accepted` accepted attempts.
+    """Rejection sampling (`judges.sampling.rejection_sample`) over the tool tasks: round r plays
+    attempt r of every task that still needs one (in this process or in `rollouts.workers`
+    processes), then judges it.
 
-    With `cluster` (a Ray run), each round's episodes and judgements run on the cluster's nodes
-    (`toolforge.pipeline.cluster`); this process only hands out the work and reads it back."""
+    With `options.cluster` (a Ray run), each round's episodes and judgements run on the cluster's
+    nodes (`toolforge.pipeline.cluster`); this process only hands out the work and reads it back."""
     rcfg = rollout_config(cfg)
-    run_key = rcfg.run_key()
-    k, n = cfg.sampling.attempts, cfg.sampling.stop_after_accepted
-    attempts = Attempts()
-    stored_trajs = store.ids(Trajectory, run_key=run_key)
-    stored_verdicts = store.ids(Verdict, judge_key=judge.key)
-    gate = asyncio.Semaphore(cfg.models.judge.concurrency if cfg.models.judge is not None else 8)
-
-    async def judge_one(task: Task, attempt: int) -> None:
-        traj = await asyncio.to_thread(store.get, Trajectory, trajectory_id(task.id, attempt, run_key))
-        if traj is None:
-            raise RuntimeError(f"attempt {attempt} of task {task.id} was played but not stored")
-        verdict = await ensure_verdict(store, judge, traj, task, stored_verdicts, gate, judged)
-        attempts.by_task.setdefault(task.id, []).append((traj, verdict))
-        tick_judge(1)
-
-    if cluster is not None:
-        for r in range(k):
-            pending = [t for t in tasks if attempts.made(t.id) == r and attempts.accepted(t.id) < n]
-            if not pending:
-                break
-            grow(len(pending))
-            rollouts.done_before += len({trajectory_id(t.id, r, run_key) for t in pending} & stored_trajs)
-            t0 = time.perf_counter()
-            for task, traj, verdict in await cluster(pending, r, run_key, judge.key):
-                attempts.by_task.setdefault(task.id, []).append((traj, verdict))
-            rollouts.seconds += round(time.perf_counter() - t0, 2)
-        rollouts.total = rollouts.done_before + rollouts.new
-        judged.total = judged.done_before + judged.new
-        judged.note = "judged on the cluster's nodes, with the episodes (time under rollouts)"
+    if options.cluster is not None:
+        attempts = await _sample_on_cluster(store, rcfg.run_key(), tasks, options, options.cluster, cfg)
+        options.reports.judged.note = "judged on the cluster's nodes, with the episodes (time under rollouts)"
         return attempts
-    async with open_runtime(store, rcfg, cfg.models, cfg.budget, run_id) as runtime:
-        for r in range(k):
-            pending = [t for t in tasks if attempts.made(t.id) == r and attempts.accepted(t.id) < n]
-            if not pending:
-                break
-            grow(len(pending))
-            ids = {trajectory_id(t.id, r, run_key) for t in pending}
-            rollouts.done_before += len(ids & stored_trajs)
-            tick_rollout(len(ids & stored_trajs))
-            t0 = time.perf_counter()
-            summary = await play(
-                store,
-                pending,
-                agents,
-                tools,
-                runtime,
-                rcfg,
-                attempts=r + 1,
-                on_done=lambda _t: tick_rollout(1),
-            )
-            rollouts.new += summary.ran
-            rollouts.failed += summary.end_reasons.get("infra_error", 0)
-            t1 = time.perf_counter()
-            await asyncio.gather(*(judge_one(t, r) for t in pending))
-            rollouts.seconds += round(t1 - t0, 2)
-            judged.seconds += round(time.perf_counter() - t1, 2)
-    rollouts.total = rollouts.done_before + rollouts.new
-    judged.total = judged.done_before + judged.new
+    async with open_players(
+        store, agents, tools, rcfg, cfg.models, cfg.budget, options.run_id, rcfg.workers
+    ) as players:
+        return await _sample_here(store, players, tasks, options, cfg)
+
+
+class _Rounds:
+    """A sampling stage's rounds as the reports and progress see them: each round's tasks, with
+    how many of them the store held before the stage began (asked once, at its start)."""
+
+    def __init__(self, store: Store, run_key: str, tasks: list[Task], options: SamplingOptions) -> None:
+        self.by_id = {t.id: t for t in tasks}
+        self.stored = store.stored_attempts(run_key)
+        self.reports = options.reports
+
+    def begin(self, pending: list[str], attempt: int) -> tuple[list[Task], int]:
+        self.reports.progress.grow("rollouts", len(pending))
+        self.reports.progress.grow("judges", len(pending))
+        before = sum((task_id, attempt) in self.stored for task_id in pending)
+        self.reports.rollouts.done_before += before
+        return [self.by_id[i] for i in pending], before
+
+
+async def _sample_here(
+    store: Store, players: Players, tasks: list[Task], options: SamplingOptions, cfg: PipelineConfig
+) -> Attempts:
+    rounds = await asyncio.to_thread(_Rounds, store, players.config.run_key(), tasks, options)
+    gate = judge_gate(cfg)
+
+    async def play_round(pending: list[str], attempt: int) -> dict[str, Judged]:
+        round_tasks, before = rounds.begin(pending, attempt)
+        options.reports.progress.advance("rollouts", before)
+        return await play_and_judge(
+            store, players, round_tasks, attempt, options.judge, gate, options.reports
+        )
+
+    made = await rejection_sample(list(rounds.by_id), play_round, cfg.sampling, accepted)
+    return _totals(Attempts(made), options.reports)
+
+
+async def _sample_on_cluster(
+    store: Store, run_key: str, tasks: list[Task], options: SamplingOptions, cluster: ClusterRound,
+    cfg: PipelineConfig,
+) -> Attempts:  # fmt: skip
+    rounds = await asyncio.to_thread(_Rounds, store, run_key, tasks, options)
+
+    async def play_round(pending: list[str], attempt: int) -> dict[str, Judged]:
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        done = await cluster(rounds.begin(pending, attempt)[0], attempt, run_key, options.judge.key)
+        options.reports.rollouts.seconds += round(loop.time() - t0, 2)
+        return {task.id: (traj, verdict) for task, traj, verdict in done}
+
+    made = await rejection_sample(list(rounds.by_id), play_round, cfg.sampling, accepted)
+    return _totals(Attempts(made), options.reports)
+
+
+def _totals(attempts: Attempts, reports: RoundReports) -> Attempts:
+    for report in (reports.rollouts, reports.judged):
+        report.total = report.done_before + report.new
     return attempts
-
-
-async def ensure_verdict(
-    store: Store,
-    judge: Judge,
-    traj: Trajectory,
-    task: Task,
-    stored: set[str],
-    gate: asyncio.Semaphore,
-    report: StageReport,
-) -> Verdict:
-    """The stored verdict of `traj` under this judge, or a new one (stored before it is returned)."""
-    verdict_id = Verdict(trajectory_id=traj.id, checks=[], score=0, accepted=False, judge_key=judge.key).id
-    verdict = await asyncio.to_thread(store.get, Verdict, verdict_id) if verdict_id in stored else None
-    if verdict is not None and verdict.error is None:
-        report.done_before += 1
-        return verdict
-    async with gate:  # new, or its judge failed before: judged (again)
-        verdict = await judge.judge(traj, task)
-    await asyncio.to_thread(store.put, [verdict])
-    report.new += 1
-    # a check that is not required may fail without failing the verdict (it is in the summary)
-    report.failed += verdict.error is not None and verdict.error.split(":", 1)[0] in judge.cfg.required
-    return verdict
 
 
 @dataclass
@@ -361,87 +334,34 @@ def code_setup(cfg: PipelineConfig) -> CodeSetup | None:
 
 
 async def stage_code(
-    store: Store,
-    cfg: PipelineConfig,
-    setup: CodeSetup,
-    judge: Judge,
-    run_id: str,
-    attempts: Attempts,
-    rollouts: StageReport,
-    judged: StageReport,
-    tick_rollout: Tick,
-    tick_judge: Tick,
-    grow: Callable[[int], None],
+    store: Store, cfg: PipelineConfig, setup: CodeSetup, options: SamplingOptions, attempts: Attempts
 ) -> tuple[list[Agent], list[Task]]:
-    """Rejection sampling over the code tasks: each attempt played in a fresh sandbox, then judged
-    (the tests check re-grades its patch). Returns the code agents and tasks."""
+    """Rejection sampling over the code tasks, by the same sampler and the same round as the tool
+    tasks: each attempt played by the runner in a fresh sandbox, then judged (the tests check
+    re-grades its patch). Adds to `attempts`; returns the code agents and tasks."""
     code = cfg.code_tasks
-    k, n = cfg.sampling.attempts, cfg.sampling.stop_after_accepted
     records = {t.id: code_task_records(t) for t in setup.tasks}
-    await asyncio.to_thread(
-        store.put, [*TOOL_SPECS, *(a for a, _ in records.values()), *(t for _, t in records.values())]
-    )
-    stored_verdicts = store.ids(Verdict, judge_key=judge.key)
-    gate = asyncio.Semaphore(code.concurrency)
-    judge_gate = asyncio.Semaphore(cfg.models.judge.concurrency if cfg.models.judge is not None else 8)
-    llm = LLMClient(store, run_id=run_id, budget=cfg.budget) if code.policy == "llm" else None
-    models = {"agent": cfg.models.agent.model} if llm is not None and cfg.models.agent is not None else {}
-
-    def policy_for(code_task: CodeTask) -> tuple[Policy, str]:
-        if llm is not None:
-            return LLMPolicy(llm, cfg.models.agent), ""
-        patch = code_task.gold_patch or ""
-        return PatchPolicy(patch), digest(patch)
-
-    async def one(code_task: CodeTask, attempt: int) -> None:
-        agent, task = records[code_task.id]
-        policy, extra = policy_for(code_task)
-        key = code_run_key(policy, code.limits, models, extra)
-        traj = await asyncio.to_thread(store.get, Trajectory, trajectory_id(task.id, attempt, key))
-        if traj is None:
-            t0 = time.perf_counter()
-            async with gate:
-                episode = await run_code_task(
-                    code_task,
-                    policy,
-                    setup.backend,
-                    spec=setup.spec,
-                    attempt=attempt,
-                    limits=code.limits,
-                    key=key,
-                    models=models,
-                )
-            traj = episode.trajectory
-            await asyncio.to_thread(store.put, [traj])
-            rollouts.new += 1
-            rollouts.failed += traj.end_reason == "infra_error"
-            rollouts.seconds += round(time.perf_counter() - t0, 2)
-        else:
-            rollouts.done_before += 1
-        tick_rollout(1)
-        t0 = time.perf_counter()
-        verdict = await ensure_verdict(store, judge, traj, task, stored_verdicts, judge_gate, judged)
-        judged.seconds += round(time.perf_counter() - t0, 2)
-        attempts.by_task.setdefault(task.id, []).append((traj, verdict))
-        tick_judge(1)
-
+    agents = list({a.id: a for a, _ in records.values()}.values())
+    tasks = [t for _, t in records.values()]
+    await asyncio.to_thread(store.put, [*TOOL_SPECS, *agents, *tasks])
+    llm = LLMClient(store, run_id=options.run_id, budget=cfg.budget) if code.policy == "llm" else None
     try:
-        for r in range(k):
-            pending = [
-                t
-                for t in setup.tasks
-                if attempts.made(records[t.id][1].id) == r and attempts.accepted(records[t.id][1].id) < n
-            ]
-            if not pending:
-                break
-            grow(len(pending))
-            await asyncio.gather(*(one(t, r) for t in pending))
+        policy: Policy
+        models: dict[str, str] = {}
+        if llm is not None and cfg.models.agent is not None:
+            policy, models = LLMPolicy(llm, cfg.models.agent), {"agent": cfg.models.agent.model}
+        else:
+            policy = PatchPolicy({t.id: t.gold_patch or "" for t in setup.tasks})
+        settings = CodeRunConfig(policy, code.limits, models, max_in_flight=code.concurrency)
+        runtime = code_runtime(setup.backend, {t.id: t for t in setup.tasks}, policy, code.limits, setup.spec)
+        players = Players(store, agents, TOOL_SPECS, runtime, settings)
+        made = await _sample_here(store, players, tasks, options, cfg)
     finally:
         if llm is not None:
             await llm.aclose()
-    rollouts.total = rollouts.done_before + rollouts.new
-    judged.total = judged.done_before + judged.new
-    return [a for a, _ in records.values()], [t for _, t in records.values()]
+    attempts.by_task.update(made.by_task)
+    _totals(attempts, options.reports)
+    return agents, tasks
 
 
 def outcomes(attempts: Attempts, tasks: list[Task]) -> list[AttemptOutcome]:

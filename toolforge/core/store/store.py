@@ -19,7 +19,7 @@ from sqlalchemy import event, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from toolforge.core import secrets
 from toolforge.core.errors import StoreError
@@ -36,7 +36,7 @@ from toolforge.core.store.tables import (
     ToolRow,
     utcnow,
 )
-from toolforge.core.types import Record
+from toolforge.core.types import Record, Trajectory
 
 R = TypeVar("R", bound=Record)
 
@@ -171,6 +171,24 @@ class Store:
         stmt = select(table.id).where(*[getattr(table, k) == v for k, v in where.items()])
         with Session(self.engine) as session:
             return set(session.exec(stmt))
+
+    def get_many(self, kind: type[R], item_ids: Iterable[str]) -> dict[str, R]:
+        """The stored records among `item_ids`, by id (missing ones are left out)."""
+        table = TABLE_OF[kind]
+        found: dict[str, R] = {}
+        with Session(self.engine) as session:
+            for chunk in _chunks(sorted(set(item_ids)), 500):
+                for row in session.exec(select(table).where(col(table.id).in_(chunk))):
+                    found[row.id] = from_row(kind, row)
+        return found
+
+    def stored_attempts(self, run_key: str) -> dict[tuple[str, int], str]:
+        """(task id, attempt) -> trajectory id of every trajectory stored under `run_key`: what a
+        resumed run has played, read from the store's columns (no id is recomputed to find it)."""
+        table = TABLE_OF[Trajectory]
+        stmt = select(table.task_id, table.attempt, table.id).where(table.run_key == run_key)
+        with Session(self.engine) as session:
+            return {(task_id, attempt): traj_id for task_id, attempt, traj_id in session.exec(stmt)}
 
     def ids_starting(self, kind: type[R], prefix: str, limit: int = 20) -> list[str]:
         """Up to `limit` ids of `kind` that start with `prefix`, in order (for id prefixes typed by hand)."""

@@ -5,8 +5,8 @@ from toolforge.core.types.base import Record
 from toolforge.core.types.message import FunctionCall, Message, Role, ToolCall
 from toolforge.core.types.task import Blueprint, Difficulty, ExpectedCall, Rubric, Task, UserGoal
 from toolforge.core.types.tool import ToolAnnotations, ToolSemantics, ToolSource, ToolSpec
-from toolforge.core.types.trajectory import EndReason, Trajectory, Usage
-from toolforge.core.types.verdict import CheckResult, Verdict
+from toolforge.core.types.trajectory import EndReason, Trajectory, Usage, run_key, trajectory_id
+from toolforge.core.types.verdict import CheckResult, Verdict, verdict_id
 
 __all__ = [
     "Agent",
@@ -30,4 +30,7 @@ __all__ = [
     "Usage",
     "UserGoal",
     "Verdict",
+    "run_key",
+    "trajectory_id",
+    "verdict_id",
 ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import Field
 
-from toolforge.core.ids import content_id
+from toolforge.core.ids import content_id, digest
 from toolforge.core.types.base import Record
 from toolforge.core.types.message import Message
 
@@ -21,6 +22,18 @@ EndReason = Literal[
     "infra_error",  # a sandbox, server or model failed; `error` says how
     "graded",  # code tasks: the episode ended with the tests run
 ]
+
+
+def run_key(settings: Mapping[str, Any]) -> str:
+    """The fingerprint of how episodes are played (policy, user, executors, limits, models): every
+    trajectory of a run carries it, so the same task and attempt under other settings is another
+    trajectory. The one definition: rollouts and code tasks both name their settings through it."""
+    return digest(dict(settings), 12)
+
+
+def trajectory_id(task_id: str, attempt: int, run_key: str) -> str:
+    """The id of attempt `attempt` at task `task_id` under `run_key`: `Trajectory.id` is this."""
+    return content_id("traj", task_id, attempt, run_key)
 
 
 class Usage(Record):
@@ -59,7 +72,7 @@ class Trajectory(Record):
 
     @property
     def id(self) -> str:
-        return content_id("traj", self.task_id, self.attempt, self.run_key)
+        return trajectory_id(self.task_id, self.attempt, self.run_key)
 
     @property
     def tool_calls(self) -> list[tuple[int, Any]]:

@@ -10,6 +10,11 @@ from toolforge.core.ids import content_id
 from toolforge.core.types.base import Record
 
 
+def verdict_id(trajectory_id: str, judge_key: str) -> str:
+    """The id of the verdict on `trajectory_id` under the judge config `judge_key`: `Verdict.id`."""
+    return content_id("verdict", trajectory_id, judge_key)
+
+
 class CheckResult(Record):
     check: str  # "rules", "state", "tests", "rubric", ...
     passed: bool
@@ -28,7 +33,7 @@ class Verdict(Record):
 
     @property
     def id(self) -> str:
-        return content_id("verdict", self.trajectory_id, self.judge_key)
+        return verdict_id(self.trajectory_id, self.judge_key)
 
     def failed_checks(self) -> list[str]:
         return [c.check for c in self.checks if not c.passed]

@@ -19,17 +19,17 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 from environments.executors.mcp_pool import MCPPool
-from environments.runner import play, trajectory_id
+from environments.parallel import Players
 from environments.runtime import open_runtime
 from environments.tasks import generate_tasks
 from environments.work import WorkUnit
 from toolforge.core.llm import LLMClient
 from toolforge.core.store import Store, WorkUnitRow
-from toolforge.core.types import Agent, Task, ToolSpec, Trajectory, Verdict
+from toolforge.core.types import Agent, Task, ToolSpec
 from toolforge.pipeline import stages
+from toolforge.pipeline.attempts import RoundReports, StageReport, play_and_judge
 from toolforge.pipeline.cluster.limits import RaySharedLimits
 from toolforge.pipeline.config import PipelineConfig
-from toolforge.pipeline.stages import StageReport
 
 
 def node_name(ray_node_id: str = "") -> str:
@@ -120,28 +120,14 @@ class NodeWorker:
                 "play_s": seconds, "judge_s": 0.0}  # fmt: skip
 
     async def _play_and_judge(self, unit: WorkUnit) -> dict[str, Any]:
-        """Play attempts 0..unit.attempt of the unit's tasks, judge attempt `unit.attempt` of each."""
+        """Play attempts 0..unit.attempt of the unit's tasks, judge attempt `unit.attempt` of each:
+        the same round as on one machine (`attempts.play_and_judge`)."""
         tasks = [self.tasks[i] for i in unit.task_ids]
-        rollouts, judged = StageReport("rollouts"), StageReport("judges")
+        reports = RoundReports(StageReport("rollouts"), StageReport("judges"))
+        players = Players(self.store, self.agents, self.tools, self.runtime, self.rcfg)
         t0 = time.perf_counter()
-        summary = await play(
-            self.store, tasks, self.agents, self.tools, self.runtime, self.rcfg, attempts=unit.attempt + 1
-        )
-        rollouts.new = summary.ran
-        rollouts.failed = summary.end_reasons.get("infra_error", 0)
-        t1 = time.perf_counter()
-        run_key = self.rcfg.run_key()
-        for task in tasks:
-            traj = await asyncio.to_thread(
-                self.store.get, Trajectory, trajectory_id(task.id, unit.attempt, run_key)
-            )
-            if traj is None:
-                raise RuntimeError(f"attempt {unit.attempt} of task {task.id} was played but not stored")
-            verdict_id = verdict_id_of(traj.id, self.judge.key)
-            await stages.ensure_verdict(
-                self.store, self.judge, traj, task, {verdict_id}, self.judge_gate, judged
-            )
-        seconds = time.perf_counter() - t0
+        await play_and_judge(self.store, players, tasks, unit.attempt, self.judge, self.judge_gate, reports)
+        rollouts, judged = reports.rollouts, reports.judged
         row = WorkUnitRow(
             id=unit.id,
             run_id=self.run_id,
@@ -150,7 +136,7 @@ class NodeWorker:
             tasks=len(tasks),
             trajectories=rollouts.new,
             verdicts=judged.new,
-            seconds=round(seconds, 3),
+            seconds=round(time.perf_counter() - t0, 3),
         )
         await asyncio.to_thread(self.store.upsert_rows, [row])
         return {
@@ -163,13 +149,9 @@ class NodeWorker:
             "judged_new": judged.new,
             "judged_before": judged.done_before,
             "judged_failed": judged.failed,
-            "play_s": round(t1 - t0, 3),
-            "judge_s": round(time.perf_counter() - t1, 3),
+            "play_s": rollouts.seconds,
+            "judge_s": judged.seconds,
         }
 
     async def close(self) -> None:
         await self.stack.aclose()
-
-
-def verdict_id_of(trajectory_id: str, judge_key: str) -> str:
-    return Verdict(trajectory_id=trajectory_id, checks=[], score=0, accepted=False, judge_key=judge_key).id

@@ -9,15 +9,11 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from environments.runner import trajectory_id
 from environments.work import parts_of, split_work
 from toolforge.core.store import Store
-from toolforge.core.types import Task, Trajectory, Verdict
-from toolforge.pipeline.cluster.node import verdict_id_of
+from toolforge.core.types import Task, Trajectory, Verdict, verdict_id
+from toolforge.pipeline.attempts import RoundReports, read_round
 from toolforge.pipeline.cluster.nodes import Nodes
-from toolforge.pipeline.stages import StageReport
-
-Tick = Callable[[int], None]
 
 
 async def cluster_round(
@@ -28,10 +24,7 @@ async def cluster_round(
     run_key: str,
     judge_key: str,
     unit_size: int,
-    rollouts: StageReport,
-    judged: StageReport,
-    tick_rollout: Tick,
-    tick_judge: Tick,
+    reports: RoundReports,
     on_unit: Callable[[dict[str, Any]], None],
 ) -> list[tuple[Task, Trajectory, Verdict]]:
     units = split_work(
@@ -39,13 +32,13 @@ async def cluster_round(
     )
 
     def on_result(result: dict[str, Any]) -> None:
-        rollouts.new += result["rollouts_new"]
-        rollouts.failed += result["rollouts_failed"]
-        judged.new += result["judged_new"]
-        judged.done_before += result["judged_before"]
-        judged.failed += result["judged_failed"]
-        tick_rollout(result["tasks"])
-        tick_judge(result["tasks"])
+        reports.rollouts.new += result["rollouts_new"]
+        reports.rollouts.failed += result["rollouts_failed"]
+        reports.judged.new += result["judged_new"]
+        reports.judged.done_before += result["judged_before"]
+        reports.judged.failed += result["judged_failed"]
+        reports.progress.advance("rollouts", result["tasks"])
+        reports.progress.advance("judges", result["tasks"])
         on_unit(result)
 
     await nodes.run(units, on_result)
@@ -55,14 +48,17 @@ async def cluster_round(
 def _read_back(
     store: Store, pending: list[Task], attempt: int, run_key: str, judge_key: str
 ) -> list[tuple[Task, Trajectory, Verdict]]:
+    """The round as the store holds it: its trajectories (one query) and their verdicts (one more)."""
+    trajectories = read_round(store, run_key, attempt, [t.id for t in pending])
+    verdicts = store.get_many(Verdict, [verdict_id(t.id, judge_key) for t in trajectories.values()])
     out = []
     for task in pending:
-        traj = store.get(Trajectory, trajectory_id(task.id, attempt, run_key))
-        verdict = store.get(Verdict, verdict_id_of(traj.id, judge_key)) if traj is not None else None
-        if traj is None or verdict is None:
+        traj = trajectories[task.id]
+        verdict = verdicts.get(verdict_id(traj.id, judge_key))
+        if verdict is None:
             raise RuntimeError(
-                f"attempt {attempt} of task {task.id} was handed to the cluster but is not stored "
-                "with its verdict; run the same command again to finish it"
+                f"attempt {attempt} of task {task.id} was handed to the cluster but its verdict is not "
+                "stored; run the same command again to finish it"
             )
         out.append((task, traj, verdict))
     return out

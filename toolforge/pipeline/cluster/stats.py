@@ -11,10 +11,11 @@ from typing import Any
 from environments.work import parts_of, split_work
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Task, ToolSpec, Trajectory, Verdict
+from toolforge.pipeline.attempts import RoundReports, StageReport
 from toolforge.pipeline.cluster.nodes import Nodes, open_nodes
 from toolforge.pipeline.cluster.rounds import cluster_round
 from toolforge.pipeline.config import PipelineConfig
-from toolforge.pipeline.stages import StageReport
+from toolforge.pipeline.progress import StageProgress
 
 # Tasks per unit: small enough that a lost node's units are little to redo and that nodes stay
 # balanced, large enough that Ray's per-call cost is spread over several episodes.
@@ -45,18 +46,25 @@ class ClusterRun:
     nodes: Nodes
     store: Store
     reports: dict[str, StageReport]
-    ticks: dict[str, Any]
+    progress: StageProgress
     stats: NodeStats
 
     async def round(
         self, pending: list[Task], attempt: int, run_key: str, judge_key: str
     ) -> list[tuple[Task, Trajectory, Verdict]]:
         try:
+            reports = RoundReports(self.reports["rollouts"], self.reports["judges"], self.progress)
             return await cluster_round(
-                self.nodes, self.store, pending, attempt, run_key, judge_key, UNIT_SIZE,
-                self.reports["rollouts"], self.reports["judges"],
-                self.ticks["tick_rollout"], self.ticks["tick_judge"], self.stats.add,
-            )  # fmt: skip
+                self.nodes,
+                self.store,
+                pending,
+                attempt,
+                run_key,
+                judge_key,
+                UNIT_SIZE,
+                reports,
+                self.stats.add,
+            )
         finally:
             self.stats.lost = list(self.nodes.lost)
 
@@ -81,7 +89,7 @@ async def open_cluster(
     tasks: list[Task],
     run_id: str,
     reports: dict[str, StageReport],
-    ticks: dict[str, Any],
+    progress: StageProgress,
     stats: NodeStats,
 ) -> ClusterRun:
     # the nodes open the store by its URL: the one this process resolved (flag, env, config)
@@ -89,4 +97,4 @@ async def open_cluster(
     started = time.perf_counter()
     nodes = await open_nodes(ray, url, cfg, agents, tools, tasks, run_id)
     stats.open_s = round(time.perf_counter() - started, 2)
-    return ClusterRun(nodes, store, reports, ticks, stats)
+    return ClusterRun(nodes, store, reports, progress, stats)
