@@ -166,6 +166,17 @@ class Store:
         with Session(self.engine) as session:
             return [from_row(kind, row) for row in session.exec(stmt)]
 
+    def get_many(self, kind: type[R], item_ids: Sequence[str]) -> list[R]:
+        """The stored items among `item_ids`, in id order (absent ids are left out): one query per
+        500 ids, so a caller streaming a large table holds one batch, not the table."""
+        table = TABLE_OF[kind]
+        found: list[R] = []
+        with Session(self.engine) as session:
+            for chunk in _chunks(sorted(set(item_ids)), 500):
+                stmt = select(table).where(table.id.in_(chunk)).order_by(table.id)  # type: ignore[attr-defined]
+                found += [from_row(kind, row) for row in session.exec(stmt)]
+        return found
+
     def ids(self, kind: type[R], **where: Any) -> set[str]:
         table = TABLE_OF[kind]
         stmt = select(table.id).where(*[getattr(table, k) == v for k, v in where.items()])
