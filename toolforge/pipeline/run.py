@@ -32,7 +32,7 @@ from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient
 from toolforge.core.store import RunRow, Store
 from toolforge.core.types import Agent, Task
-from toolforge.export import ExportResult, export_records
+from toolforge.export import ExportResult, export_batches, record_batches
 from toolforge.pipeline import stages
 from toolforge.pipeline.cluster.stats import ClusterRun, NodeStats, open_cluster
 from toolforge.pipeline.config import PipelineConfig
@@ -337,7 +337,6 @@ async def _run(
             agents, tasks, tools = [*agents, *code_agents], [*tasks, *code_tasks], [*tools, *TOOL_SPECS]
 
     stats = sampling_stats(stages.outcomes(attempts, tasks), k=cfg.sampling.attempts)
-    records = stages.records_of(attempts, tasks, agents, tools)
     t0 = time.perf_counter()
     provenance = {
         "pipeline": cfg.name,
@@ -350,8 +349,10 @@ async def _run(
             "stop_after_accepted": cfg.sampling.stop_after_accepted,
         },
     }
-    exported = export_records(
-        records, cfg.dataset_dir(), cfg.export, provenance, sampling=stats.model_dump(mode="json")
+    judged = attempts.judged_ids()
+    batches = record_batches(store, judged, {a.id: a for a in agents}, {t.id: t.source for t in tools})
+    exported = export_batches(
+        batches, cfg.dataset_dir(), cfg.export, provenance, sampling=stats.model_dump(mode="json")
     )
     export_report = StageReport(
         "export",
@@ -378,7 +379,7 @@ async def _run(
         "stage_keys": keys,
         "status": "finished",
         "inputs": inputs,
-        "trajectory_ids": [r.trajectory.id for r in records],
+        "trajectory_ids": sorted(t for t, _ in judged),
         "run_key": provenance["run_key"],
         "judge_key": judge.key,
         "stages": {r.name: r.__dict__ for r in all_reports},

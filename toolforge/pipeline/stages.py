@@ -29,7 +29,6 @@ from toolforge.core.ids import digest
 from toolforge.core.llm import LLMClient
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Task, ToolSpec, Trajectory, Verdict
-from toolforge.export import ExportRecord
 from toolforge.pipeline.config import PipelineConfig
 from toolforge.tools.catalog import detect_format, read_mcp_jsonl, read_openai
 from toolforge.tools.harvest import harvest
@@ -57,6 +56,20 @@ class Attempts:
     """Every judged attempt of the run, by task, in attempt order."""
 
     by_task: dict[str, list[tuple[Trajectory, Verdict]]] = field(default_factory=dict)
+
+    def add(self, task_id: str, traj: Trajectory, verdict: Verdict) -> None:
+        """Keep what selection reads (ids, attempt, end reason, the verdict's checks and score),
+        not the bodies: a run of 100,000 trajectories would hold them all. The export reads the
+        bodies back from the store (`judged_ids`, `toolforge.export.record_batches`)."""
+        slim_traj = traj.model_copy(update={"messages": [], "tools": [], "final_state": {}, "metadata": {}})
+        checks = [c.model_copy(update={"reason": "", "details": {}}) for c in verdict.checks]
+        self.by_task.setdefault(task_id, []).append(
+            (slim_traj, verdict.model_copy(update={"checks": checks}))
+        )
+
+    def judged_ids(self) -> list[tuple[str, str]]:
+        """(trajectory id, verdict id) of every judged attempt."""
+        return [(t.id, v.id) for pairs in self.by_task.values() for t, v in pairs]
 
     def accepted(self, task_id: str) -> int:
         return sum(v.accepted for _, v in self.by_task.get(task_id, []))
@@ -257,7 +270,7 @@ async def stage_sampling(
         if traj is None:
             raise RuntimeError(f"attempt {attempt} of task {task.id} was played but not stored")
         verdict = await ensure_verdict(store, judge, traj, task, stored_verdicts, gate, judged)
-        attempts.by_task.setdefault(task.id, []).append((traj, verdict))
+        attempts.add(task.id, traj, verdict)
         tick_judge(1)
 
     if cluster is not None:
@@ -269,7 +282,7 @@ async def stage_sampling(
             rollouts.done_before += len({trajectory_id(t.id, r, run_key) for t in pending} & stored_trajs)
             t0 = time.perf_counter()
             for task, traj, verdict in await cluster(pending, r, run_key, judge.key):
-                attempts.by_task.setdefault(task.id, []).append((traj, verdict))
+                attempts.add(task.id, traj, verdict)
             rollouts.seconds += round(time.perf_counter() - t0, 2)
         rollouts.total = rollouts.done_before + rollouts.new
         judged.total = judged.done_before + judged.new
@@ -422,7 +435,7 @@ async def stage_code(
         t0 = time.perf_counter()
         verdict = await ensure_verdict(store, judge, traj, task, stored_verdicts, judge_gate, judged)
         judged.seconds += round(time.perf_counter() - t0, 2)
-        attempts.by_task.setdefault(task.id, []).append((traj, verdict))
+        attempts.add(task.id, traj, verdict)
         tick_judge(1)
 
     try:
@@ -451,26 +464,3 @@ def outcomes(attempts: Attempts, tasks: list[Task]) -> list[AttemptOutcome]:
         for task_id, pairs in attempts.by_task.items()
         for traj, verdict in pairs
     ]
-
-
-def records_of(
-    attempts: Attempts, tasks: list[Task], agents: list[Agent], tools: list[ToolSpec]
-) -> list[ExportRecord]:
-    tasks_by_id = {t.id: t for t in tasks}
-    agents_by_id = {a.id: a for a in agents}
-    source = {t.id: t.source for t in tools}
-    records = []
-    for task_id, pairs in attempts.by_task.items():
-        for traj, verdict in pairs:
-            agent = agents_by_id.get(traj.agent_id)
-            sources = sorted({source[i] for i in agent.tool_ids if i in source}) if agent else []
-            records.append(
-                ExportRecord(
-                    trajectory=traj,
-                    verdict=verdict,
-                    task=tasks_by_id[task_id],
-                    agent=agent,
-                    tool_sources=tuple(sources),
-                )
-            )
-    return sorted(records, key=lambda r: r.id)
