@@ -59,7 +59,11 @@ def config(workspace: Path, trajectories: int) -> dict[str, object]:
         "tasks": {"difficulties": DIFFICULTIES, "per_difficulty": PER_DIFFICULTY},
         "rollouts": {"policy": "blueprint", "user": "template", "simulator": "schema"},
         "sampling": {"attempts": ATTEMPTS, "stop_after_accepted": ATTEMPTS},
-        "judges": {"required": ["rules", "state"], "rubric": {"enabled": False}},
+        "judges": {
+            "required": ["rules", "state"],
+            "grounding": {"enabled": False},
+            "rubric": {"enabled": False},
+        },
         "export": {"formats": ["openai", "sharegpt", "parquet", "k2"]},
     }
 
@@ -133,9 +137,7 @@ def main() -> None:
     print(f"{'stage':<10}" + "".join(f"{'items':>9}{'s':>9}" for _ in runs) + f"{'ratio/item':>12}")
     small, big = runs[0], runs[-1]
     for name in STAGES:
-        cells = "".join(
-            f"{int(r.stages[name]['total']):>9}{r.stages[name]['seconds']:>9.1f}" for r in runs
-        )
+        cells = "".join(f"{int(r.stages[name]['total']):>9}{r.stages[name]['seconds']:>9.1f}" for r in runs)
         ratio = "-"
         s_items, b_items = small.stages[name]["total"], big.stages[name]["total"]
         if small.stages[name]["seconds"] > 0 and s_items and b_items and big is not small:
