@@ -732,10 +732,11 @@ def success_after_error(rows: list[Row]) -> _Tally:
     return tally
 
 
-def _distinct(row_texts: list[tuple[str, str]], what: str) -> _Tally:
-    """Counts repeats: the figure reports distinct = denominator - numerator."""
+def _distinct(row_texts: list[tuple[str, str]], what: str, first: dict[str, str] | None = None) -> _Tally:
+    """Counts repeats: the figure reports distinct = denominator - numerator. `first` (each
+    masked text's first row) carries over from earlier batches of the same dataset."""
     tally = _Tally()
-    first: dict[str, str] = {}
+    first = {} if first is None else first
     for row_id, text in row_texts:
         template = mask(text)
         tally.add(template in first, f"{row_id}: same {what} as {first.get(template)}: “{template}”")
@@ -743,21 +744,21 @@ def _distinct(row_texts: list[tuple[str, str]], what: str) -> _Tally:
     return tally
 
 
-def distinct_openings(rows: list[Row]) -> _Tally:
+def distinct_openings(rows: list[Row], first: dict[str, str] | None = None) -> _Tally:
     openings = [(r.id, next((t.text for t in r.turns if t.role == "user"), None)) for r in rows]
-    return _distinct([(i, t) for i, t in openings if t is not None], "opening")
+    return _distinct([(i, t) for i, t in openings if t is not None], "opening", first)
 
 
-def distinct_finals(rows: list[Row]) -> _Tally:
+def distinct_finals(rows: list[Row], first: dict[str, str] | None = None) -> _Tally:
     finals = [(r, r.final_index()) for r in rows]
-    return _distinct([(r.id, r.turns[i].text) for r, i in finals if i is not None], "final")
+    return _distinct([(r.id, r.turns[i].text) for r, i in finals if i is not None], "final", first)
 
 
 @dataclass(frozen=True)
 class _Spec:
     name: str
     title: str
-    measure: Callable[[list[Row]], _Tally]
+    measure: Callable[..., _Tally]  # (rows) or, for the distinct figures, (rows, first texts)
     bar: Literal["max", "min"]
     limit: float
     inverted: bool = False  # the tally counts misses (so its examples show them); the figure the rest
@@ -778,8 +779,42 @@ FIGURES = [
 ]
 
 
-def _figure(spec: _Spec, rows: list[Row]) -> Figure:
-    tally = spec.measure(rows)
+class AuditTally:
+    """The audit of a dataset fed in batches of rows (an export streams its rows): the same
+    report as `audit_rows` over all of them, holding only counts, the first examples and the
+    distinct figures' masked texts."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.rows_with_tool_calls = 0
+        self.domains: Counter[str] = Counter()
+        self.tallies = {spec.name: _Tally() for spec in FIGURES}
+        self.first: dict[str, dict[str, str]] = {"distinct_openings": {}, "distinct_finals": {}}
+
+    def add(self, rows: Iterable[dict[str, Any]]) -> None:
+        parsed = [parse_row(row, self.rows + i) for i, row in enumerate(rows)]
+        self.rows += len(parsed)
+        self.rows_with_tool_calls += sum(any(t.calls for t in r.turns) for r in parsed)
+        self.domains.update(r.domain for r in parsed if r.domain is not None)
+        for spec in FIGURES:
+            first = self.first.get(spec.name)
+            batch = spec.measure(parsed) if first is None else spec.measure(parsed, first)  # type: ignore[call-arg]
+            total = self.tallies[spec.name]
+            total.hits += batch.hits
+            total.seen += batch.seen
+            total.examples += batch.examples[: MAX_EXAMPLES - len(total.examples)]
+
+    def report(self, bad_lines: Iterable[BadLine] = ()) -> AuditReport:
+        return AuditReport(
+            rows=self.rows,
+            rows_with_tool_calls=self.rows_with_tool_calls,
+            domains=dict(sorted(self.domains.items())),
+            bad_lines=list(bad_lines),
+            figures=[_figure(spec, self.tallies[spec.name]) for spec in FIGURES],
+        )
+
+
+def _figure(spec: _Spec, tally: _Tally) -> Figure:
     return Figure(
         name=spec.name,
         title=spec.title,
@@ -793,15 +828,9 @@ def _figure(spec: _Spec, rows: list[Row]) -> Figure:
 
 def audit_rows(rows: Iterable[dict[str, Any]], bad_lines: Iterable[BadLine] = ()) -> AuditReport:
     """Measure exported rows (`openai.jsonl` lines as dicts) against every figure's bar."""
-    parsed = [parse_row(row, i) for i, row in enumerate(rows)]
-    domains = Counter(r.domain for r in parsed if r.domain is not None)
-    return AuditReport(
-        rows=len(parsed),
-        rows_with_tool_calls=sum(any(t.calls for t in r.turns) for r in parsed),
-        domains=dict(sorted(domains.items())),
-        bad_lines=list(bad_lines),
-        figures=[_figure(spec, parsed) for spec in FIGURES],
-    )
+    tally = AuditTally()
+    tally.add(rows)
+    return tally.report(bad_lines)
 
 
 def audit_jsonl(text: str) -> AuditReport:

@@ -20,9 +20,9 @@ holds `judges.audit`'s figures over the exported rows (`toolforge audit` redoes 
 """
 
 from toolforge.export.config import ExportConfig, ExportFilter
-from toolforge.export.exporter import ExportResult, export_records, export_store
+from toolforge.export.exporter import ExportResult, export_batches, export_records, export_store
 from toolforge.export.read import ExportedConversation, read_openai_jsonl
-from toolforge.export.records import ExportRecord, load_records
+from toolforge.export.records import ExportRecord, load_records, record_batches
 
 __all__ = [
     "ExportConfig",
@@ -30,8 +30,10 @@ __all__ = [
     "ExportRecord",
     "ExportResult",
     "ExportedConversation",
+    "export_batches",
     "export_records",
     "export_store",
     "load_records",
     "read_openai_jsonl",
+    "record_batches",
 ]

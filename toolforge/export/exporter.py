@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,14 +17,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from judges.audit import audit_rows
+from judges.audit import AuditTally
 from toolforge.core.store import Store
-from toolforge.export.atomic import write_atomic, write_text_atomic
+from toolforge.export.atomic import atomic_path, write_text_atomic
 from toolforge.export.card import CONFIGS, FILES, render_card, upsert_section
 from toolforge.export.config import ExportConfig
-from toolforge.export.figures import write_figures
+from toolforge.export.figures import FigureTally, write_figure_tally
 from toolforge.export.formats import (
     K2_SCHEMA,
+    PARQUET_SCHEMA,
     SHAREGPT_SCHEMA,
     k2_line,
     lines_table,
@@ -32,7 +34,7 @@ from toolforge.export.formats import (
     sharegpt_line,
 )
 from toolforge.export.records import ExportRecord, keep, load_records
-from toolforge.export.stats import dataset_stats
+from toolforge.export.stats import StatsTally
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,55 @@ class ExportResult:
         return self.out_dir / "README.md"
 
 
-def _write_parquet(path: Path, table: pa.Table) -> None:
-    write_atomic(path, lambda tmp: pq.write_table(table, tmp))
+class _Writers:
+    """The dataset's files, open for the whole export: each batch of records is appended as it
+    comes (JSONL lines, a Parquet row group), so no file's rows are ever all in memory."""
+
+    def __init__(self, out_dir: Path, formats: list[str], stack: ExitStack) -> None:
+        self.formats = formats
+        self.files: dict[str, Path] = {}
+        self.jsonl: dict[str, Any] = {}
+        self.parquet: dict[str, pq.ParquetWriter] = {}
+        self.sharegpt_dropped = 0
+        for fmt in formats:
+            self.files[fmt] = out_dir / FILES[fmt]
+            if fmt == "parquet":
+                self._parquet(stack, "parquet", self.files[fmt], PARQUET_SCHEMA)
+                continue
+            tmp = stack.enter_context(atomic_path(self.files[fmt]))
+            self.jsonl[fmt] = stack.enter_context(tmp.open("w", encoding="utf-8"))
+            if fmt in ("k2", "sharegpt"):
+                self.files[f"{fmt}-parquet"] = out_dir / CONFIGS[fmt][1]
+                schema = K2_SCHEMA if fmt == "k2" else SHAREGPT_SCHEMA
+                self._parquet(stack, fmt, self.files[f"{fmt}-parquet"], schema)
+
+    def _parquet(self, stack: ExitStack, fmt: str, path: Path, schema: pa.Schema) -> None:
+        tmp = stack.enter_context(atomic_path(path))
+        writer = pq.ParquetWriter(tmp, schema)
+        # closed before the rename (an ExitStack unwinds last-in first-out)
+        stack.callback(writer.close)
+        self.parquet[fmt] = writer
+
+    def write(self, records: list[ExportRecord], openai_rows: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        for fmt in self.formats:
+            if fmt == "openai":
+                self.jsonl[fmt].write(_jsonl(openai_rows))
+            elif fmt == "parquet":
+                self.parquet[fmt].write_table(parquet_table(records))
+            elif fmt == "k2":
+                lines = [k2_line(r) for r in records]
+                self.jsonl[fmt].write(_jsonl(lines))
+                self.parquet[fmt].write_table(lines_table(lines, K2_SCHEMA))
+            else:
+                lines = []
+                for record in records:
+                    line, dropped_texts = sharegpt_line(record)
+                    lines.append(line)
+                    self.sharegpt_dropped += dropped_texts
+                self.jsonl[fmt].write(_jsonl(lines))
+                self.parquet[fmt].write_table(lines_table(lines, SHAREGPT_SCHEMA))
 
 
 def _jsonl(lines: Iterable[dict[str, Any]]) -> str:
@@ -65,56 +114,54 @@ def export_records(
 
     `sampling` (a `judges.SamplingStats` as JSON) adds the rejection-sampling numbers to the card.
     """
-    considered = sorted(records, key=lambda r: r.id)
+    return export_batches([sorted(records, key=lambda r: r.id)], out_dir, cfg, provenance, sampling)
+
+
+def export_batches(
+    batches: Iterable[list[ExportRecord]],
+    out_dir: Path,
+    cfg: ExportConfig,
+    provenance: dict[str, Any] | None = None,
+    sampling: dict[str, Any] | None = None,
+) -> ExportResult:
+    """`export_records` over records that come in batches, in id order across batches (a run's
+    export reads them from the store batch by batch): one batch is in memory at a time; the
+    card's numbers, figures and audit are tallied as the batches pass."""
     dropped: dict[str, int] = {}
-    exported: list[ExportRecord] = []
-    for record in considered:
-        why = keep(record, cfg.filter)
-        if why is None:
-            exported.append(record)
-        else:
-            dropped[why] = dropped.get(why, 0) + 1
-
+    tally, figure_data, audit = StatsTally(), FigureTally(), AuditTally()
+    sample: dict[str, Any] | None = None
     out_dir.mkdir(parents=True, exist_ok=True)
-    openai_rows = [openai_line(r) for r in exported]  # written as openai.jsonl and audited
-    files: dict[str, Path] = {}
-    sharegpt_dropped = 0
-    for fmt in cfg.formats:
-        path = out_dir / FILES[fmt]
-        files[fmt] = path
-        if fmt == "openai":
-            write_text_atomic(path, _jsonl(openai_rows))
-        elif fmt == "k2":
-            lines = [k2_line(r) for r in exported]
-            write_text_atomic(path, _jsonl(lines))
-            files["k2-parquet"] = out_dir / CONFIGS["k2"][1]
-            _write_parquet(files["k2-parquet"], lines_table(lines, K2_SCHEMA))
-        elif fmt == "sharegpt":
-            lines = []
-            for record in exported:
-                line, dropped_texts = sharegpt_line(record)
-                lines.append(line)
-                sharegpt_dropped += dropped_texts
-            write_text_atomic(path, _jsonl(lines))
-            files["sharegpt-parquet"] = out_dir / CONFIGS["sharegpt"][1]
-            _write_parquet(files["sharegpt-parquet"], lines_table(lines, SHAREGPT_SCHEMA))
-        else:
-            _write_parquet(path, parquet_table(exported))
-
-    stats = dataset_stats(exported, considered, dropped, sharegpt_dropped)
+    with ExitStack() as stack:
+        writers = _Writers(out_dir, list(cfg.formats), stack)
+        for batch in batches:
+            exported: list[ExportRecord] = []
+            for record in batch:
+                tally.consider(record)
+                figure_data.consider(record)
+                why = keep(record, cfg.filter)
+                if why is None:
+                    exported.append(record)
+                    tally.export(record)
+                    figure_data.export(record)
+                else:
+                    dropped[why] = dropped.get(why, 0) + 1
+            openai_rows = [openai_line(r) for r in exported]  # written as openai.jsonl and audited
+            writers.write(exported, openai_rows)
+            # The card carries the audit of the rows exactly as exported (as `toolforge audit`).
+            audit.add(openai_rows)
+            sample = sample or (openai_rows[0] if openai_rows else None)
+    stats = tally.stats(dropped, writers.sharegpt_dropped)
     stats["formats"] = list(cfg.formats)
     if sampling is not None:
         stats["sampling"] = sampling
-    # The card carries the audit of the rows exactly as exported (the same as `toolforge audit`).
-    audit = audit_rows(openai_rows)
-    stats["audit"] = audit.model_dump(mode="json")
+    report = audit.report()
+    stats["audit"] = report.model_dump(mode="json")
     write_text_atomic(out_dir / "stats.json", json.dumps(stats, indent=2, sort_keys=True) + "\n")
-    figures = write_figures(exported, considered, out_dir)
-    sample = openai_rows[0] if openai_rows else None
+    figures = write_figure_tally(figure_data, out_dir)
     card = render_card(cfg, stats, provenance or {}, sample=sample, figures=figures)
-    card = upsert_section(card, audit.markdown())
+    card = upsert_section(card, report.markdown())
     write_text_atomic(out_dir / "README.md", card)
-    return ExportResult(out_dir=out_dir, files=files, stats=stats)
+    return ExportResult(out_dir=out_dir, files=writers.files, stats=stats)
 
 
 def export_store(

@@ -19,20 +19,67 @@ FIGURES_DIR = "figures"
 TOP_TOOLS = 30
 
 
-def pass_at_k(records: list[ExportRecord], key: Callable[[ExportRecord], str]) -> dict[str, dict[int, float]]:
+Group = Callable[[ExportRecord], str]
+DIMENSIONS: dict[str, Group] = {
+    "domain": lambda r: r.domain,
+    "difficulty": lambda r: r.task.difficulty if r.task else "",
+}
+
+
+def pass_at_k(records: list[ExportRecord], key: Group) -> dict[str, dict[int, float]]:
     """Per group: for k = 1..most attempts, the share of tasks with an accepted attempt among their first k."""
-    tasks: dict[str, dict[str, list[ExportRecord]]] = defaultdict(lambda: defaultdict(list))
+    tasks: dict[str, dict[str, list[tuple[int, bool]]]] = defaultdict(lambda: defaultdict(list))
     for record in records:
-        tasks[key(record) or "-"][record.trajectory.task_id].append(record)
+        tasks[key(record) or "-"][record.trajectory.task_id].append(
+            (record.trajectory.attempt, record.accepted)
+        )
+    return _pass_at_k(tasks)
+
+
+def _pass_at_k(tasks: dict[str, dict[str, list[tuple[int, bool]]]]) -> dict[str, dict[int, float]]:
     out: dict[str, dict[int, float]] = {}
     for group, by_task in sorted(tasks.items()):
-        attempts = [sorted(a, key=lambda r: r.trajectory.attempt) for a in by_task.values()]
+        attempts = [[accepted for _, accepted in sorted(a, key=lambda p: p[0])] for a in by_task.values()]
         most = max(len(a) for a in attempts)
-        out[group] = {
-            k: sum(any(r.accepted for r in a[:k]) for a in attempts) / len(attempts)
-            for k in range(1, most + 1)
-        }
+        out[group] = {k: sum(any(a[:k]) for a in attempts) / len(attempts) for k in range(1, most + 1)}
     return out
+
+
+class FigureTally:
+    """What the figures draw, fed one record at a time (an export streams its records): per
+    record a few numbers and its task's id, never the record."""
+
+    def __init__(self) -> None:
+        # dimension -> group -> task -> [(attempt, accepted)]
+        self.attempts: dict[str, dict[str, dict[str, list[tuple[int, bool]]]]] = {
+            d: defaultdict(lambda: defaultdict(list)) for d in DIMENSIONS
+        }
+        self.totals: dict[str, Counter[str]] = {d: Counter() for d in DIMENSIONS}
+        self.accepted: dict[str, Counter[str]] = {d: Counter() for d in DIMENSIONS}
+        self.scores_considered: list[float] = []
+        self.scores_exported: list[float] = []
+        self.calls: Counter[str] = Counter()
+        self.offered: set[str] = set()
+        self.turns: list[int] = []
+        self.call_counts: list[int] = []
+
+    def consider(self, record: ExportRecord) -> None:
+        for dimension, key in DIMENSIONS.items():
+            group = key(record) or "-"
+            self.attempts[dimension][group][record.trajectory.task_id].append(
+                (record.trajectory.attempt, record.accepted)
+            )
+            self.totals[dimension][group] += 1
+            self.accepted[dimension][group] += record.accepted
+        self.scores_considered.append(record.score)
+
+    def export(self, record: ExportRecord) -> None:
+        traj = record.trajectory
+        self.scores_exported.append(record.score)
+        self.calls.update(call.name for _, call in traj.tool_calls)
+        self.offered.update(t.get("function", t)["name"] for t in traj.tools)
+        self.turns.append(sum(m.role == "user" for m in traj.messages))
+        self.call_counts.append(len(traj.tool_calls))
 
 
 def _save(figure: Figure, path: Path) -> None:
@@ -43,15 +90,13 @@ def _save(figure: Figure, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _acceptance(considered: list[ExportRecord], path: Path) -> None:
+def _acceptance(data: FigureTally, path: Path) -> None:
     figure = Figure(figsize=(10, 4))
-    for i, (title, key) in enumerate(
-        (("domain", lambda r: r.domain), ("difficulty", lambda r: r.task.difficulty if r.task else ""))
-    ):
+    for i, title in enumerate(DIMENSIONS):
         axis = figure.add_subplot(1, 2, i + 1)
-        curves = pass_at_k(considered, key)
-        totals: Counter[str] = Counter(key(r) or "-" for r in considered)
-        accepted: Counter[str] = Counter(key(r) or "-" for r in considered if r.accepted)
+        curves = _pass_at_k(data.attempts[title])
+        totals = data.totals[title]
+        accepted = data.accepted[title]
         names = sorted(totals)
         width = 0.8 / (1 + max((len(c) for c in curves.values()), default=0))
         xs = range(len(names))
@@ -72,12 +117,12 @@ def _acceptance(considered: list[ExportRecord], path: Path) -> None:
     _save(figure, path)
 
 
-def _scores(exported: list[ExportRecord], considered: list[ExportRecord], path: Path) -> None:
+def _scores(data: FigureTally, path: Path) -> None:
     figure = Figure(figsize=(6, 3.5))
     axis = figure.add_subplot(1, 1, 1)
     bins = [i / 10 for i in range(11)]
-    axis.hist([r.score for r in considered], bins=bins, alpha=0.5, label="considered")
-    axis.hist([r.score for r in exported], bins=bins, alpha=0.7, label="exported")
+    axis.hist(data.scores_considered, bins=bins, alpha=0.5, label="considered")
+    axis.hist(data.scores_exported, bins=bins, alpha=0.7, label="exported")
     axis.set_xlabel("judge score")
     axis.set_ylabel("trajectories")
     axis.set_title("judge score distribution")
@@ -85,9 +130,8 @@ def _scores(exported: list[ExportRecord], considered: list[ExportRecord], path: 
     _save(figure, path)
 
 
-def _tools(exported: list[ExportRecord], path: Path) -> None:
-    calls: Counter[str] = Counter(call.name for r in exported for _, call in r.trajectory.tool_calls)
-    offered = {t.get("function", t)["name"] for r in exported for t in r.trajectory.tools}
+def _tools(data: FigureTally, path: Path) -> None:
+    calls, offered = data.calls, data.offered
     names = sorted(offered | set(calls), key=lambda n: (-calls[n], n))[:TOP_TOOLS]
     figure = Figure(figsize=(8, max(3.0, 0.25 * len(names) + 1)))
     axis = figure.add_subplot(1, 1, 1)
@@ -98,10 +142,9 @@ def _tools(exported: list[ExportRecord], path: Path) -> None:
     _save(figure, path)
 
 
-def _lengths(exported: list[ExportRecord], path: Path) -> None:
+def _lengths(data: FigureTally, path: Path) -> None:
     figure = Figure(figsize=(10, 3.5))
-    turns = [sum(m.role == "user" for m in r.trajectory.messages) for r in exported]
-    calls = [len(r.trajectory.tool_calls) for r in exported]
+    turns, calls = data.turns, data.call_counts
     for i, (title, values) in enumerate((("user turns", turns), ("tool calls", calls))):
         axis = figure.add_subplot(1, 2, i + 1)
         top = max(values, default=0)
@@ -116,6 +159,16 @@ def write_figures(
     exported: list[ExportRecord], considered: list[ExportRecord], out_dir: Path
 ) -> dict[str, str]:
     """Write the card's PNG figures under `out_dir/figures`; returns {title: path relative to out_dir}."""
+    data = FigureTally()
+    for record in considered:
+        data.consider(record)
+    for record in exported:
+        data.export(record)
+    return write_figure_tally(data, out_dir)
+
+
+def write_figure_tally(data: FigureTally, out_dir: Path) -> dict[str, str]:
+    """`write_figures` from a tally an export fed record by record."""
     folder = out_dir / FIGURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     made = {
@@ -124,8 +177,8 @@ def write_figures(
         "Tool coverage": "tools.png",
         "Turns and tool calls per trajectory": "lengths.png",
     }
-    _acceptance(considered, folder / made["Acceptance and pass@k per domain and difficulty"])
-    _scores(exported, considered, folder / made["Judge score distribution"])
-    _tools(exported, folder / made["Tool coverage"])
-    _lengths(exported, folder / made["Turns and tool calls per trajectory"])
+    _acceptance(data, folder / made["Acceptance and pass@k per domain and difficulty"])
+    _scores(data, folder / made["Judge score distribution"])
+    _tools(data, folder / made["Tool coverage"])
+    _lengths(data, folder / made["Turns and tool calls per trajectory"])
     return {title: f"{FIGURES_DIR}/{name}" for title, name in made.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,3 +118,37 @@ def load_records(
             )
         )
     return sorted(records, key=lambda r: r.id)
+
+
+def record_batches(
+    store: Store,
+    judged: list[tuple[str, str]],
+    agents: dict[str, Agent],
+    tool_source: dict[str, str],
+    batch_size: int = 500,
+) -> Iterator[list[ExportRecord]]:
+    """The records of `judged` ((trajectory id, verdict id) pairs), in trajectory id order, read
+    from the store `batch_size` at a time: a run's export holds one batch, never the run."""
+    pairs = sorted(judged)
+    for start in range(0, len(pairs), batch_size):
+        chunk = pairs[start : start + batch_size]
+        trajectories = store.get_many(Trajectory, [t for t, _ in chunk])
+        verdicts = store.get_many(Verdict, [v for _, v in chunk])
+        tasks = store.get_many(Task, {t.task_id for t in trajectories.values()})
+        batch = []
+        for traj_id, verdict_id in chunk:
+            traj = trajectories.get(traj_id)
+            if traj is None:
+                raise RuntimeError(f"trajectory {traj_id} was judged but is not in the store")
+            agent = agents.get(traj.agent_id)
+            sources = sorted({tool_source[t] for t in agent.tool_ids if t in tool_source}) if agent else []
+            batch.append(
+                ExportRecord(
+                    trajectory=traj,
+                    verdict=verdicts.get(verdict_id),
+                    task=tasks.get(traj.task_id),
+                    agent=agent,
+                    tool_sources=tuple(sources),
+                )
+            )
+        yield batch

@@ -16,6 +16,7 @@ import os
 import re
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient
 from toolforge.core.store import RunRow, Store
 from toolforge.core.types import Agent, Task, ToolSpec
-from toolforge.export import ExportRecord, ExportResult, export_records
+from toolforge.export import ExportRecord, ExportResult, export_batches, record_batches
 from toolforge.pipeline import stages
 from toolforge.pipeline.attempts import RoundReports
 from toolforge.pipeline.cluster.stats import ClusterRun, NodeStats, open_cluster
@@ -243,9 +244,14 @@ class _Run:
                 )
                 agents, tasks, tools = [*agents, *code_agents], [*tasks, *code_tasks], [*tools, *TOOL_SPECS]
         stats = sampling_stats(stages.outcomes(attempts, tasks), k=self.cfg.sampling.attempts)
-        records = stages.records_of(attempts, tasks, agents, tools)
-        exported, reports = self.export(records, stats, judge)
-        self.store_finished(records, stats, judge, reports)
+        # (trajectory id, verdict id) of every judged attempt: the export reads the bodies back
+        # from the store in batches, so a large run never holds them all.
+        judged = [(t.id, v.id) for pairs in attempts.by_task.values() for t, v in pairs]
+        batches = record_batches(
+            self.store, judged, {a.id: a for a in agents}, {t.id: t.source for t in tools}
+        )
+        exported, reports = self.export(batches, stats, judge)
+        self.store_finished(sorted(t for t, _ in judged), stats, judge, reports)
         return PipelineResult(
             run_id=self.run_id,
             fingerprint=self.keys["export"],
@@ -369,14 +375,14 @@ class _Run:
         return await stages.stage_sampling(self.store, self.cfg, tasks, agents, tools, options)
 
     def export(
-        self, records: list[ExportRecord], stats: SamplingStats, judge: Judge
+        self, batches: Iterator[list[ExportRecord]], stats: SamplingStats, judge: Judge
     ) -> tuple[ExportResult, list[StageReport]]:
         """The dataset written from the judged attempts; every stage's report, selection and export
         included."""
         cfg = self.cfg
         t0 = time.perf_counter()
-        exported = export_records(
-            records,
+        exported = export_batches(
+            batches,
             cfg.dataset_dir(),
             cfg.export,
             self.provenance(judge),
@@ -411,7 +417,7 @@ class _Run:
         }
 
     def store_finished(
-        self, records: list[ExportRecord], stats: SamplingStats, judge: Judge, reports: list[StageReport]
+        self, trajectory_ids: list[str], stats: SamplingStats, judge: Judge, reports: list[StageReport]
     ) -> None:
         nodes = self.nodes
         self.row.status = "finished"
@@ -419,7 +425,7 @@ class _Run:
             "stage_keys": self.keys,
             "status": "finished",
             "inputs": self.inputs,
-            "trajectory_ids": [r.trajectory.id for r in records],
+            "trajectory_ids": trajectory_ids,
             "run_key": stages.rollout_config(self.cfg).run_key(),
             "judge_key": judge.key,
             "stages": {r.name: r.__dict__ for r in reports},

@@ -32,7 +32,6 @@ from toolforge.core.errors import ConfigError
 from toolforge.core.llm import LLMClient
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Task, ToolSpec, Trajectory, Verdict
-from toolforge.export import ExportRecord
 from toolforge.pipeline.attempts import Attempts, Judged, RoundReports, StageReport, accepted, play_and_judge
 from toolforge.pipeline.config import PipelineConfig
 from toolforge.tools.catalog import detect_format, read_mcp_jsonl, read_openai
@@ -371,26 +370,3 @@ def outcomes(attempts: Attempts, tasks: list[Task]) -> list[AttemptOutcome]:
         for task_id, pairs in attempts.by_task.items()
         for traj, verdict in pairs
     ]
-
-
-def records_of(
-    attempts: Attempts, tasks: list[Task], agents: list[Agent], tools: list[ToolSpec]
-) -> list[ExportRecord]:
-    tasks_by_id = {t.id: t for t in tasks}
-    agents_by_id = {a.id: a for a in agents}
-    source = {t.id: t.source for t in tools}
-    records = []
-    for task_id, pairs in attempts.by_task.items():
-        for traj, verdict in pairs:
-            agent = agents_by_id.get(traj.agent_id)
-            sources = sorted({source[i] for i in agent.tool_ids if i in source}) if agent else []
-            records.append(
-                ExportRecord(
-                    trajectory=traj,
-                    verdict=verdict,
-                    task=tasks_by_id[task_id],
-                    agent=agent,
-                    tool_sources=tuple(sources),
-                )
-            )
-    return sorted(records, key=lambda r: r.id)
