@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from toolforge.commands.common import DbOption, console, fail, open_store
+from toolforge.commands.summary import FailureSummary
 from toolforge.evaluation.holdout import heldout_split
 from toolforge.export import ExportConfig, ExportFilter, export_store
 from toolforge.export.config import ALL_FORMATS, CardConfig
@@ -61,7 +62,9 @@ def export(
     ] = "HF_TOKEN",
     private: Annotated[bool, typer.Option(help="Create the Hub repo private.")] = False,
 ) -> None:
-    """Filter judged trajectories and write OpenAI JSONL, ShareGPT, Parquet and K2 text with a card."""
+    """Filter judged trajectories and write OpenAI JSONL, ShareGPT, Parquet and K2 text with a card.
+
+    Exits 1 when no trajectory is exported, naming the filters that left each one out."""
     formats = fmt or list(ALL_FORMATS)
     unknown = [f for f in formats if f not in ALL_FORMATS]
     if unknown:
@@ -137,6 +140,7 @@ def export(
         console.print(f"  questions {questions}")
         console.print(f"  answers   {answers}")
         console.print(f"  run       toolforge eval {questions} --model MODEL")
+    _finish(result.stats)
     if push_to_hub is not None:
         try:
             with console.status(f"pushing {out} to the Hub dataset {push_to_hub}…"):
@@ -144,3 +148,33 @@ def export(
         except ValueError as exc:
             fail(str(exc))
         console.print(f"published to {url}")
+
+
+# Why a trajectory was left out (`export.records.keep`), and the option that keeps it.
+KEEP_WITH = {
+    "accepted_only": "pass --all to keep rejected trajectories too",
+    "min_score": "lower --min-score",
+    "domains": "widen --domain",
+    "exclude_domains": "hold out fewer domains (--holdout-domains)",
+    "task_sources": "widen --task-source",
+    "tool_sources": "widen --tool-source",
+}
+
+
+def _finish(stats: dict[str, Any]) -> None:
+    """An empty dataset fails the command; the filters that emptied it are listed by reason."""
+    summary = FailureSummary(None)  # export stores no failures; what it leaves out is in `stats`
+    exported, considered = stats["exported"], stats["considered"]
+    if exported == 0:
+        for why, count in stats["dropped_by_filter"].items():
+            summary.add("export", f"left out by the {why} filter", fix=KEEP_WITH.get(why, ""), count=count)
+    problems = (
+        [
+            f"the dataset is empty: none of the {considered} trajectories considered passed the filters"
+            if considered
+            else "the dataset is empty: no judged trajectory matched (check --run, --run-key, --judge-key and --db)"
+        ]
+        if exported == 0
+        else []
+    )
+    summary.finish({}, problems=problems)
