@@ -195,10 +195,20 @@ def _finish(
         if ep.report is None:
             reason = ep.trajectory.error or f"no grade (episode ended {ep.trajectory.end_reason})"
             summary.add("code-tasks", reason, ep.task.metadata["code_task"])
-    unresolved = [ep.task.metadata["code_task"] for ep in episodes if not (ep.report and ep.report.resolved)]
+    unresolved = [ep for ep in graded if ep.report is not None and not ep.report.resolved]
+    for ep in unresolved if patched else []:
+        assert ep.report is not None
+        passed, total = ep.report.fail_to_pass
+        summary.add(
+            "code-tasks",
+            f"not resolved: the patch passes {passed} of {total} FAIL_TO_PASS tests",
+            ep.task.metadata["code_task"],
+            fix="fix the patch: it must make every FAIL_TO_PASS test pass and keep PASS_TO_PASS passing",
+        )
+    unplayed = len(episodes) - len(graded)
     problems = (
-        [f"the patch leaves {len(unresolved)} task(s) unresolved: {', '.join(unresolved)} (see the table)"]
-        if patched and unresolved
+        [f"the patch leaves {len(unresolved) + unplayed} of {len(episodes)} task(s) unresolved"]
+        if patched and (unresolved or unplayed)
         else []
     )
     summary.finish({"code-tasks": (len(graded), len(episodes) - len(graded))}, max_failure_rate, problems)

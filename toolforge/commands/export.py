@@ -140,7 +140,7 @@ def export(
         console.print(f"  questions {questions}")
         console.print(f"  answers   {answers}")
         console.print(f"  run       toolforge eval {questions} --model MODEL")
-    _finish(result.stats)
+    _finish(result.stats, held_out=split is not None)
     if push_to_hub is not None:
         try:
             with console.status(f"pushing {out} to the Hub dataset {push_to_hub}…"):
@@ -161,20 +161,21 @@ KEEP_WITH = {
 }
 
 
-def _finish(stats: dict[str, Any]) -> None:
-    """An empty dataset fails the command; the filters that emptied it are listed by reason."""
+def _finish(stats: dict[str, Any], held_out: bool) -> None:
+    """An empty dataset fails the command, and the filters that emptied it are listed by reason;
+    training rows all held out as the eval set (`--holdout-domains`) are what was asked for."""
     summary = FailureSummary(None)  # export stores no failures; what it leaves out is in `stats`
     exported, considered = stats["exported"], stats["considered"]
-    if exported == 0:
-        for why, count in stats["dropped_by_filter"].items():
+    dropped = {
+        why: n for why, n in stats["dropped_by_filter"].items() if not (held_out and why == "exclude_domains")
+    }
+    problems = []
+    if exported == 0 and (dropped or not considered):
+        for why, count in dropped.items():
             summary.add("export", f"left out by the {why} filter", fix=KEEP_WITH.get(why, ""), count=count)
-    problems = (
-        [
+        problems.append(
             f"the dataset is empty: none of the {considered} trajectories considered passed the filters"
             if considered
             else "the dataset is empty: no judged trajectory matched (check --run, --run-key, --judge-key and --db)"
-        ]
-        if exported == 0
-        else []
-    )
+        )
     summary.finish({}, problems=problems)

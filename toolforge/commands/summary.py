@@ -71,7 +71,8 @@ class FailureSummary:
     ) -> None:
         """Print the failures; exit 1 naming the problems when a stage (counts: made, failed) made
         nothing or passed the threshold, or when the command found `problems` of its own."""
-        print_failure_groups(self.groups())
+        groups = self.groups()
+        print_failure_groups(groups)
         found = [*stage_problems(counts, max_failure_rate), *problems]
         if found:
-            fail("; ".join(found) + " (the failures are listed above by reason)", code=1)
+            fail("; ".join(found) + (" (the failures are listed above by reason)" if groups else ""), code=1)
