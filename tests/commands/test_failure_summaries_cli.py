@@ -80,7 +80,9 @@ def test_agents_whose_model_writes_no_prompt_exit_1_naming_the_fallback(
     )
     text = flat(result)
     assert result.exit_code == 1, text
-    assert "2 × llm.synthesizer: invalid structured output after one repair" in text and "(e.g. agent_" in text
+    assert (
+        "2 × llm.synthesizer: invalid structured output after one repair" in text and "(e.g. agent_" in text
+    )
     assert "fix: the model's replies did not match the schema" in text
     assert "stage agent prompts produced nothing (2 failed)" in text
 

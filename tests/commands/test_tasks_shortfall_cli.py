@@ -60,7 +60,9 @@ def test_no_task_made_exits_1_with_the_reasons(tmp_path: Path) -> None:
     db = str(tmp_path / "none.db")
     agents = ["agents", "generate", "--toolkit", SHOP, "--count", "2", "--min-tools", "1", "--max-tools", "1"]
     assert runner.invoke(app, [*agents, "--db", db]).exit_code == 0
-    out = runner.invoke(app, ["tasks", "generate", "--toolkit", SHOP, "--difficulty", "multi_call", "--db", db])
+    out = runner.invoke(
+        app, ["tasks", "generate", "--toolkit", SHOP, "--difficulty", "multi_call", "--db", db]
+    )
     text = " ".join(out.output.split())
     assert out.exit_code == 1, out.output
     assert "2 × tasks: no chain of multi_call" in text
