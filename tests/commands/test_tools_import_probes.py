@@ -32,12 +32,12 @@ def line(value: Any) -> bytes:
     return json.dumps({"server": "probe", "tool": value}).encode() + b"\n"
 
 
-def import_file(tmp_path: Path, content: bytes) -> tuple[str, Store]:
+def import_file(tmp_path: Path, content: bytes, exit_code: int = 0) -> tuple[str, Store]:
     path = tmp_path / "probe.jsonl"
     path.write_bytes(content)
     db = str(tmp_path / "t.db")
     result = runner.invoke(app, ["tools", "import", str(path), "--db", db])
-    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert result.exit_code == exit_code and "Traceback" not in result.output, result.output
     return " ".join(result.output.split()), Store(db)
 
 
@@ -68,7 +68,8 @@ def test_bad_schemas_are_rejected_by_name_and_pointer_and_the_rest_imports(tmp_p
             line(tool("good_two")),
         ]
     )
-    out, store = import_file(tmp_path, content)
+    out, store = import_file(tmp_path, content, exit_code=1)  # 9 of 11 failed: over the 0.5 default
+    assert "stage tools.import: 9 of 11 failed (82% > max_failure_rate 50%)" in out
     assert "2 added" in out and "6 rejected" in out and "3 unparsable" in out and "(8 rows written)" in out
     assert len(store.tool_rows()) == 8 and {r.name for r in store.tool_rows(status="ok")} == {
         "good_one",

@@ -136,7 +136,10 @@ def test_a_failed_call_is_reported_and_retried_by_the_next_run(server: TestServe
     server.responder = lambda r: (
         Reply.error(400) if "Hamlet" in r.body["messages"][-1]["content"] else answer(r)
     )
-    assert run_eval(server, out, "--category", "irrelevance").exit_code == 0
+    first = run_eval(server, out, "--category", "irrelevance")
+    assert first.exit_code == 1  # the one case's call failed: nothing was scored
+    assert "1 × eval: the model call failed" in flat(first.output)
+    assert "stage eval produced nothing (1 failed)" in flat(first.output)
     failed = json.loads(out.read_text())["cases"][0]
     assert failed["verdict"]["error_type"] == "model_error" and "failed" in failed["verdict"]["reason"]
     server.responder = answer

@@ -442,12 +442,125 @@ def probe_sandbox_without_bubblewrap(tmp: Path) -> ProbeResult:
     return result
 
 
+def probe_lock_held_on_another_machine(tmp: Path) -> ProbeResult:
+    """The run lock is a row in the store, so a holder on another machine (a shared store) is
+    seen: a fresh one refuses `generate` naming its host and pid; one whose heartbeat stopped an
+    hour ago is taken over with a message, and the run finishes."""
+    result = ProbeResult("lock_other_machine", handled=False)
+    ws = tmp / "ws"
+    config = write_config(tmp / "remote.yaml", small(ws, name="remote-probe"))
+    first = cli("generate", "--config", str(config), "--no-progress")
+    db = ws / "toolforge.db"
+    rows = row_counts(db) if first.returncode == 0 else {}
+
+    def plant(age_s: float) -> None:
+        with sqlite3.connect(db) as conn:
+            now = conn.execute("SELECT (julianday('now') - 2440587.5) * 86400.0").fetchone()[0]
+            conn.execute(
+                "INSERT OR REPLACE INTO run_locks VALUES (?, ?, ?, ?, ?, ?)",
+                ("remote-probe", "f" * 32, "other-machine", 4242, now - age_s, now - age_s),
+            )
+
+    plant(age_s=1)
+    refused = cli("generate", "--config", str(config), "--no-progress")
+    plant(age_s=3600)
+    taken = cli("generate", "--config", str(config), "--no-progress")
+    result.lost_rows = lost(rows, row_counts(db)) if rows else 0
+    result.check("first run exits 0", first.returncode == 0)
+    result.check("live remote holder refuses: exit 2", refused.returncode == 2)
+    result.check("names host and pid", "pid 4242 on host other-machine" in flat(refused.stderr))
+    result.check("stale holder taken over", taken.returncode == 0)
+    result.check(
+        "says so",
+        "took over the lock of pid 4242 on host other-machine: no heartbeat for" in flat(taken.stderr),
+    )
+    result.check("lock released", row_counts(db).get("run_locks", -1) == 0)
+    result.handled = all(result.checks.values())
+    result.detail = flat(refused.stderr)[:200] + " | " + flat(taken.stderr)[:200]
+    return result
+
+
+def probe_rollout_failures_summarised(tmp: Path, server: TestServer) -> ProbeResult:
+    """`rollout` with a model that refuses every request (400): every episode ends in infra_error;
+    the command groups them by reason with the fix and exits 1, and keeps the stored tasks."""
+    result = ProbeResult("rollout_failures", handled=False)
+    db = f"sqlite:///{tmp / 'r.db'}"
+    agents = cli("agents", "generate", "--toolkit", SHOP, "--count", "2", "--db", db)
+    tasks = cli("tasks", "generate", "--toolkit", SHOP, "--difficulty", "single_call", "--db", db)
+    rows = row_counts(tmp / "r.db")
+    server.reset()
+    server.responder = lambda _req: Reply.error(400)
+    run = cli("rollout", "--toolkit", SHOP, "--policy", "llm", "--agent-model", "openai/refusing",
+              "--api-base", server.url, "--db", db)  # fmt: skip
+    server.responder = None
+    text = flat(run.stdout + run.stderr)
+    result.lost_rows = lost(rows, row_counts(tmp / "r.db"))
+    result.check("setup exits 0", agents.returncode == 0 and tasks.returncode == 0)
+    result.check("exit 1", run.returncode == 1)
+    result.check("grouped by reason", "failures: 2, by reason" in text and "2 × rollouts: LLMError" in text)
+    result.check("says the stage made nothing", "stage rollouts produced nothing (2 failed)" in text)
+    result.check("no traceback", "Traceback" not in text)
+    result.handled = all(result.checks.values())
+    result.detail = text[-400:]
+    return result
+
+
+def probe_import_over_threshold(tmp: Path) -> ProbeResult:
+    """A catalog of mostly broken lines: the good tool imports, each bad line is grouped by reason,
+    and the command exits 1 for passing max_failure_rate (and 0 when the threshold allows it)."""
+    result = ProbeResult("import_over_threshold", handled=False)
+    good = {
+        "server": "probe",
+        "tool": {"name": "good_one", "description": "Does a thing.", "inputSchema": {"type": "object"}},
+    }
+    lines = [json.dumps(good).encode(), b"{not json", b"\xff\xfe", b"[" * 3000 + b"]" * 3000]
+    catalog = tmp / "catalog.jsonl"
+    catalog.write_bytes(b"\n".join(lines) + b"\n")
+    db = f"sqlite:///{tmp / 'i.db'}"
+    strict = cli("tools", "import", str(catalog), "--db", db)
+    lenient = cli("tools", "import", str(catalog), "--db", db, "--max-failure-rate", "1")
+    text = flat(strict.stdout + strict.stderr)
+    result.check("exit 1", strict.returncode == 1)
+    result.check("failures grouped", "failures: 3, by reason" in text and "× tools.import:" in text)
+    result.check("names the threshold", "3 of 4 failed (75% > max_failure_rate 50%)" in text)
+    result.check("good tool stored", row_counts(tmp / "i.db").get("tools", 0) == 1)
+    result.check("threshold is configurable", lenient.returncode == 0)
+    result.handled = all(result.checks.values())
+    result.detail = text[-400:]
+    return result
+
+
+def probe_eval_refused_key(tmp: Path, server: TestServer) -> ProbeResult:
+    """`eval` against an endpoint that refuses the key (401): one request (one case at a time:
+    the refusal is neither retried nor asked again for the next case), exit 2 naming the key's
+    variable."""
+    result = ProbeResult("eval_refused_key", handled=False)
+    server.reset()
+    server.responder = lambda _req: Reply.error(401)
+    questions = REPO / "tests" / "evaluation" / "fixtures" / "bfcl" / "BFCL_v3_simple.json"
+    run = cli("eval", str(questions), "--model", "openai/refused", "--api-base", server.url,
+              "--api-key-env", KEY_ENV, "--out", str(tmp / "report.json"), "--batch-size", "1",
+              env={KEY_ENV: "sk-probe-eval-refused"})  # fmt: skip
+    server.responder = None
+    message = flat(run.stderr)
+    result.check("exit 2", run.returncode == 2)
+    result.check("names the fix", "refused the credentials" in message and KEY_ENV in message)
+    result.check("not retried", len(server.requests) == 1)
+    result.check("no traceback", "Traceback" not in run.stdout + run.stderr)
+    result.leaked_secrets = occurrences("sk-probe-eval-refused", run.stdout, run.stderr, tmp)
+    result.handled = all(result.checks.values()) and result.leaked_secrets == 0
+    result.detail = message[:300]
+    return result
+
+
 Probe = Callable[..., ProbeResult]
 NEEDS_SERVER = {
     probe_auth_error_is_fatal,
     probe_secret_echo,
     probe_non_required_judge,
     probe_lock_and_sigterm,
+    probe_rollout_failures_summarised,
+    probe_eval_refused_key,
 }
 ALL_PROBES: list[Probe] = [
     probe_duplicate_key,
@@ -461,4 +574,8 @@ ALL_PROBES: list[Probe] = [
     probe_lock_and_sigterm,
     probe_harvest_failures,
     probe_missing_server_resume,
+    probe_lock_held_on_another_machine,
+    probe_rollout_failures_summarised,
+    probe_import_over_threshold,
+    probe_eval_refused_key,
 ]

@@ -74,3 +74,22 @@ def test_failed_harvest_servers_exit_non_zero_with_one_line_each(tmp_path: Path)
 @pytest.mark.slow
 def test_a_server_missing_on_resume_stops_the_run_and_keeps_the_dataset(tmp_path: Path) -> None:
     assert_handled(probes.probe_missing_server_resume(tmp_path))
+
+
+@pytest.mark.slow
+def test_a_lock_held_on_another_machine_refuses_then_goes_stale_and_is_taken_over(tmp_path: Path) -> None:
+    assert_handled(probes.probe_lock_held_on_another_machine(tmp_path))
+
+
+def test_a_rollout_whose_model_refuses_every_request_groups_the_failures(
+    tmp_path: Path, server: TestServer
+) -> None:
+    assert_handled(probes.probe_rollout_failures_summarised(tmp_path, server))
+
+
+def test_a_mostly_broken_catalog_exits_1_over_the_threshold(tmp_path: Path) -> None:
+    assert_handled(probes.probe_import_over_threshold(tmp_path))
+
+
+def test_eval_with_a_refused_key_stops_at_once(tmp_path: Path, server: TestServer) -> None:
+    assert_handled(probes.probe_eval_refused_key(tmp_path, server))

@@ -35,6 +35,7 @@ from sandbox import (
     make_backend,
 )
 from toolforge.commands.common import DbOption, console, fail, open_store
+from toolforge.commands.summary import DEFAULT_MAX_FAILURE_RATE, FailureSummary, MaxFailureRateOption
 from toolforge.core import aio
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.store import Store
@@ -109,9 +110,13 @@ def run(
     concurrency: Annotated[int, typer.Option(min=1, help="Episodes in flight.")] = 2,
     max_turns: Annotated[int, typer.Option(min=1)] = 40,
     attempt: Annotated[int, typer.Option(min=0, help="Attempt number (part of the trajectory id).")] = 0,
+    max_failure_rate: MaxFailureRateOption = DEFAULT_MAX_FAILURE_RATE,
     db: DbOption = None,
 ) -> None:
-    """Play each task once (agent, --patch or --gold), grade it, store trajectory and verdict."""
+    """Play each task once (agent, --patch or --gold), grade it, store trajectory and verdict.
+
+    Ends with the tasks that could not be graded, by reason; exits 1 when none could be, more than
+    --max-failure-rate could not, or a --patch / --gold run leaves a task unresolved."""
     tasks = _chosen_tasks(path, task, patch=patch, gold=gold, model=model)
     if backend not in ("docker", "local"):
         raise typer.BadParameter("use docker or local", param_hint="--backend")
@@ -134,22 +139,18 @@ def run(
         if model
         else None
     )
+    summary = FailureSummary(store)
     try:
         episodes, verdicts = aio.run(
             _run_all(tasks, chosen, spec, limits, store, llm_cfg, patch_text, gold, concurrency, attempt)
         )
+        print_runs(episodes, verdicts, store.display_url)
+        _finish(episodes, summary, max_failure_rate, patched=gold or patch is not None)
     except SandboxError as exc:
         fail(str(exc))
     finally:
         chosen.close()
         store.close()
-    console.print(_results_table(episodes, verdicts))
-    resolved = sum(bool(ep.report and ep.report.resolved) for ep in episodes)
-    console.print(
-        f"resolved {resolved}/{len(episodes)}; trajectories and verdicts stored in {store.display_url}"
-    )
-    if (gold or patch is not None) and resolved != len(episodes):
-        raise typer.Exit(1)
 
 
 def _chosen_tasks(
@@ -169,7 +170,7 @@ def _chosen_tasks(
     return tasks
 
 
-def _results_table(episodes: list[CodeEpisode], verdicts: list[Verdict]) -> Table:
+def print_runs(episodes: list[CodeEpisode], verdicts: list[Verdict], where: str) -> None:
     table = Table(title="code-task runs")
     for column in ("task", "status", "FAIL_TO_PASS", "PASS_TO_PASS", "end", "turns", "accepted", "wall s"):
         table.add_column(column)
@@ -185,7 +186,38 @@ def _results_table(episodes: list[CodeEpisode], verdicts: list[Verdict]) -> Tabl
             "yes" if verdict.accepted else "no",
             f"{ep.trajectory.wall_time_s:.1f}",
         )
-    return table
+    console.print(table)
+    resolved = sum(bool(ep.report and ep.report.resolved) for ep in episodes)
+    console.print(f"resolved {resolved}/{len(episodes)}; trajectories and verdicts stored in {where}")
+
+
+def _finish(
+    episodes: list[CodeEpisode], summary: FailureSummary, max_failure_rate: float, patched: bool
+) -> None:
+    """The tasks that got no grade (the sandbox or the model failed), by reason; a known patch
+    that leaves a task unresolved fails the command too."""
+    graded = [ep for ep in episodes if ep.report is not None]
+    for ep in episodes:
+        if ep.report is None:
+            reason = ep.trajectory.error or f"no grade (episode ended {ep.trajectory.end_reason})"
+            summary.add("code-tasks", reason, ep.task.metadata["code_task"])
+    unresolved = [ep for ep in graded if ep.report is not None and not ep.report.resolved]
+    for ep in unresolved if patched else []:
+        assert ep.report is not None
+        passed, total = ep.report.fail_to_pass
+        summary.add(
+            "code-tasks",
+            f"not resolved: the patch passes {passed} of {total} FAIL_TO_PASS tests",
+            ep.task.metadata["code_task"],
+            fix="fix the patch: it must make every FAIL_TO_PASS test pass and keep PASS_TO_PASS passing",
+        )
+    unplayed = len(episodes) - len(graded)
+    problems = (
+        [f"the patch leaves {len(unresolved) + unplayed} of {len(episodes)} task(s) unresolved"]
+        if patched and (unresolved or unplayed)
+        else []
+    )
+    summary.finish({"code-tasks": (len(graded), len(episodes) - len(graded))}, max_failure_rate, problems)
 
 
 async def _run_all(

@@ -12,17 +12,18 @@ from rich.table import Table
 from environments.agents import AgentGenConfig, generate_agents
 from environments.config import Limits, MCPServerConfig, RolloutConfig
 from environments.parallel import run_episodes
+from environments.runner import RolloutSummary
 from environments.tasks import BLUEPRINT_DIFFICULTIES, TaskGenConfig, generate_tasks
 from environments.toolkit import load_toolkit
 from environments.transcript import render_transcript
 from environments.worlds import world_servers
 from toolforge.commands.common import DbOption, console, fail, open_store, progress_bar
+from toolforge.commands.summary import DEFAULT_MAX_FAILURE_RATE, FailureSummary, MaxFailureRateOption
 from toolforge.core import aio
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient, LLMConfig, RolesConfig
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Task, ToolSpec, Trajectory
-from toolforge.pipeline.outcome import failure_groups, failure_ids
 from toolforge.tools.servers import load_servers
 
 agents_app = typer.Typer(
@@ -35,6 +36,15 @@ ToolkitOption = Annotated[
     list[str] | None,
     typer.Option("--toolkit", help="A Python toolkit, 'file.py:Class' or 'module:Class' (repeatable)."),
 ]
+ROLLOUT_CHOICES = {
+    "policy": ("blueprint", "llm"),
+    "user": ("template", "llm"),
+    "simulator": ("schema", "world_model"),
+    "tool_mode": ("native", "json"),
+}
+NO_BLUEPRINT_FIX = (
+    "play it with --policy llm --agent-model MODEL, or write tasks with blueprints (--writer template)"
+)
 ApiBaseOption = Annotated[
     str | None, typer.Option("--api-base", help="OpenAI-compatible base URL for the models.")
 ]
@@ -90,13 +100,18 @@ def agents_generate(
         str | None, typer.Option(help="Synthesizer model for system prompts (default: templates).")
     ] = None,
     api_base: ApiBaseOption = None,
+    max_failure_rate: MaxFailureRateOption = DEFAULT_MAX_FAILURE_RATE,
     db: DbOption = None,
 ) -> None:
-    """Sample connected toolsets from the tool graph and write each agent's system prompt."""
+    """Sample connected toolsets from the tool graph and write each agent's system prompt.
+
+    With --model, a prompt the model fails to write falls back to the template and is listed with
+    the failures; exits 1 when more than --max-failure-rate of the prompts fell back."""
     store = open_store(db)
     tools = _library(store, toolkit or [])
     config = AgentGenConfig(count=count, min_tools=min_tools, max_tools=max_tools, seed=seed)
     cfg = _cfg(model, api_base)
+    summary = FailureSummary(store)  # the model's failed writes are stored as failure rows
 
     async def go() -> list[Agent]:
         async with LLMClient(store, run_id=f"agents-{seed}") as llm:
@@ -113,6 +128,11 @@ def agents_generate(
     for a in agents:
         table.add_row(a.id, a.name, a.domain, ", ".join(a.tool_names), a.source)
     console.print(table)
+    fell_back = sum("prompt_error" in a.metadata for a in agents)
+    counts = {"agents": (len(agents), 0)}
+    if cfg is not None:
+        counts["agent prompts"] = (len(agents) - fell_back, fell_back)
+    summary.finish(counts, max_failure_rate)
 
 
 @tasks_app.command("generate")
@@ -142,9 +162,12 @@ def tasks_generate(
             "replayed on, fresh copies of the server's seeded world (pass the same file to rollout)."
         ),
     ] = None,
+    max_failure_rate: MaxFailureRateOption = DEFAULT_MAX_FAILURE_RATE,
     db: DbOption = None,
 ) -> None:
-    """Write rubric tasks with programmatic blueprints for the stored agents."""
+    """Write rubric tasks with programmatic blueprints for the stored agents.
+
+    Exits 1 when no task could be made, or more than --max-failure-rate of those asked were not."""
     if writer not in ("template", "llm", "llm_free"):
         raise typer.BadParameter(f"{writer!r}: choose template, llm or llm_free", param_hint="--writer")
     if writer != "template" and model is None:
@@ -173,7 +196,7 @@ def tasks_generate(
         async with LLMClient(store, run_id=f"tasks-{seed}") as llm:
             return await generate_tasks(store, agents, tools, config, llm if cfg else None, cfg)
 
-    known = failure_ids(store)
+    summary = FailureSummary(store)  # each task not made is stored as a failure row, with its reason
     try:
         with console.status(f"writing tasks for {len(agents)} agents (blueprints replayed on their worlds)…"):
             tasks = aio.run(go())
@@ -188,11 +211,8 @@ def tasks_generate(
         made = f"[red]{len(mine)}[/]" if len(mine) < asked else str(len(mine))
         table.add_row(d, str(asked), made, str(sum(1 for t in mine if t.blueprint)))
     console.print(table)
-    # the tasks that could not be made, by reason (each is also a row of the failures table)
-    for group in failure_groups(store, known):
-        console.print(f"not made: {group.count} × {group.reason} ({group.stage}); fix: {group.fix}")
-    if not tasks:
-        fail(f"no task could be made of the {asked * len(config.difficulties)} asked (reasons above)", code=1)
+    not_made = max(0, asked * len(config.difficulties) - len(tasks))
+    summary.finish({"tasks": (len(tasks), not_made)}, max_failure_rate)
 
 
 def rollout(
@@ -227,38 +247,20 @@ def rollout(
     max_tokens: Annotated[int, typer.Option(help="Model tokens per episode.")] = 48_000,
     max_wall_s: Annotated[float, typer.Option(help="Seconds per episode.")] = 300.0,
     limit: Annotated[int | None, typer.Option(help="Only the first N tasks.")] = None,
+    max_failure_rate: MaxFailureRateOption = DEFAULT_MAX_FAILURE_RATE,
     db: DbOption = None,
 ) -> None:
-    """Play episodes for the stored tasks; resumable (a re-run does only what is missing)."""
-    for name, value, allowed in (
-        ("--policy", policy, ("blueprint", "llm")),
-        ("--user", user, ("template", "llm")),
-        ("--simulator", simulator, ("schema", "world_model")),
-        ("--tool-mode", tool_mode, ("native", "json")),
-    ):
-        if value not in allowed:
-            raise typer.BadParameter(f"{value!r}: choose {' or '.join(allowed)}", param_hint=name)
+    """Play episodes for the stored tasks; resumable (a re-run does only what is missing).
+
+    Ends with the episodes that failed (infrastructure errors, tasks the policy cannot play) by
+    reason; exits 1 when none could be played, or more than --max-failure-rate of them failed."""
+    _check_choices(policy=policy, user=user, simulator=simulator, tool_mode=tool_mode)
     store = open_store(db)
     tools = _library(store, toolkit or [])
     tasks = store.list(Task)[:limit] if limit else store.list(Task)
     if not tasks:
         fail("no tasks in the store: run `toolforge tasks generate` first")
-    agents = store.list(Agent)
-    servers = _episode_servers(mcp_servers) if mcp_servers is not None else {}
-    roles = RolesConfig(
-        agent=_cfg(agent_model, api_base, tool_mode),
-        user=_cfg(user_model, api_base),
-        tool_simulator=_cfg(sim_model, api_base),
-    )
-    models = {
-        role: cfg.model
-        for role, cfg in (
-            ("agent", roles.agent),
-            ("user", roles.user),
-            ("tool_simulator", roles.tool_simulator),
-        )
-        if cfg
-    }
+    roles = _roles(agent_model, user_model, sim_model, api_base, tool_mode)
     config = RolloutConfig(
         policy=policy,  # type: ignore[arg-type]
         user=user,  # type: ignore[arg-type]
@@ -267,18 +269,66 @@ def rollout(
             max_turns=max_turns, max_tool_calls=max_tool_calls, max_tokens=max_tokens, max_wall_s=max_wall_s
         ),
         toolkits=toolkit or [],
-        mcp_servers=servers,
-        models=models,
+        mcp_servers=_episode_servers(mcp_servers) if mcp_servers is not None else {},
+        models=_models(roles),
         max_in_flight=max_in_flight,
     )
+    failures = FailureSummary(store)  # model calls that failed for good are stored as failure rows
+    summary = _play(store, tasks, tools, config, attempts, roles, workers)
+    _print_rollout(summary)
+    broken = _episode_failures(store, summary, tasks, failures)
+    made = summary.requested - broken
+    failures.finish({"rollouts": (made, broken + summary.without_blueprint)}, max_failure_rate)
+
+
+def _check_choices(**chosen: str) -> None:
+    """Each option's value is one it knows, or a usage error naming the choices."""
+    for name, value in chosen.items():
+        allowed = ROLLOUT_CHOICES[name]
+        if value not in allowed:
+            raise typer.BadParameter(
+                f"{value!r}: choose {' or '.join(allowed)}", param_hint=f"--{name.replace('_', '-')}"
+            )
+
+
+def _roles(
+    agent_model: str | None,
+    user_model: str | None,
+    sim_model: str | None,
+    api_base: str | None,
+    tool_mode: str,
+) -> RolesConfig:
+    return RolesConfig(
+        agent=_cfg(agent_model, api_base, tool_mode),
+        user=_cfg(user_model, api_base),
+        tool_simulator=_cfg(sim_model, api_base),
+    )
+
+
+def _models(roles: RolesConfig) -> dict[str, str]:
+    """The model of each role that has one (part of the rollout's run key)."""
+    pairs = (("agent", roles.agent), ("user", roles.user), ("tool_simulator", roles.tool_simulator))
+    return {role: cfg.model for role, cfg in pairs if cfg}
+
+
+def _play(
+    store: Store,
+    tasks: list[Task],
+    tools: list[ToolSpec],
+    config: RolloutConfig,
+    attempts: int,
+    roles: RolesConfig,
+    workers: int,
+) -> RolloutSummary:
+    """Every missing (task, attempt), in `workers` processes, under one progress bar."""
     with progress_bar("rollout", transient=True) as progress:
         bar = progress.add_task("episodes", total=len(tasks) * attempts)
         try:
-            summary = aio.run(
+            return aio.run(
                 run_episodes(
                     store,
                     tasks,
-                    agents,
+                    store.list(Agent),
                     tools,
                     config,
                     attempts,
@@ -289,6 +339,9 @@ def rollout(
             )
         except (ToolforgeError, ValueError) as exc:
             fail(str(exc))
+
+
+def _print_rollout(summary: RolloutSummary) -> None:
     table = Table(title=f"rollout {summary.run_key}")
     table.add_column("")
     table.add_column("", justify="right")
@@ -306,6 +359,28 @@ def rollout(
     for k, v in rows:
         table.add_row(k, str(v))
     console.print(table)
+
+
+def _episode_failures(
+    store: Store, summary: RolloutSummary, tasks: list[Task], failures: FailureSummary
+) -> int:
+    """The requested episodes that failed, told to `failures`: those of this run key that ended in
+    `infra_error` (stored earlier too: a re-run does not replay them) and the tasks the blueprint
+    policy cannot play. Returns how many episodes ended in `infra_error`."""
+    wanted = {t.id for t in tasks}
+    broken = [
+        t
+        for t in store.list(Trajectory, run_key=summary.run_key, end_reason="infra_error")
+        if t.task_id in wanted
+    ]
+    for traj in broken:
+        failures.add("rollouts", traj.error or "infra_error", traj.id)
+    for task in tasks:
+        if summary.without_blueprint and task.blueprint is None:
+            failures.add(
+                "rollouts", "no blueprint: the blueprint policy cannot play it", task.id, NO_BLUEPRINT_FIX
+            )
+    return len(broken)
 
 
 @show_app.command("trajectory")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from toolforge.commands.common import console, fail, progress_bar
+from toolforge.commands.summary import DEFAULT_MAX_FAILURE_RATE, FailureSummary, MaxFailureRateOption
 from toolforge.core import aio
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient
@@ -59,9 +60,13 @@ def eval_command(
             help="A dataset folder (or its README.md): add the table as its `## Eval: MODEL` section."
         ),
     ] = None,
+    max_failure_rate: MaxFailureRateOption = DEFAULT_MAX_FAILURE_RATE,
 ) -> None:
     """Score a model's function calls with BFCL's AST rules; print a table per category and write a
-    JSON report with every case's raw output, parsed calls and verdict."""
+    JSON report with every case's raw output, parsed calls and verdict.
+
+    Cases whose model call failed (not wrong answers: those are scores) are listed by reason; exits 1
+    when every call failed or more than --max-failure-rate of them did."""
     if answers is not None and len(questions) != 1:
         fail("--answers goes with exactly one question file; keep BFCL's possible_answer/ folder for several")
     if tool_mode not in ("native", "json"):
@@ -93,6 +98,17 @@ def eval_command(
         console.print(f"card {card_path}: section `## Eval: {model}`")
     cached = sum(r.cached for r in results)
     console.print(f"report {out} ({cached} of {len(results)} answers from the cache {cache_path_for(out)})")
+    _finish(results, max_failure_rate)
+
+
+def _finish(results: list[CaseResult], max_failure_rate: float) -> None:
+    """The cases whose model call failed, by reason (they are scored as wrong, and not cached: a
+    re-run asks again)."""
+    summary = FailureSummary(None)  # eval has no store: its failures are the results' own
+    failed = [r for r in results if r.verdict.error_type == "model_error"]
+    for r in failed:
+        summary.add("eval", r.verdict.reason, r.case.id)
+    summary.finish({"eval": (len(results) - len(failed), len(failed))}, max_failure_rate)
 
 
 async def _run(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from toolforge.commands.common import DbOption, console, fail, open_store
+from toolforge.commands.summary import FailureSummary
 from toolforge.core.store import Store
 from toolforge.evaluation.holdout import HeldoutSplit, heldout_split
 from toolforge.export import ExportConfig, ExportFilter, export_store
@@ -64,7 +65,9 @@ def export(
     ] = "HF_TOKEN",
     private: Annotated[bool, typer.Option(help="Create the Hub repo private.")] = False,
 ) -> None:
-    """Filter judged trajectories and write OpenAI JSONL, ShareGPT, Parquet and K2 text with a card."""
+    """Filter judged trajectories and write OpenAI JSONL, ShareGPT, Parquet and K2 text with a card.
+
+    Exits 1 when no trajectory is exported, naming the filters that left each one out."""
     formats, held_out = _checked_options(fmt, min_score, holdout_domains, domain)
     cfg = ExportConfig(
         formats=formats,  # type: ignore[arg-type]
@@ -102,6 +105,7 @@ def export(
     _print_files(result, out)
     if split is not None:
         _write_heldout(split, out, held_out)
+    _finish(result.stats, held_out=split is not None)
     if push_to_hub is not None:
         _publish(out, push_to_hub, token_env=token_env, private=private)
 
@@ -180,3 +184,34 @@ def _publish(out: Path, repo: str, *, token_env: str, private: bool) -> None:
     except ValueError as exc:
         fail(str(exc))
     console.print(f"published to {url}")
+
+
+# Why a trajectory was left out (`export.records.keep`), and the option that keeps it.
+KEEP_WITH = {
+    "accepted_only": "pass --all to keep rejected trajectories too",
+    "min_score": "lower --min-score",
+    "domains": "widen --domain",
+    "exclude_domains": "hold out fewer domains (--holdout-domains)",
+    "task_sources": "widen --task-source",
+    "tool_sources": "widen --tool-source",
+}
+
+
+def _finish(stats: dict[str, Any], held_out: bool) -> None:
+    """An empty dataset fails the command, and the filters that emptied it are listed by reason;
+    training rows all held out as the eval set (`--holdout-domains`) are what was asked for."""
+    summary = FailureSummary(None)  # export stores no failures; what it leaves out is in `stats`
+    exported, considered = stats["exported"], stats["considered"]
+    dropped = {
+        why: n for why, n in stats["dropped_by_filter"].items() if not (held_out and why == "exclude_domains")
+    }
+    problems = []
+    if exported == 0 and (dropped or not considered):
+        for why, count in dropped.items():
+            summary.add("export", f"left out by the {why} filter", fix=KEEP_WITH.get(why, ""), count=count)
+        problems.append(
+            f"the dataset is empty: none of the {considered} trajectories considered passed the filters"
+            if considered
+            else "the dataset is empty: no judged trajectory matched (check --run, --run-key, --judge-key and --db)"
+        )
+    summary.finish({}, problems=problems)

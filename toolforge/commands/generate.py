@@ -13,6 +13,7 @@ from rich.table import Table
 
 from toolforge.commands.common import console, fail
 from toolforge.commands.stage_bars import StageBars
+from toolforge.commands.summary import print_failure_groups
 from toolforge.core import aio
 from toolforge.core.errors import ToolforgeError
 from toolforge.pipeline.loader import load_config
@@ -137,14 +138,5 @@ def print_summary(result: PipelineResult) -> None:
 
 
 def print_failures(result: PipelineResult) -> None:
-    """What failed, grouped by reason, with counts and the fix."""
-    groups = result.outcome.groups
-    if not groups:
-        console.print("failures: none")
-        return
-    table = Table(title=f"failures: {sum(g.count for g in groups)}, by reason")
-    for column in ("stage", "count", "reason", "fix"):
-        table.add_column(column, justify="right" if column == "count" else "left")
-    for group in groups[:20]:
-        table.add_row(group.stage, str(group.count), group.reason, group.fix)
-    console.print(table)
+    """What failed, grouped by reason, with counts and the fix (the same lines as every command)."""
+    print_failure_groups(result.outcome.groups)

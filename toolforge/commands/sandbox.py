@@ -14,6 +14,7 @@ from sandbox.docker_backend import DockerBackend, connect
 from sandbox.images import build_image, can_build_offline, image_present
 from sandbox.local_backend import LocalBackend, bwrap_works
 from toolforge.commands.common import console, fail
+from toolforge.commands.summary import FailureSummary
 
 app = typer.Typer(help="Sandboxes: check the engine, build the image, run a command, remove leftovers.")
 
@@ -102,8 +103,12 @@ def doctor(image: ImageOption = DEFAULT_IMAGE) -> None:
         f"{sum(ok for _, ok, _, _ in rows)}/{len(rows)} checks passed"
         + (f"; docker sandboxes unavailable ({', '.join(failed)})" if failed else "")
     )
-    if failed:
-        raise typer.Exit(1)
+    summary = FailureSummary(None)
+    for name, ok, detail, fix in rows:
+        if not ok:
+            summary.add("sandbox", f"{name}: {detail}", fix=fix or "see the detail")
+    problems = [f"docker sandboxes unavailable ({', '.join(failed)})"] if failed else []
+    summary.finish({}, problems=problems)
 
 
 @app.command("build-image")

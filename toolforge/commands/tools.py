@@ -7,13 +7,14 @@ import json
 import uuid
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import networkx as nx
 import typer
 from rich.table import Table
 
 from toolforge.commands.common import DbOption, console, fail, open_store, progress_bar
+from toolforge.commands.summary import DEFAULT_MAX_FAILURE_RATE, FailureSummary, MaxFailureRateOption
 from toolforge.core import aio
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.ids import digest
@@ -28,9 +29,15 @@ from toolforge.tools.library import admit, load_tools
 from toolforge.tools.servers import ServerConfig, load_servers, server_from_cli
 from toolforge.tools.validate import MAX_DESCRIPTION
 
+if TYPE_CHECKING:
+    from toolforge.tools.synthesis import SynthesisReport  # imports litellm: slow, this command's own
+
 app = typer.Typer(help="The tool library: real MCP tools, catalogs, synthetic tools, dedup, the tool graph.")
 
 Format = Literal["auto", "mcp", "openai"]
+CONFLICT_FIX = (
+    "both are stored (`toolforge tools show NAME`): rename one, or import them from different origins"
+)
 
 
 def _embed_cache(store: Store) -> Path:
@@ -59,13 +66,16 @@ def harvest_cmd(
     max_failed: Annotated[
         int, typer.Option(help="Exit 0 only when at most this many servers failed (default: none may fail).")
     ] = 0,
+    max_failure_rate: MaxFailureRateOption = DEFAULT_MAX_FAILURE_RATE,
     db: DbOption = None,
 ) -> None:
     """Connect to MCP servers, list their tools and store each as sent (invalid ones as rejected).
 
-    Exits 1 when more than --max-failed servers failed (or none answered), naming them."""
+    Exits 1 when more than --max-failed servers failed (or none answered), naming them, or when
+    more than --max-failure-rate of the listed tools were rejected."""
     configs = _server_configs(servers or [], server or [])
     store = open_store(db)
+    summary = FailureSummary(store)  # a failed server is stored as a failure row by harvest()
     with progress_bar("harvest") as bar:
         task = bar.add_task("servers", total=len(configs))
 
@@ -82,7 +92,7 @@ def harvest_cmd(
                 on_done=done,
             )
         )
-    _print_reports(reports)
+    _print_reports(reports, summary)
     ok = [r for r in reports if r.ok]
     failed = [r.server for r in reports if not r.ok]
     console.print(
@@ -90,13 +100,21 @@ def harvest_cmd(
         f"({sum(len(r.rejected) for r in ok)} rejected)"
         + (f"; failed: {', '.join(failed)}" if failed else "")
     )
-    store.close()
-    if not ok or len(failed) > max_failed:
-        fail(
-            f"{len(failed)} of {len(reports)} server(s) failed: {', '.join(failed)} (their errors are above); "
-            "fix their commands in the servers file, or pass --max-failed N to accept N failures",
-            code=1,
+    problems = (
+        [
+            f"{len(failed)} of {len(reports)} server(s) failed: {', '.join(failed)}; fix their commands "
+            "in the servers file, or pass --max-failed N to accept N failures"
+        ]
+        if not ok or len(failed) > max_failed
+        else []
+    )
+    rejected = sum(len(r.rejected) for r in ok)
+    try:
+        summary.finish(
+            {"harvest": (sum(r.tools for r in ok) - rejected, rejected)}, max_failure_rate, problems
         )
+    finally:
+        store.close()
 
 
 def _server_configs(files: list[Path], specs: list[str]) -> list[ServerConfig]:
@@ -116,8 +134,9 @@ def _server_configs(files: list[Path], specs: list[str]) -> list[ServerConfig]:
     return configs
 
 
-def _print_reports(reports: list[ServerReport]) -> None:
-    """One row per server, then each server's error, rejected tools and changed tools."""
+def _print_reports(reports: list[ServerReport], summary: FailureSummary) -> None:
+    """One row per server, then each server's error, rejected tools (counted in `summary`) and
+    changed tools."""
     table = Table(title="harvest")
     for column in ("server", "status", "info", "tools", "new", "changed", "removed", "rejected", "s"):
         table.add_column(column)
@@ -133,6 +152,7 @@ def _print_reports(reports: list[ServerReport]) -> None:
             console.print(f"[red]{r.server}[/]: {r.error}")
         for name, reason in r.rejected.items():
             console.print(f"[yellow]{r.server}/{name[:60]}[/] rejected: {reason[:300]}")
+            summary.add("harvest", f"rejected: {reason}", f"{r.server}/{name[:60]}")
         if r.changed:
             console.print(f"{r.server}: changed since last harvest: {', '.join(r.changed)}")
 
@@ -152,13 +172,17 @@ def import_cmd(
         Path, typer.Argument(help="A .jsonl of MCP Tool objects or a .json OpenAI function list.")
     ],
     fmt: Annotated[Format, typer.Option("--format", help="Default: by file extension.")] = "auto",
+    max_failure_rate: MaxFailureRateOption = DEFAULT_MAX_FAILURE_RATE,
     db: DbOption = None,
 ) -> None:
-    """Import a catalog; invalid tools are stored as rejected, unparsable lines as failures."""
+    """Import a catalog; invalid tools are stored as rejected, unparsable lines as failures.
+
+    Exits 1 when no tool imports while some fail, or more than --max-failure-rate of them fail."""
     if not path.exists():
         fail(f"{path} does not exist")
     kind = _format(path, fmt)
     store = open_store(db)
+    summary = FailureSummary(store)
     try:
         items = list(catalog.read_mcp_jsonl(path) if kind == "mcp" else catalog.read_openai(path))
     except ToolforgeError as exc:
@@ -177,7 +201,18 @@ def import_cmd(
         console.print(f"[yellow]{result.names[tool_id][:60]}[/] ({tool_id}): {reason[:300]}")
     for error in errors[:10]:
         console.print(f"[yellow]{error}[/]")
-    store.close()
+    for tool_id, reason in result.rejected.items():
+        summary.add("tools.import", f"rejected: {reason}", result.names[tool_id])
+    for tool_id in result.conflicts:
+        summary.add(
+            "tools.import", "conflict: a different tool has this name", result.names[tool_id], CONFLICT_FIX
+        )
+    made = len(result.added) + len(result.unchanged) + len(result.repeated)
+    failed = len(result.rejected) + len(result.conflicts) + len(errors)
+    try:
+        summary.finish({"tools.import": (made, failed)}, max_failure_rate)
+    finally:
+        store.close()
 
 
 @app.command("export")
@@ -215,9 +250,12 @@ def synthesize_cmd(
     tools_per_domain: Annotated[int, typer.Option()] = 8,
     concurrency: Annotated[int, typer.Option()] = 16,
     run_id: Annotated[str | None, typer.Option(help="Resume this run (default: a new id).")] = None,
+    max_failure_rate: MaxFailureRateOption = DEFAULT_MAX_FAILURE_RATE,
     db: DbOption = None,
 ) -> None:
-    """Evolve synthetic tools category → domain → tool until the library holds --target of them."""
+    """Evolve synthetic tools category → domain → tool until the library holds --target of them.
+
+    Exits 1 when no tool was made while some failed, or more than --max-failure-rate failed."""
     from toolforge.core.llm import LLMClient, LLMConfig  # litellm import is slow; only this command needs it
     from toolforge.tools.synthesis import LOCAL_SAMPLING, SynthesisConfig, Synthesizer, existing_synthetic
 
@@ -240,7 +278,10 @@ def synthesize_cmd(
     config = {"synthesis": cfg.model_dump(), "model": model}
     store.save_run(RunRow(id=run, kind="tools.synthesize", config_fingerprint=digest(config), config=config))
 
-    async def go() -> None:
+    summary = FailureSummary(store)  # failed model calls are stored as failure rows
+    rejected_before = {r.id for r in store.tool_rows(source="synthetic", status="rejected")}
+
+    async def go() -> SynthesisReport:
         with progress_bar("synthesize") as bar:
             task = bar.add_task("tools", total=target)
             async with LLMClient(store, run_id=run) as client:
@@ -248,30 +289,39 @@ def synthesize_cmd(
                 bar.update(
                     task, completed=min(target, sum(len(v) for v in existing_synthetic(store).values()))
                 )
-                report = await syn.run()
-        table = Table(title=f"synthesis run {run}: {report.accepted} new tools ({report.already} before)")
-        for column in ("category", "earlier", "new", "rejected", "not novel"):
-            table.add_column(column)
-        for category, counts in sorted(report.by_category.items()):
-            table.add_row(
-                category,
-                str(counts["earlier"]),
-                str(counts["ok"]),
-                str(counts["rejected"]),
-                str(counts["not_novel"]),
-            )
-        console.print(table)
-        console.print(
-            f"{len(report.categories)} categories, {report.domains} domains, "
-            f"{report.failed_calls} failed model calls (stored as failures)"
-        )
+                return await syn.run()
 
     try:
-        aio.run(go())
+        report = aio.run(go())
+        print_synthesis(run, report)
+        for row in store.tool_rows(source="synthetic", status="rejected"):
+            if row.id not in rejected_before:
+                summary.add("tools.synthesize", f"rejected: {row.reason or ''}", row.name)
+        counts = {"tools.synthesize": (report.accepted, report.rejected + report.failed_calls)}
+        summary.finish(counts, max_failure_rate)
     except ToolforgeError as exc:
         fail(str(exc))
     finally:
         store.close()
+
+
+def print_synthesis(run: str, report: SynthesisReport) -> None:
+    table = Table(title=f"synthesis run {run}: {report.accepted} new tools ({report.already} before)")
+    for column in ("category", "earlier", "new", "rejected", "not novel"):
+        table.add_column(column)
+    for category, counts in sorted(report.by_category.items()):
+        table.add_row(
+            category,
+            str(counts["earlier"]),
+            str(counts["ok"]),
+            str(counts["rejected"]),
+            str(counts["not_novel"]),
+        )
+    console.print(table)
+    console.print(
+        f"{len(report.categories)} categories, {report.domains} domains, "
+        f"{report.failed_calls} failed model calls (stored as failures)"
+    )
 
 
 @app.command("dedup")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from toolforge.core.errors import LLMError
+from toolforge.core.errors import AuthError, LLMError
 from toolforge.core.ids import digest
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm.actions import action_schema, json_mode_messages
@@ -106,6 +106,8 @@ class LiteLLMModel:
                 role="eval",
                 response_format={"type": "json_schema", "json_schema": {"name": "action", "schema": schema}},
             )
+        except AuthError:
+            raise  # a refused key fails every case alike: the command stops at once and says so
         except LLMError as exc:
             return ModelOutput(raw="", parse_error=f"the model call failed: {exc}", failed=True)
         text = completion.text or ""

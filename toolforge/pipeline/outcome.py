@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
@@ -49,6 +50,19 @@ class FailureGroup:
     reason: str
     count: int
     fix: str
+    example: str = ""  # one item that failed this way (an id, a file line, a server)
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A failure told by the command itself rather than stored as a row: an episode that ended in
+    `infra_error`, a rejected tool, an eval case whose model call failed. `fix` overrides the
+    table of fixes when the command knows better."""
+
+    stage: str
+    reason: str
+    item: str = ""
+    fix: str = ""
 
 
 @dataclass
@@ -68,15 +82,23 @@ def failure_ids(store: Store) -> set[str]:
 
 
 def failure_groups(
-    store: Store, known: set[str], extra: list[tuple[str, str]] | None = None
+    store: Store | None, known: set[str], extra: Sequence[tuple[str, str] | Failed] | None = None
 ) -> list[FailureGroup]:
-    """Failures stored since `known` was taken (this invocation's), plus `extra` (stage, reason)
-    pairs, grouped by stage and reason, most frequent first."""
-    rows = [r for r in store.rows(FailureRow) if r.id not in known]
-    counts = Counter((r.stage, reason_key(r.reason)) for r in rows)
-    counts.update((stage, reason_key(reason)) for stage, reason in extra or [])
+    """Failures stored since `known` was taken (this invocation's), plus `extra` ((stage, reason)
+    pairs or `Failed`), grouped by stage and reason, most frequent first."""
+    rows = [r for r in store.rows(FailureRow) if r.id not in known] if store is not None else []
+    failed = [Failed(r.stage, r.reason, r.item_id) for r in rows]
+    failed += [f if isinstance(f, Failed) else Failed(*f) for f in extra or []]
+    counts: Counter[tuple[str, str]] = Counter()
+    first: dict[tuple[str, str], Failed] = {}
+    for f in failed:
+        key = (f.stage, reason_key(f.reason))
+        counts[key] += 1
+        first.setdefault(key, f)
     return [
-        FailureGroup(stage, reason, n, fix_for(stage, reason))
+        FailureGroup(
+            stage, reason, n, first[stage, reason].fix or fix_for(stage, reason), first[stage, reason].item
+        )
         for (stage, reason), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
 
@@ -84,7 +106,16 @@ def failure_groups(
 def judge_outcome(
     stage_counts: dict[str, tuple[int, int]], exported: int, max_failure_rate: float
 ) -> list[str]:
-    """The problems that fail the command. `stage_counts` maps a stage to (items made, failed)."""
+    """The problems that fail the pipeline: the stages' (`stage_problems`) and an empty dataset."""
+    problems = stage_problems(stage_counts, max_failure_rate)
+    if exported == 0:
+        problems.append("the dataset is empty: no attempt was accepted")
+    return problems
+
+
+def stage_problems(stage_counts: Mapping[str, tuple[int, int]], max_failure_rate: float) -> list[str]:
+    """The problems that fail a command. `stage_counts` maps a stage to (items made, failed): a
+    stage that made nothing while some failed, or whose failures pass `max_failure_rate`."""
     problems = []
     for stage, (made, failed) in stage_counts.items():
         if made == 0 and failed:
@@ -95,6 +126,4 @@ def judge_outcome(
                 f"stage {stage}: {failed} of {made + failed} failed ({rate:.0%} > max_failure_rate "
                 f"{max_failure_rate:.0%})"
             )
-    if exported == 0:
-        problems.append("the dataset is empty: no attempt was accepted")
     return problems

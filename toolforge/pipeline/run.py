@@ -156,7 +156,7 @@ async def run_pipeline(
 
         require_shared_store(url)
         ray_module = connect(address)
-    with RunLock(cfg.workspace_dir() / f".{cfg.name}.lock", cfg.name):
+    with RunLock(url, cfg.name):
         store = Store(url)
         previous = store.get_run(run_id_of(cfg))
         try:

@@ -145,3 +145,17 @@ class WorkUnitRow(SQLModel, table=True):
     verdicts: int = 0
     seconds: float = 0.0
     finished_at: datetime = Field(default_factory=utcnow)
+
+
+class RunLockRow(SQLModel, table=True):
+    """Who drives a run now (`pipeline/runlock.py`): one row per live run, its holder's host, pid
+    and a random token, and a heartbeat the holder refreshes. Times are the store's own clock
+    (seconds since the epoch), so machines with skewed clocks judge staleness alike."""
+
+    __tablename__ = "run_locks"
+    run: str = Field(primary_key=True)
+    token: str
+    host: str
+    pid: int
+    acquired_at: float
+    heartbeat_at: float
