@@ -84,7 +84,7 @@ def intent(tool_name: str, arguments: dict[str, Any], known: dict[str, Any]) -> 
     if len(ws) > 2 and ws[1] in ("to", "from", "into", "onto", "on"):  # add_to_cart, remove_from_list
         head = f"{verb} an item {ws[1]} the {obj}"
     extras = []
-    for key in sorted(known):
+    for key in sorted(known, key=_said_first):
         if arguments.get(key) != known[key] or not _speakable(known[key]):
             continue  # the user knows it, but this call takes another value (one a result gave)
         value = show(known[key])
@@ -95,9 +95,67 @@ def intent(tool_name: str, arguments: dict[str, Any], known: dict[str, Any]) -> 
             extras.append(f"for {kind} {value}")
         elif key in _QUERY_KEYS:
             extras.append(f"matching “{value}”")
+        elif key in _TITLE_KEYS:
+            extras.append(f"called “{value}”")
+        elif key == "start":
+            extras.append(f"starting {value}")
+        elif key == "end" and "start" in known:
+            continue  # the start says when; the end is given as a fact
         else:
             extras.append(f"with {field_name(key)} {value}")
-    return " ".join([head, *extras[:2]])
+    return " ".join([head, *extras[:3]])
+
+
+def _said_first(key: str) -> tuple[int, str]:
+    """The order a person names things in: what it is called, whose it is, when, the rest."""
+    if key in _TITLE_KEYS:
+        return 0, key
+    if key.endswith("_id"):
+        return 1, key
+    return (2, key) if key in ("start", "day", "date") else (3, key)
+
+
+_TITLE_KEYS = ("title", "name", "subject", "label")
+
+
+def change(
+    arguments: dict[str, Any], sources: dict[str, str], record: dict[str, Any] | None, id_key: str | None
+) -> str | None:
+    """What an update changes, as the user asks for it: "move “Design review” (evt_0002) to
+    2026-12-03T10:00", "rename note “Q4 goals” (note_0002) to “Goals for Q4”"; None when
+    nothing it sets differs from the record. A time the user cannot know yet (one a search will
+    find) is asked for as "the first free slot on <day>"."""
+    rid = arguments.get(id_key) if id_key else None
+    if not isinstance(rid, str):
+        return None
+    before = record or {}
+    name = next((before[k] for k in _TITLE_KEYS if isinstance(before.get(k), str) and before[k]), None)
+    label = f"“{name}” ({rid})" if name else rid
+    clauses: list[str] = []
+    start, end = arguments.get("start"), arguments.get("end")
+    if isinstance(start, str) and start != before.get("start"):
+        if sources.get("start") == "result":
+            clauses.append(f"move {{it}} to the first free slot on {start[:10]}")
+        else:
+            ending = f", ending {end}" if isinstance(end, str) else ""
+            clauses.append(f"move {{it}} to {start}{ending}")
+    elif isinstance(end, str) and end != before.get("end") and sources.get("end") != "result":
+        clauses.append(f"make {{it}} end at {end}")
+    for key, value in arguments.items():
+        if key in (id_key, "start", "end") or not _speakable(value) or value == before.get(key):
+            continue
+        if sources.get(key) == "result":
+            continue
+        if key in _TITLE_KEYS:
+            clauses.append(f"rename {{it}} to “{show(value)}”")
+        elif key in ("body", "text", "content", "description"):
+            clauses.append(f"replace the text of {{it}} with “{show(value)}”")
+        else:
+            clauses.append(f"change the {field_name(key)} of {{it}} to {show(value)}")
+    if not clauses:
+        return None
+    said = [c.replace("{it}", label if i == 0 else "it") for i, c in enumerate(clauses)]
+    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
 
 
 def _article(obj: str) -> str:
