@@ -10,6 +10,7 @@ banks varied by the persona's style, keyed by a stable hash so a task reads the 
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from typing import Any
 
@@ -119,39 +120,58 @@ _TITLE_KEYS = ("title", "name", "subject", "label")
 
 
 def change(
-    arguments: dict[str, Any], sources: dict[str, str], record: dict[str, Any] | None, id_key: str | None
+    arguments: dict[str, Any],
+    sources: dict[str, str],
+    record: dict[str, Any] | None,
+    id_key: str | None,
+    told: dict[str, Any] | None = None,
 ) -> str | None:
     """What an update changes, as the user asks for it: "move “Design review” (evt_0002) to
-    2026-12-03T10:00", "rename note “Q4 goals” (note_0002) to “Goals for Q4”"; None when
-    nothing it sets differs from the record. A time the user cannot know yet (one a search will
-    find) is asked for as "the first free slot on <day>"."""
+    2026-12-03T10:00", "rename “Q4 goals” (note_0002) to “Goals for Q4”"; None when nothing it
+    sets differs from the record. With `told` (the facts the opening may state), a value not
+    among them is left for the assistant to ask: "rename the note “Q4 goals”". A time the user
+    cannot know yet (one a search will find) is asked for as "the first free slot on <day>"."""
     rid = arguments.get(id_key) if id_key else None
     if not isinstance(rid, str):
         return None
     before = record or {}
+
+    def said(key: str) -> bool:
+        return told is None or (key in told and told[key] == arguments.get(key))
+
     name = next((before[k] for k in _TITLE_KEYS if isinstance(before.get(k), str) and before[k]), None)
-    label = f"“{name}” ({rid})" if name else rid
+    kind = " ".join(words(id_key or "")[:-1]) or "record"
+    if said(id_key or ""):
+        label = f"“{name}” ({rid})" if name else rid
+    else:
+        label = f"the {kind} “{name}”" if name else f"{_article(kind)}{kind}"
     clauses: list[str] = []
     start, end = arguments.get("start"), arguments.get("end")
     if isinstance(start, str) and start != before.get("start"):
         if sources.get("start") == "result":
-            clauses.append(f"move {{it}} to the first free slot on {start[:10]}")
-        else:
-            ending = f", ending {end}" if isinstance(end, str) else ""
+            day_told = told is None or start[:10] in {show(v) for v in told.values()}
+            clauses.append("move {it} to the first free slot" + (f" on {start[:10]}" if day_told else ""))
+        elif said("start"):
+            ending = f", ending {end}" if isinstance(end, str) and said("end") else ""
             clauses.append(f"move {{it}} to {start}{ending}")
+        else:
+            clauses.append("move {it} to another time")
     elif isinstance(end, str) and end != before.get("end") and sources.get("end") != "result":
-        clauses.append(f"make {{it}} end at {end}")
+        clauses.append(f"make {{it}} end at {end}" if said("end") else "change when {it} ends")
     for key, value in arguments.items():
         if key in (id_key, "start", "end") or not _speakable(value) or value == before.get(key):
             continue
         if sources.get(key) == "result":
             continue
+        to = f" to “{show(value)}”" if said(key) else ""
         if key in _TITLE_KEYS:
-            clauses.append(f"rename {{it}} to “{show(value)}”")
+            clauses.append(f"rename {{it}}{to}")
         elif key in ("body", "text", "content", "description"):
-            clauses.append(f"replace the text of {{it}} with “{show(value)}”")
+            clauses.append("replace the text of {it}" + (f" with “{show(value)}”" if said(key) else ""))
         else:
-            clauses.append(f"change the {field_name(key)} of {{it}} to {show(value)}")
+            clauses.append(
+                f"change the {field_name(key)} of {{it}}" + (f" to {show(value)}" if said(key) else "")
+            )
     if not clauses:
         return None
     said = [c.replace("{it}", label if i == 0 else "it") for i, c in enumerate(clauses)]
@@ -224,8 +244,8 @@ def opening(goal: str, facts: dict[str, Any], style: str, key: Any) -> str:
     text = template.replace("{goal}", goal).replace("{Goal}", goal[:1].upper() + goal[1:])
     lines = []
     for i, (name, value) in enumerate(sorted(facts.items())):
-        if f" {show(value)}" in f" {goal}":
-            continue  # already said inside the goal
+        if re.search(rf"(?<![\w-]){re.escape(show(value))}(?![\w-])", goal):
+            continue  # already said inside the goal, "(note_0002)" and “Q4 goals” included
         line = pick(_FACT_LINES, "fact", key, i)
         spoken = field_name(name)
         lines.append(

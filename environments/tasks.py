@@ -117,7 +117,8 @@ def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built,
     told = {} if withheld else {**facts, **built.mistakes, **recovery.get("told", {})}
     # A domain recovery's user asked for what the world then refused: the goal is the first call.
     asked = built.steps[:1] if recovery else (mutating or steps[-1:])
-    wants = [_want(s, built, told) for s in asked]
+    hidden = {_show(v) for v in facts.values()} if withheld else set()
+    wants = [_want(s, built, told, hidden) for s in asked]
     goal = phrasing.join_intents(wants)
     known = ", ".join(f"{phrasing.field_name(k)} {_show(v)}" for k, v in facts.items())
     description = f"You want to {goal}." + (f" You know: {known}." if known else "")
@@ -196,9 +197,10 @@ def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built,
     )
 
 
-def _want(step: Step, built: Built, told: dict[str, Any]) -> str:
+def _want(step: Step, built: Built, told: dict[str, Any], hidden: set[str]) -> str:
     """What the user wants from one step: an update says what changes ("move “Design review”
-    (evt_0002) to 2026-12-03T10:00"), a step that takes a time a search finds says where."""
+    (evt_0002) to 2026-12-03T10:00"), a step that takes a time a search finds says where; no
+    `hidden` value (a fact kept back for the assistant to ask) is said."""
     sem = semantics(step.tool)
     if sem.effect == "update":
         rid = step.arguments.get(sem.id_param) if sem.id_param else None
@@ -208,14 +210,26 @@ def _want(step: Step, built: Built, told: dict[str, Any]) -> str:
             else None
         )
         said = phrasing.change(
-            step.arguments, dict(step.sources), record if isinstance(record, dict) else None, sem.id_param
+            step.arguments,
+            dict(step.sources),
+            record if isinstance(record, dict) else None,
+            sem.id_param,
+            told,
         )
         if said:
             return said
     want = phrasing.intent(step.tool.name, step.arguments, told)
     start = step.arguments.get("start")
-    if step.sources.get("start") == "result" and isinstance(start, str) and day_of(start):
-        want += f" in the first free slot on {start[:10]}"
+    if step.sources.get("start") == "result" and isinstance(start, str) and (day := day_of(start)):
+        if day in hidden:
+            return want + " in the first free slot that day"
+        want += f" in the first free slot on {day}"
+        for earlier in built.steps[: built.steps.index(step)]:  # the record read whose day it is
+            seen = earlier.result if isinstance(earlier.result, dict) else {}
+            title = seen.get("title") or seen.get("name")
+            if seen.get("id") and title and day_of(str(seen.get("start", ""))) == day:
+                want += f", the day of “{title}” ({seen['id']})"
+                break
     return want
 
 
@@ -279,11 +293,13 @@ async def _llm_text(llm: Any, cfg: Any, agent: Agent, task: Task) -> Task:
 def incoherent(built: Built) -> str | None:
     """Why a built chain is not one task, or None: a step that shares no entity or data with the
     others or crosses their records (the rules judge's own test, `toolforge.core.call_links`), or
-    a record created only to be removed again."""
+    a record created only to be changed or removed again."""
     calls = [
         Call(s.tool.name, s.arguments, None if s.is_error else s.result, s.is_error) for s in built.steps
     ]
-    problems = chain_problems(calls)
+    # A sampled chain is held to more than the judge asks: every step takes a record or a value
+    # from another, not only their container (shipping an order, then viewing the customer's cart).
+    problems = chain_problems(calls, strict=built.recovery is None)
     if problems:
         return problems[0].message
     created: set[str] = set()
@@ -292,8 +308,8 @@ def incoherent(built: Built) -> str | None:
         if step.is_error:
             continue
         named = step.arguments.get(sem.id_param) if sem.id_param else None
-        if sem.effect == "delete" and named in created:
-            return f"{step.tool.name} removes {named}, which the chain itself created"
+        if sem.effect in ("update", "delete") and named in created:  # made right the first time
+            return f"{step.tool.name} changes {named}, which the chain itself just created"
         if (
             sem.effect == "create"
             and isinstance(step.result, dict)

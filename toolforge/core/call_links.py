@@ -123,8 +123,8 @@ def _steps(calls: Sequence[Call]) -> list[_Step]:
                 if text is not None:
                     step.sent.append((key, text))
                     step.held.append((key, text, "argument"))
-            if is_id_key(key) and isinstance(value, str):
-                step.scope[key] = value
+            if is_id_key(key) and isinstance(value, str) and not call.is_error:
+                step.scope[key] = value  # a rejected id named no record
         if not call.is_error and call.result is not None:
             for key, value, own in _scalars("", call.result):
                 text = _linkable(key, value)
@@ -185,9 +185,10 @@ def _crossed(earlier: _Step, later: _Step, link: _Link) -> str | None:
     return None
 
 
-def chain_problems(calls: Sequence[Call]) -> list[ChainProblem]:
+def chain_problems(calls: Sequence[Call], strict: bool = False) -> list[ChainProblem]:
     """Why `calls` are not one task: a call (or group of calls) linked to none of the others, or
-    linked calls that cross two records of one kind. [] for a coherent chain or a single step."""
+    linked calls that cross two records of one kind. [] for a coherent chain or a single step.
+    `strict` counts no link by a container alone (the chain builder's own bar)."""
     steps = _steps(calls)
     if len(steps) < 2:
         return []
@@ -204,6 +205,8 @@ def chain_problems(calls: Sequence[Call]) -> list[ChainProblem]:
     for j, later in enumerate(steps):
         for i, earlier in enumerate(steps[:j]):
             link = _link(earlier, later)
+            if link is not None and strict and not link.strong:
+                link = None
             if link is None:
                 sent = {_plain(v) for _, v in later.sent}
                 container = [v for _, v, role in earlier.held if role == "reference" and _plain(v) in sent]
