@@ -255,7 +255,7 @@ def draw_arguments(
     if sem.effect in ("create", "update"):
         record_id = args.get(sem.id_param) if sem.id_param else None
         before = (state.get(sem.collection) or {}).get(record_id) if isinstance(record_id, str) else None
-        fit_span(args, sources, before if isinstance(before, dict) else None, earlier)  # type: ignore[arg-type]
+        fit_span(args, sources, before if isinstance(before, dict) else None, earlier)
     for problem in validate_arguments(tool, args):  # a drawn value that does not fit: redraw it
         key = problem.split(":", 1)[0].split("/", 1)[0]
         if key in args:
@@ -269,7 +269,8 @@ def _from_chain(name: str, results: list[Any], earlier: Earlier) -> tuple[bool, 
     found, value, source = earlier_argument(name, earlier)
     if not found:
         found, value, source = day_of_earlier(name, results, earlier)
-    return found, value, source if source in ("result", "state", "user") else "user"  # type: ignore[return-value]
+    known: Source = "result" if source == "result" else "state" if source == "state" else "user"
+    return found, value, known
 
 
 def _not_null(schema: Any) -> Any:

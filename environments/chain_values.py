@@ -14,14 +14,14 @@ the event then created on `cal_home`. Here a later step names what the earlier o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from toolforge.core.call_links import day_of, is_id_key
 
 # (arguments, where each came from) of the earlier, successful steps, oldest first.
-Earlier = Sequence[tuple[dict[str, Any], dict[str, str]]]
+Earlier = Sequence[tuple[dict[str, Any], Mapping[str, str]]]
 _DAY_ARGS = ("day", "date", "on_date")
 _START_KEYS = ("start", "starts_at", "start_time", "begin")
 
@@ -90,7 +90,7 @@ def in_scope(records: list[dict[str, Any]], scope: dict[str, Any]) -> list[dict[
 
 
 def fit_span(
-    arguments: dict[str, Any], sources: dict[str, str], before: dict[str, Any] | None, earlier: Earlier
+    arguments: dict[str, Any], sources: Mapping[str, str], before: dict[str, Any] | None, earlier: Earlier
 ) -> None:
     """A start and end both taken from a result (a free slot) are cut to the event's length: the
     moved record's own duration (`before`), else the duration asked for earlier, else an hour;
