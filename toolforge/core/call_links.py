@@ -58,6 +58,7 @@ class _Step:
     sent: list[tuple[str, str]] = field(default_factory=list)  # (key, value) over all its calls
     held: list[tuple[str, str, Role]] = field(default_factory=list)  # (key, value, role)
     scope: dict[str, str] = field(default_factory=dict)  # id key → the record it names
+    acted_on: set[str] = field(default_factory=set)  # the id of the one record it returned
 
     @property
     def label(self) -> str:
@@ -74,22 +75,27 @@ def day_of(value: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _scalars(key: str, value: Any, depth: int = 0) -> Iterator[tuple[str, Any, bool]]:
-    """(key, value, own) for the scalar leaves of a result: `own` marks a record's own id, and a
-    record's other `*_id` fields are references to records elsewhere."""
+def _scalars(key: str, value: Any, depth: int = 0) -> Iterator[tuple[str, Any, Role]]:
+    """(key, value, role) for the scalar leaves of a result. A record's `id` is its own id; its
+    other `*_id` fields point at the records it belongs to (an event's calendar, an order's
+    customer): references. An `*_id` in an item without an id of its own (an order line's
+    product) is the item's content: data, like every other value."""
     if depth > 4:
         return
     if isinstance(value, dict):
+        record = isinstance(value.get("id"), str)
         for k, v in value.items():
             if isinstance(v, dict | list):
                 yield from _scalars(k, v, depth + 1)
+            elif k == "id":
+                yield k, v, "own_id"
             else:
-                yield k, v, k == "id"
+                yield k, v, "reference" if record and is_id_key(k) else "data"
     elif isinstance(value, list):
         for item in value[:50]:
             yield from _scalars(key, item, depth + 1)
     else:
-        yield key, value, False
+        yield key, value, "data"
 
 
 def _linkable(key: str, value: Any) -> str | None:
@@ -126,13 +132,12 @@ def _steps(calls: Sequence[Call]) -> list[_Step]:
             if is_id_key(key) and isinstance(value, str) and not call.is_error:
                 step.scope[key] = value  # a rejected id named no record
         if not call.is_error and call.result is not None:
-            for key, value, own in _scalars("", call.result):
+            for key, value, role in _scalars("", call.result):
                 text = _linkable(key, value)
-                if text is None:
-                    continue
-                role: Role = "own_id" if own else "reference" if is_id_key(key) else "data"
-                step.held.append((key, text, role))
+                if text is not None:
+                    step.held.append((key, text, role))
             if isinstance(call.result, dict) and isinstance(call.result.get("id"), str):
+                step.acted_on.add(_plain(call.result["id"]))
                 for key, value in call.result.items():  # the record the call acted on, and its parents
                     if key != "id" and is_id_key(key) and isinstance(value, str):
                         step.scope.setdefault(key, value)
@@ -162,7 +167,9 @@ def _link(earlier: _Step, later: _Step) -> _Link | None:
         if not found:
             continue
         values.append(value)
-        strong |= bool(found - {"reference"})
+        # a reference followed to the record itself (an order's product, then that product) is
+        # as strong as an id handed on; used as a scope (the event's calendar searched) it is not
+        strong |= bool(found - {"reference"}) or _plain(value) in later.acted_on
         shared |= is_id_key(key) and not found <= {"data"}
     if not values:
         return None
@@ -222,8 +229,10 @@ def chain_problems(calls: Sequence[Call], strict: bool = False) -> list[ChainPro
         if root(j) == main or any(root(k) == root(j) for k in range(j)):
             continue  # in the first call's group, or not the first of its own group
         said = ", ".join(f"{k} {v}" for k, v in step.sent[:3]) or "no values"
-        if j in weak_only:
-            days = sorted({d for _, v in step.sent if (d := day_of(v))})
+        days = sorted({d for _, v in step.sent if (d := day_of(v))})
+        if j in weak_only and not days:
+            reason = f"{step.label} shares only a container with the others ({'; '.join(weak_only[j][:2])})"
+        elif j in weak_only:
             reason = (
                 f"{step.label} is about {', '.join(days)}; it shares only a container "
                 f"({'; '.join(weak_only[j][:2])}), and that call is about another day"
