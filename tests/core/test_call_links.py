@@ -153,3 +153,17 @@ def test_the_builders_strict_bar_wants_more_than_a_shared_container() -> None:
     assert chain_problems(calls) == []
     (problem,) = chain_problems(calls, strict=True)
     assert problem.code == "unrelated_call" and "call 2 (view_cart)" in problem.message
+
+
+def test_a_reference_followed_to_its_record_is_a_strong_link() -> None:
+    # an order names its product; reading that product is following the order, not a container
+    order = {"id": "order_0001", "customer_id": "customer_0002", "product_id": "product_0001"}
+    calls = [
+        Call("get_order", {"order_id": "order_0001"}, order),
+        Call("get_product", {"product_id": "product_0001"}, {"id": "product_0001", "name": "keyboard"}),
+    ]
+    assert chain_problems(calls, strict=True) == []
+    # the product of an order line (an item without an id of its own) is its content, too
+    lines = {"id": "ord_0901", "lines": [{"product_id": "prd_mug", "quantity": 2}]}
+    mug = Call("search_products", {"query": "prd_mug"}, {"products": []})
+    assert chain_problems([Call("get_order", {"order_id": "ord_0901"}, lines), mug], strict=True) == []
