@@ -174,8 +174,8 @@ def change(
             )
     if not clauses:
         return None
-    said = [c.replace("{it}", label if i == 0 else "it") for i, c in enumerate(clauses)]
-    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+    spoken = [c.replace("{it}", label if i == 0 else "it") for i, c in enumerate(clauses)]
+    return spoken[0] if len(spoken) == 1 else ", ".join(spoken[:-1]) + " and " + spoken[-1]
 
 
 def _article(obj: str) -> str:
