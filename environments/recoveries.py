@@ -24,11 +24,10 @@ from typing import Any
 
 from environments.blueprints import Built, Replayer, Source, Step, World, world_view
 from environments.executors.semantics import semantics
-from environments.recoveries_more import MORE_NEEDS, MORE_PATTERNS
+from environments.recoveries_more import MORE_NEEDS, MORE_PATTERNS, Run
 from environments.state import State
 from toolforge.core.types import ToolSpec
 
-Run = Callable[[str, dict[str, Any], dict[str, Source]], Awaitable[Step]]
 Pattern = Callable[[dict[str, ToolSpec], State, random.Random, Run], Awaitable[dict[str, Any] | None]]
 
 

@@ -16,15 +16,16 @@ Each error comes from the real server's world and each step runs there, as in re
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from environments.blueprints import Source
+from environments.blueprints import Source, Step
 from environments.state import State
 from toolforge.core.types import ToolSpec
 
-if TYPE_CHECKING:
-    from environments.recoveries import Run
+# Runs one call of a pattern on its world: (tool name, arguments, where each came from) → step.
+Run = Callable[[str, dict[str, Any], dict[str, Source]], Awaitable[Step]]
 
 
 def _minutes(event: dict[str, Any]) -> int:
