@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from environments.chain_values import Earlier, day_of_earlier, earlier_argument, fit_span, in_scope, scope_of
 from environments.environment import error_text, observed
 from environments.executors.base import CallContext, ToolResult
 from environments.executors.mcp_pool import MCPPool
@@ -159,13 +160,21 @@ def _from_results(name: str, prior: list[tuple[Semantics, Any]], skip_kind: str 
 
 
 def _from_state(
-    name: str, sub: dict[str, Any], sem: Semantics, state: State, rng: random.Random
+    name: str,
+    sub: dict[str, Any],
+    sem: Semantics,
+    state: State,
+    rng: random.Random,
+    scope: dict[str, Any] | None = None,
 ) -> tuple[bool, Any]:
     kind = sem.kind if name in ("id", sem.id_param) else _id_kind(name)
     if kind is not None:
         coll = state.get(plural(kind)) or {}
         if coll and isinstance(coll, dict):
-            return True, rng.choice(sorted(coll))
+            # a record of what the chain already names: an event of the calendar just searched
+            ids = sorted(coll)
+            records = [{**(coll[i] if isinstance(coll[i], dict) else {}), "id": i} for i in ids]
+            return True, rng.choice([r["id"] for r in in_scope(records, scope or {})])
         return False, None
     if sem.effect in ("create", "update"):
         return False, None
@@ -197,8 +206,14 @@ def draw_arguments(
     prior: list[tuple[Semantics, Any]],
     rng: random.Random,
     optional_p: float = 0.25,
+    earlier: Earlier = (),
 ) -> Step:
+    """Arguments for `tool` as the next step of a chain: from the results so far (`prior`), then
+    what the earlier steps sent (`earlier`: the same calendar, the day of an earlier start), then
+    records of the world that belong to what the chain names, and only then new values."""
     sem = semantics(tool)
+    results = [result for _, result in prior]
+    scope = scope_of(earlier, results)
     schema = tool.input_resolved
     props: dict[str, Any] = schema.get("properties", {})
     required = set(schema.get("required", []))
@@ -210,11 +225,15 @@ def draw_arguments(
         sub = props[name] if isinstance(props[name], dict) else {}
         # An update sets new values: the record it names comes from what was seen, the values it
         # sets may come from another record (a free slot), never from the record itself.
+        # A create likewise takes its own fields new (a copy of the record read is no new one).
         new_value = sem.effect == "update" and name != sem.id_param and _id_kind(name) is None
-        found, value = _from_results(name, prior, skip_kind=sem.kind if new_value else "")
+        own_field = new_value or (sem.effect == "create" and _id_kind(name) is None)
+        found, value = _from_results(name, prior, skip_kind=sem.kind if own_field else "")
         source: Source = "result"
         if not found and not new_value:
-            found, value = _from_state(name, sub, sem, state, rng)
+            found, value, source = _from_chain(name, results, earlier)
+        if not found and not new_value:
+            found, value = _from_state(name, sub, sem, state, rng, scope)
             source = "state"
         if not found:
             # An update must set something: the last value it could set is never left out.
@@ -232,12 +251,25 @@ def draw_arguments(
         name = settable[-1]
         args[name] = instance_for(_not_null(props[name]), rng, name=name, topic=topic, entity=sem.kind)
         sources[name] = "user"
+    if sem.effect in ("create", "update"):
+        record_id = args.get(sem.id_param) if sem.id_param else None
+        before = (state.get(sem.collection) or {}).get(record_id) if isinstance(record_id, str) else None
+        fit_span(args, sources, before if isinstance(before, dict) else None, earlier)
     for problem in validate_arguments(tool, args):  # a drawn value that does not fit: redraw it
         key = problem.split(":", 1)[0].split("/", 1)[0]
         if key in args:
             args[key] = instance_for(props.get(key, {}), rng, name=key, topic=topic, entity=sem.kind)
             sources[key] = "user"
     return Step(tool=tool, arguments=args, sources=sources)
+
+
+def _from_chain(name: str, results: list[Any], earlier: Earlier) -> tuple[bool, Any, Source]:
+    """What an earlier step sent for `name`, or the day of an earlier start, with its source."""
+    found, value, source = earlier_argument(name, earlier)
+    if not found:
+        found, value, source = day_of_earlier(name, results, earlier)
+    known: Source = "result" if source == "result" else "state" if source == "state" else "user"
+    return found, value, known
 
 
 def _not_null(schema: Any) -> Any:
@@ -334,7 +366,10 @@ async def execute_chain(
     mistakes: dict[str, Any] = {}
     try:
         for i, tool in enumerate(chain):
-            step = draw_arguments(tool, view if replayer.on_server(tool) else state, prior, rng)
+            earlier = [(s.arguments, dict(s.sources)) for s in steps if not s.is_error]
+            step = draw_arguments(
+                tool, view if replayer.on_server(tool) else state, prior, rng, earlier=earlier
+            )
             if mistake and not mistakes and (wrong := _mistaken(step, view)) is not None:
                 name, value = wrong
                 bad = {**step.arguments, name: value}

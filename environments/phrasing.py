@@ -10,6 +10,7 @@ banks varied by the persona's style, keyed by a stable hash so a task reads the 
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from typing import Any
 
@@ -84,7 +85,7 @@ def intent(tool_name: str, arguments: dict[str, Any], known: dict[str, Any]) -> 
     if len(ws) > 2 and ws[1] in ("to", "from", "into", "onto", "on"):  # add_to_cart, remove_from_list
         head = f"{verb} an item {ws[1]} the {obj}"
     extras = []
-    for key in sorted(known):
+    for key in sorted(known, key=_said_first):
         if arguments.get(key) != known[key] or not _speakable(known[key]):
             continue  # the user knows it, but this call takes another value (one a result gave)
         value = show(known[key])
@@ -95,9 +96,86 @@ def intent(tool_name: str, arguments: dict[str, Any], known: dict[str, Any]) -> 
             extras.append(f"for {kind} {value}")
         elif key in _QUERY_KEYS:
             extras.append(f"matching “{value}”")
+        elif key in _TITLE_KEYS:
+            extras.append(f"called “{value}”")
+        elif key == "start":
+            extras.append(f"starting {value}")
+        elif key == "end" and "start" in known:
+            continue  # the start says when; the end is given as a fact
         else:
             extras.append(f"with {field_name(key)} {value}")
-    return " ".join([head, *extras[:2]])
+    return " ".join([head, *extras[:3]])
+
+
+def _said_first(key: str) -> tuple[int, str]:
+    """The order a person names things in: what it is called, whose it is, when, the rest."""
+    if key in _TITLE_KEYS:
+        return 0, key
+    if key.endswith("_id"):
+        return 1, key
+    return (2, key) if key in ("start", "day", "date") else (3, key)
+
+
+_TITLE_KEYS = ("title", "name", "subject", "label")
+
+
+def change(
+    arguments: dict[str, Any],
+    sources: dict[str, str],
+    record: dict[str, Any] | None,
+    id_key: str | None,
+    told: dict[str, Any] | None = None,
+) -> str | None:
+    """What an update changes, as the user asks for it: "move “Design review” (evt_0002) to
+    2026-12-03T10:00", "rename “Q4 goals” (note_0002) to “Goals for Q4”"; None when nothing it
+    sets differs from the record. With `told` (the facts the opening may state), a value not
+    among them is left for the assistant to ask: "rename the note “Q4 goals”". A time the user
+    cannot know yet (one a search will find) is asked for as "the first free slot on <day>"."""
+    rid = arguments.get(id_key) if id_key else None
+    if not isinstance(rid, str):
+        return None
+    before = record or {}
+
+    def said(key: str) -> bool:
+        return told is None or (key in told and told[key] == arguments.get(key))
+
+    name = next((before[k] for k in _TITLE_KEYS if isinstance(before.get(k), str) and before[k]), None)
+    kind = " ".join(words(id_key or "")[:-1]) or "record"
+    if said(id_key or ""):
+        label = f"“{name}” ({rid})" if name else rid
+    else:
+        label = f"the {kind} “{name}”" if name else f"{_article(kind)}{kind}"
+    clauses: list[str] = []
+    start, end = arguments.get("start"), arguments.get("end")
+    if isinstance(start, str) and start != before.get("start"):
+        if sources.get("start") == "result":
+            day_told = told is None or start[:10] in {show(v) for v in told.values()}
+            clauses.append("move {it} to the first free slot" + (f" on {start[:10]}" if day_told else ""))
+        elif said("start"):
+            ending = f", ending {end}" if isinstance(end, str) and said("end") else ""
+            clauses.append(f"move {{it}} to {start}{ending}")
+        else:
+            clauses.append("move {it} to another time")
+    elif isinstance(end, str) and end != before.get("end") and sources.get("end") != "result":
+        clauses.append(f"make {{it}} end at {end}" if said("end") else "change when {it} ends")
+    for key, value in arguments.items():
+        if key in (id_key, "start", "end") or not _speakable(value) or value == before.get(key):
+            continue
+        if sources.get(key) == "result":
+            continue
+        to = f" to “{show(value)}”" if said(key) else ""
+        if key in _TITLE_KEYS:
+            clauses.append(f"rename {{it}}{to}")
+        elif key in ("body", "text", "content", "description"):
+            clauses.append("replace the text of {it}" + (f" with “{show(value)}”" if said(key) else ""))
+        else:
+            clauses.append(
+                f"change the {field_name(key)} of {{it}}" + (f" to {show(value)}" if said(key) else "")
+            )
+    if not clauses:
+        return None
+    spoken = [c.replace("{it}", label if i == 0 else "it") for i, c in enumerate(clauses)]
+    return spoken[0] if len(spoken) == 1 else ", ".join(spoken[:-1]) + " and " + spoken[-1]
 
 
 def _article(obj: str) -> str:
@@ -166,8 +244,8 @@ def opening(goal: str, facts: dict[str, Any], style: str, key: Any) -> str:
     text = template.replace("{goal}", goal).replace("{Goal}", goal[:1].upper() + goal[1:])
     lines = []
     for i, (name, value) in enumerate(sorted(facts.items())):
-        if f" {show(value)}" in f" {goal}":
-            continue  # already said inside the goal
+        if re.search(rf"(?<![\w-]){re.escape(show(value))}(?![\w-])", goal):
+            continue  # already said inside the goal, "(note_0002)" and “Q4 goals” included
         line = pick(_FACT_LINES, "fact", key, i)
         spoken = field_name(name)
         lines.append(

@@ -10,7 +10,8 @@ reason whose right handling is a different action, drawn from the seeded world i
 - `not_found_by_name` (the user names a product by a made-up id): search by the name, propose the
   product found, wait for the yes, add it.
 
-Every error comes from the real server's world (the chosen arguments produce it) and every step
+More patterns, for the tools other agents have, are in recoveries_more.py. Every error comes
+from the real server's world (the chosen arguments produce it) and every step
 is run there, so a replay on a fresh copy reproduces it.
 """
 
@@ -23,10 +24,10 @@ from typing import Any
 
 from environments.blueprints import Built, Replayer, Source, Step, World, world_view
 from environments.executors.semantics import semantics
+from environments.recoveries_more import MORE_NEEDS, MORE_PATTERNS, Run
 from environments.state import State
 from toolforge.core.types import ToolSpec
 
-Run = Callable[[str, dict[str, Any], dict[str, Source]], Awaitable[Step]]
 Pattern = Callable[[dict[str, ToolSpec], State, random.Random, Run], Awaitable[dict[str, Any] | None]]
 
 
@@ -167,16 +168,21 @@ PATTERNS: dict[str, Pattern] = {
 }
 
 
+PATTERNS.update(MORE_PATTERNS)
+# The tools each pattern needs: one of every group.
+NEEDS: dict[str, list[frozenset[str]]] = {
+    "out_of_stock": [frozenset({"add_to_cart"})],
+    "slot_taken": [frozenset({"create_event"}), frozenset({"find_free_slots"})],
+    "invalid_date": [frozenset({"create_event"})],
+    "not_found_by_name": [frozenset({"add_to_cart"}), frozenset({"search_products"})],
+    **MORE_NEEDS,
+}
+
+
 def applicable(tools: Sequence[ToolSpec], replayer: Replayer) -> list[str]:
     """The patterns whose tools this agent has on a served world."""
     names = {t.name for t in tools if replayer.on_server(t)}
-    needs = {
-        "out_of_stock": {"add_to_cart"},
-        "slot_taken": {"create_event", "find_free_slots"},
-        "invalid_date": {"create_event"},
-        "not_found_by_name": {"add_to_cart", "search_products"},
-    }
-    return [k for k, need in needs.items() if need <= names]
+    return [kind for kind, groups in NEEDS.items() if all(group & names for group in groups)]
 
 
 async def build_recovery(

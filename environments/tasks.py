@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from environments import phrasing
-from environments.blueprints import Built, Replayer, World, execute_chain, seed_state
+from environments.blueprints import Built, Replayer, Step, World, execute_chain, seed_state, world_view
 from environments.config import MCPServerConfig
 from environments.errors import InfraError
 from environments.executors.mcp_pool import MCPPool
@@ -25,6 +25,7 @@ from environments.executors.semantics import semantics
 from environments.recoveries import PATTERNS, applicable, build_recovery
 from environments.task_writer import write_task
 from environments.toolkit import Toolkit, load_toolkit
+from toolforge.core.call_links import Call, chain_problems, day_of
 from toolforge.core.errors import ConfigError, StructuredOutputError
 from toolforge.core.ids import digest
 from toolforge.core.store import Store
@@ -32,6 +33,8 @@ from toolforge.core.types import Agent, Blueprint, Difficulty, ExpectedCall, Rub
 from toolforge.tools.graph import ToolGraph
 
 BLUEPRINT_DIFFICULTIES: tuple[Difficulty, ...] = ("single_call", "multi_call", "clarification", "recovery")
+# Of the recovery tasks of an agent whose served world has domain errors, the share drawn from them.
+DOMAIN_RECOVERY_SHARE = 0.75
 PERSONAS = [
     ("a busy operations manager", "brief and direct"),
     ("a first-time customer", "polite and a little unsure"),
@@ -114,7 +117,8 @@ def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built,
     told = {} if withheld else {**facts, **built.mistakes, **recovery.get("told", {})}
     # A domain recovery's user asked for what the world then refused: the goal is the first call.
     asked = built.steps[:1] if recovery else (mutating or steps[-1:])
-    wants = [phrasing.intent(s.tool.name, s.arguments, told) for s in asked]
+    hidden = {_show(v) for v in facts.values()} if withheld else set()
+    wants = [_want(s, built, told, hidden) for s in asked]
     goal = phrasing.join_intents(wants)
     known = ", ".join(f"{phrasing.field_name(k)} {_show(v)}" for k, v in facts.items())
     description = f"You want to {goal}." + (f" You know: {known}." if known else "")
@@ -193,6 +197,42 @@ def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built,
     )
 
 
+def _want(step: Step, built: Built, told: dict[str, Any], hidden: set[str]) -> str:
+    """What the user wants from one step: an update says what changes ("move “Design review”
+    (evt_0002) to 2026-12-03T10:00"), a step that takes a time a search finds says where; no
+    `hidden` value (a fact kept back for the assistant to ask) is said."""
+    sem = semantics(step.tool)
+    if sem.effect == "update":
+        rid = step.arguments.get(sem.id_param) if sem.id_param else None
+        record = (
+            (world_view(built.initial_state).get(sem.collection) or {}).get(rid)
+            if isinstance(rid, str)
+            else None
+        )
+        said = phrasing.change(
+            step.arguments,
+            dict(step.sources),
+            record if isinstance(record, dict) else None,
+            sem.id_param,
+            told,
+        )
+        if said:
+            return said
+    want = phrasing.intent(step.tool.name, step.arguments, told)
+    start = step.arguments.get("start")
+    if step.sources.get("start") == "result" and isinstance(start, str) and (day := day_of(start)):
+        if day in hidden:
+            return want + " in the first free slot that day"
+        want += f" in the first free slot on {day}"
+        for earlier in built.steps[: built.steps.index(step)]:  # the record read whose day it is
+            seen = earlier.result if isinstance(earlier.result, dict) else {}
+            title = seen.get("title") or seen.get("name")
+            if seen.get("id") and title and day_of(str(seen.get("start", ""))) == day:
+                want += f", the day of “{title}” ({seen['id']})"
+                break
+    return want
+
+
 def _writer_prompt(agent: Agent, task: Task) -> list[dict[str, str]]:
     bp = task.blueprint
     assert bp is not None
@@ -250,6 +290,35 @@ async def _llm_text(llm: Any, cfg: Any, agent: Agent, task: Task) -> Task:
     )
 
 
+def incoherent(built: Built) -> str | None:
+    """Why a built chain is not one task, or None: a step that shares no entity or data with the
+    others or crosses their records (the rules judge's own test, `toolforge.core.call_links`), or
+    a record created only to be changed or removed again."""
+    calls = [
+        Call(s.tool.name, s.arguments, None if s.is_error else s.result, s.is_error) for s in built.steps
+    ]
+    # A sampled chain is held to more than the judge asks: every step takes a record or a value
+    # from another, not only their container (shipping an order, then viewing the customer's cart).
+    problems = chain_problems(calls, strict=built.recovery is None)
+    if problems:
+        return problems[0].message
+    created: set[str] = set()
+    for step in built.steps:
+        sem = semantics(step.tool)
+        if step.is_error:
+            continue
+        named = step.arguments.get(sem.id_param) if sem.id_param else None
+        if sem.effect in ("update", "delete") and named in created:  # made right the first time
+            return f"{step.tool.name} changes {named}, which the chain itself just created"
+        if (
+            sem.effect == "create"
+            and isinstance(step.result, dict)
+            and isinstance(step.result.get("id"), str)
+        ):
+            created.add(step.result["id"])
+    return None
+
+
 def _chain_length(difficulty: Difficulty, config: TaskGenConfig, rng: random.Random) -> int:
     if difficulty == "multi_call":
         return rng.randint(*config.multi_call_length)
@@ -298,10 +367,12 @@ async def build_task(
             # Recovery tasks draw among a transient failure (retry once), a wrong id the user
             # gave (ask, do not guess or repeat) and the domain errors of the agent's served world
             # (out of stock, slot taken, invalid date, not found by name: a different action).
-            kinds = (
-                ["transient", "wrong_id", *applicable(tools, replayer)] if difficulty == "recovery" else []
-            )
-            kind = rng.choice(kinds) if kinds else ""
+            # The domain errors teach the most, so they are drawn most often where they apply.
+            kind = ""
+            if difficulty == "recovery":
+                domain = applicable(tools, replayer)
+                use_domain = domain and rng.random() < DOMAIN_RECOVERY_SHARE
+                kind = rng.choice(domain if use_domain else ["transient", "wrong_id"])
             if kind in PATTERNS:
                 built = await build_recovery(kind, tools, state, rng, replayer, world)
             else:
@@ -320,6 +391,8 @@ async def build_task(
                 world = World()
             if built is None or (difficulty == "clarification" and not built.user_facts()):
                 continue
+            if incoherent(built) is not None:
+                continue  # steps that serve no one task: the judges would reject every episode
             return template_task(agent, difficulty, seed, built, rng)
         return None
     finally:

@@ -3,8 +3,9 @@
 Checks — each returns a `CheckResult {check, passed, score, reason}`:
 
 - `rules`  (`judges.rules`): calls name offered tools with schema-valid arguments, no empty turns,
-  a proper end, tool errors not ignored, the rubric's required tools used, and K2-style budget
-  control (needless length is penalised, padding fails);
+  a proper end, tool errors not ignored, the rubric's required tools used, the calls of a
+  multi-call trajectory serve one task (`judges.chain`), and K2-style budget control (needless
+  length is penalised, padding fails);
 - `grounding` (`judges.grounding`): ids, numbers and names the agent says or sends were shown to
   it; the reply uses the last results; no success claim after an error, no blind repeat of a
   failed call; the user does not recite tool descriptions;

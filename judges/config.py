@@ -22,6 +22,8 @@ class RulesConfig(_Strict):
     proper_end_reasons: list[str] = Field(default_factory=lambda: ["user_stop", "agent_stop", "graded"])
     # Every non-optional tool of the rubric's expected pattern must be called at least once.
     require_expected_tools: bool = True
+    # The calls of a multi-call trajectory share an entity or pass data along (judges/chain.py).
+    require_coherent_chain: bool = True
     # Budget control (K2 §3.2.3): a token budget per task type; over it the attempt fails.
     # Tokens are estimated as characters / 4 over what the agent wrote (text and arguments).
     token_budget: dict[str, int] = Field(

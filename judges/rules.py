@@ -4,6 +4,9 @@ Each violation has a code; any violation fails the check. The score starts at 1 
 penalty of every violation and of every call beyond the expected pattern (K2's budget control:
 needless length costs, padding fails). Policies of the system prompt are rules too: when it asks
 for a confirmation before a change, a write without the user's yes is `write_without_confirmation`.
+The calls of a multi-call trajectory must serve one task (`judges.chain`): a call that shares no
+entity or data with the others is `unrelated_call`, one that takes another's data onto a different
+record of the same kind is `crossed_entity`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import re
 from typing import Any
 
+from judges.chain import chain_violations
 from judges.config import RulesConfig
 from judges.confirmation import is_affirmative, is_write, requires_confirmation
 from judges.violations import Violation, violations_result
@@ -37,6 +41,8 @@ def check_rules(traj: Trajectory, task: Task | None, cfg: RulesConfig) -> CheckR
     violations += _end_violations(traj, cfg)
     violations += _error_violations(traj.messages)
     violations += _confirmation_violations(traj)
+    if cfg.require_coherent_chain:
+        violations += chain_violations(traj.messages)
     if task is not None and cfg.require_expected_tools:
         violations += _expected_tool_violations(traj, task, offered)
     budget_violations, budget = _budget(traj, task, cfg)

@@ -102,8 +102,11 @@ async def test_short_circuit_skips_the_rubric_after_a_failed_rule(server: TestSe
 async def test_without_short_circuit_every_check_runs(server: TestServer, cfg: LLMConfig) -> None:
     traj = planted.defects()["wrong_end_state"][0]
     server.enqueue(reply_for(dict.fromkeys(keys(), True)))
+    # The chain rule also sees this mix-up (cancel_order takes ord_2 from the lookup of ord_1:
+    # tests/judges/test_chain.py); off here, so the state check is the one check that fails.
+    no_chain_rule = JudgeConfig(short_circuit=False, rules={"require_coherent_chain": False})
     async with LLMClient() as client:
-        judge = Judge(JudgeConfig(short_circuit=False), llm=client, llm_cfg=cfg)
+        judge = Judge(no_chain_rule, llm=client, llm_cfg=cfg)
         verdict = await judge.judge(traj, planted.task())
     assert [c.check for c in verdict.checks] == ["rules", "grounding", "state", "rubric"]
     assert verdict.failed_checks() == ["state"] and not verdict.accepted

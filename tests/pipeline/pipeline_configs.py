@@ -21,7 +21,7 @@ def small(workspace: Path, **overrides: Any) -> dict[str, Any]:
         "tasks": {"difficulties": ["single_call", "multi_call", "recovery"], "per_difficulty": 2},
         "rollouts": {"policy": "blueprint", "user": "template", "simulator": "schema"},
         "sampling": {"attempts": 3, "stop_after_accepted": 1},
-        "judges": {"rubric": {"enabled": False}, "rules": {"token_budget": {"multi_call": 40}}},
+        "judges": {"rubric": {"enabled": False}, "rules": {"token_budget": {"multi_call": 20}}},
     }
     for key, value in overrides.items():
         data[key] = value
