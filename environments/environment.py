@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from environments.errors import InfraError
 from environments.executors.base import CallContext, CallRecord, Executor, ToolResult
@@ -18,6 +19,9 @@ from environments.executors.validate import validate_arguments
 from environments.state import State, take_fault
 from toolforge.core.ids import digest
 from toolforge.core.types import Message, ToolCall, ToolSpec
+
+if TYPE_CHECKING:  # the pool imports the MCP SDK; episodes without MCP servers never load it
+    from environments.executors.mcp_pool import MCPPool
 
 
 class ExecutorSet:
@@ -29,13 +33,13 @@ class ExecutorSet:
         self,
         simulator: Executor | None = None,
         toolkit: Executor | None = None,
-        mcp: Any = None,
-        overrides: dict[str, Executor] | None = None,
+        mcp: MCPPool | None = None,
+        overrides: Mapping[str, Executor] | None = None,
     ) -> None:
         self.simulator: Executor = simulator or SchemaSimulator()
         self.toolkit = toolkit
         self.mcp = mcp
-        self.overrides = overrides or {}
+        self.overrides = dict(overrides or {})
 
     def for_tool(self, tool: ToolSpec) -> Executor:
         if tool.name in self.overrides:

@@ -30,6 +30,7 @@ from environments.runtime import Runtime, open_runtime
 from environments.writer import TrajectoryWriter, trajectory_values
 from toolforge.core.errors import AuthError, BudgetExceeded, LLMError
 from toolforge.core.ids import content_id
+from toolforge.core.llm import Budget, RolesConfig
 from toolforge.core.llm.metering import start_meter, stop_meter
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, EndReason, Message, Task, ToolSpec, Trajectory, Usage
@@ -249,8 +250,8 @@ async def run_episodes(
     tools: Sequence[ToolSpec],
     config: RolloutConfig,
     attempts: int = 1,
-    roles: Any = None,
-    budget: Any = None,
+    roles: RolesConfig | None = None,
+    budget: Budget | None = None,
     run_id: str = "",
     on_done: Callable[[Trajectory], Any] | None = None,
 ) -> RolloutSummary:
