@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,7 +19,7 @@ from sqlalchemy import event, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from toolforge.core import secrets
 from toolforge.core.errors import StoreError
@@ -133,7 +133,7 @@ class Store:
         executed by the driver (`bulk.py`). Every column must be given (None for NULL)."""
         self.upsert_tables({table: values})
 
-    def upsert_tables(self, values_by_table: dict[type[SQLModel], Sequence[dict[str, Any]]]) -> None:
+    def upsert_tables(self, values_by_table: Mapping[type[SQLModel], Sequence[dict[str, Any]]]) -> None:
         """`upsert_values` for several tables, in one transaction."""
         with self.engine.begin() as conn:
             for table, values in values_by_table.items():
@@ -177,7 +177,9 @@ class Store:
         table = TABLE_OF[kind]
         # `_` and `%` are LIKE wildcards; ids use `_`, so they are escaped to match themselves.
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = select(table.id).where(table.id.like(pattern, escape="\\")).order_by(table.id).limit(limit)
+        stmt = (
+            select(table.id).where(col(table.id).like(pattern, escape="\\")).order_by(table.id).limit(limit)
+        )
         with Session(self.engine) as session:
             return list(session.exec(stmt))
 
@@ -233,9 +235,9 @@ class Store:
         found: dict[str, dict[str, Any]] = {}
         with self.engine.connect() as conn:
             for chunk in _chunks(list(keys), 500):
-                stmt = select(LLMCacheRow.key, LLMCacheRow.response).where(LLMCacheRow.key.in_(chunk))  # type: ignore[attr-defined]
-                for key, response in conn.execute(stmt):
-                    found[key] = response
+                stmt = select(LLMCacheRow.key, LLMCacheRow.response).where(col(LLMCacheRow.key).in_(chunk))
+                for key, response in conn.execute(stmt).tuples():
+                    found[key] = dict(response)  # the JSON column gives a dict; typed as a Mapping
         return found
 
     def llm_totals(self, run_id: str) -> dict[str, float]:
