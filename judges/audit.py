@@ -50,12 +50,12 @@ class Figure(BaseModel):
     limit: float
     examples: list[str] = Field(default_factory=list)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field
     @property
     def percent(self) -> float | None:
         return round(100 * self.numerator / self.denominator, 2) if self.denominator else None
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field
     @property
     def passed(self) -> bool:
         if not self.denominator:  # nothing to measure: the bar cannot be missed
