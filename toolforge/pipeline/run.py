@@ -279,6 +279,7 @@ async def _run(
 
             t0 = time.perf_counter()
             progress.start_task(bars["tasks"])
+            before: set[str] = set()  # the tasks stored before the cluster writes its own
             if ray is not None and agents:
                 cluster = await open_cluster(ray, store, cfg, agents, tools, [], run_id, reports, {}, nodes)
                 stack.push_async_callback(cluster.nodes.close)

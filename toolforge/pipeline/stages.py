@@ -384,12 +384,15 @@ async def stage_code(
     stored_verdicts = store.ids(Verdict, judge_key=judge.key)
     gate = asyncio.Semaphore(code.concurrency)
     judge_gate = asyncio.Semaphore(cfg.models.judge.concurrency if cfg.models.judge is not None else 8)
+    agent = cfg.models.agent
+    if code.policy == "llm" and agent is None:
+        raise ConfigError("code_tasks.policy is llm but models.agent is not set: set models.agent")
     llm = LLMClient(store, run_id=run_id, budget=cfg.budget) if code.policy == "llm" else None
-    models = {"agent": cfg.models.agent.model} if llm is not None and cfg.models.agent is not None else {}
+    models = {"agent": agent.model} if llm is not None and agent is not None else {}
 
     def policy_for(code_task: CodeTask) -> tuple[Policy, str]:
-        if llm is not None:
-            return LLMPolicy(llm, cfg.models.agent), ""
+        if llm is not None and agent is not None:
+            return LLMPolicy(llm, agent), ""
         patch = code_task.gold_patch or ""
         return PatchPolicy(patch), digest(patch)
 
