@@ -44,9 +44,11 @@ test: system-packages venv sandbox-image postgres
 test-fast: venv
 	$(VENV)/bin/pytest -q -m "not slow and not docker and not local_model and not browser" tests
 
+# ruff, then the type checker ([tool.basedpyright] in pyproject.toml: toolforge environments judges sandbox trainer).
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/basedpyright
 
 clean:
 	rm -rf $(VENV) toolforge-data .pytest_cache

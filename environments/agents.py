@@ -40,9 +40,9 @@ STYLE_POLICIES = [
 class AgentGenConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    count: int = Field(8, ge=1)
-    min_tools: int = Field(3, ge=1)
-    max_tools: int = Field(8, ge=1)
+    count: int = Field(default=8, ge=1)
+    min_tools: int = Field(default=3, ge=1)
+    max_tools: int = Field(default=8, ge=1)
     seed: int = 0
 
 

@@ -70,11 +70,11 @@ summary of what you changed and call no tool."""
 class CodeLimits(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    max_turns: int = Field(40, ge=1)
-    max_tool_calls: int = Field(60, ge=1)
-    max_wall_s: float = Field(1800.0, gt=0)
-    command_timeout_s: float = Field(120.0, gt=0)
-    max_output_chars: int = Field(10_000, ge=200)
+    max_turns: int = Field(default=40, ge=1)
+    max_tool_calls: int = Field(default=60, ge=1)
+    max_wall_s: float = Field(default=1800.0, gt=0)
+    command_timeout_s: float = Field(default=120.0, gt=0)
+    max_output_chars: int = Field(default=10_000, ge=200)
 
     def episode_limits(self) -> Limits:
         """The runner's limits: no token limit, turns, calls and wall time bound a code task."""

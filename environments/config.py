@@ -19,22 +19,21 @@ class Strict(BaseModel):
 class Limits(Strict):
     """When an episode ends if nobody stops it. Turns count assistant messages."""
 
-    max_turns: int = Field(16, ge=1)
-    max_tool_calls: int = Field(24, ge=0)
-    max_tokens: int | None = Field(
-        48_000, ge=1
-    )  # None: no token limit (code tasks: turns and time bound them)
-    max_wall_s: float = Field(300.0, gt=0)
+    max_turns: int = Field(default=16, ge=1)
+    max_tool_calls: int = Field(default=24, ge=0)
+    # None: no token limit (code tasks: turns and time bound them)
+    max_tokens: int | None = Field(default=48_000, ge=1)
+    max_wall_s: float = Field(default=300.0, gt=0)
 
 
 class OutcomeMix(Strict):
     """K2's controlled stochasticity: how often a simulated call succeeds, half-succeeds, fails or
     hits an edge case. Drawn before the world model writes the result."""
 
-    ok: float = Field(0.7, ge=0)
-    partial: float = Field(0.1, ge=0)
-    error: float = Field(0.1, ge=0)
-    edge: float = Field(0.1, ge=0)
+    ok: float = Field(default=0.7, ge=0)
+    partial: float = Field(default=0.1, ge=0)
+    error: float = Field(default=0.1, ge=0)
+    edge: float = Field(default=0.1, ge=0)
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> OutcomeMix:
@@ -64,7 +63,7 @@ class MCPServerConfig(Strict):
     state_file: str | None = None
     sandbox: WorldSandbox = "auto"
     sandbox_image: str = DEFAULT_IMAGE
-    warm: int = Field(4, ge=0)
+    warm: int = Field(default=4, ge=0)
 
 
 class RolloutConfig(Strict):
@@ -76,13 +75,13 @@ class RolloutConfig(Strict):
     outcomes: OutcomeMix = Field(default_factory=OutcomeMix)
     toolkits: list[str] = Field(default_factory=list)  # "file.py:Class" or "module:Class"
     mcp_servers: dict[str, MCPServerConfig] = Field(default_factory=dict)
-    mcp_call_timeout_s: float = Field(30.0, gt=0)
-    mcp_sessions_per_server: int = Field(1, ge=1)
+    mcp_call_timeout_s: float = Field(default=30.0, gt=0)
+    mcp_sessions_per_server: int = Field(default=1, ge=1)
     # Models by role, as plain strings, for the run key and the trajectory's record.
     models: dict[str, str] = Field(default_factory=dict)
     # Not part of the run key: how much runs at once, and in how many processes.
-    max_in_flight: int = Field(64, ge=1)
-    workers: int = Field(1, ge=1)
+    max_in_flight: int = Field(default=64, ge=1)
+    workers: int = Field(default=1, ge=1)
 
     def run_key(self) -> str:
         how = {"sandbox", "sandbox_image", "warm"}  # where worlds run, not what they do

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from environments.episode import Episode
 from environments.errors import InfraError
@@ -44,6 +45,10 @@ class EpisodeNotes:
     graded: bool = False
 
 
+if TYPE_CHECKING:  # the pool imports the MCP SDK; episodes without MCP servers never load it
+    from environments.executors.mcp_pool import MCPPool
+
+
 class ExecutorSet:
     """Chooses the executor of each tool: an explicit per-tool override, then by source —
     `python` → the toolkit executor, `mcp` → the real server when the pool serves its origin,
@@ -53,8 +58,8 @@ class ExecutorSet:
         self,
         simulator: Executor | None = None,
         toolkit: Executor | None = None,
-        mcp: Any = None,
-        overrides: dict[str, Executor] | None = None,
+        mcp: MCPPool | None = None,
+        overrides: Mapping[str, Executor] | None = None,
     ) -> None:
         self.simulator: Executor = simulator or SchemaSimulator()
         self.toolkit = toolkit

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 from environments import phrasing
 from environments.episode import Episode
 from environments.executors.semantics import semantics
+from toolforge.core.llm.config import LLMConfig
+from toolforge.core.llm.protocols import AgentModel
 from toolforge.core.types import ExpectedCall, Message, ToolCall
 
 _OPENERS = {
@@ -112,7 +114,7 @@ class BlueprintPolicy:
                     f"call_{done}", actions[done].name, _substitute(actions[done].arguments, mapping)
                 )
                 return Message(role="assistant", content=recovery["note"], tool_calls=[call])
-            if failed and _corrects(actions, done):
+            if failed and last is not None and _corrects(actions, done):
                 return Message(role="assistant", content=_ask_to_check(actions, done, last))
             confirmed_run = after_tool and done > 0 and bool(mutates.get(actions[done - 1].name))
             if mutates.get(actions[done].name) and not confirmed_run:
@@ -173,7 +175,7 @@ class BlueprintPolicy:
         last_call = calls[-1]
         last = results.get(last_call.id)
         if last is None or last.is_error:
-            error = (last.content if last is not None else "no result").removeprefix("Error: ")
+            error = ((last.content or "") if last is not None else "no result").removeprefix("Error: ")
             return f"I'm sorry, {last_call.name.replace('_', ' ')} failed: {error}"
         try:
             value = json.loads(last.content or "null")
@@ -238,7 +240,7 @@ class LLMPolicy:
 
     name = "llm"
 
-    def __init__(self, llm: Any, cfg: Any) -> None:
+    def __init__(self, llm: AgentModel, cfg: LLMConfig) -> None:
         self.llm = llm
         self.cfg = cfg
 

@@ -41,7 +41,7 @@ async def _out_of_stock(tools: dict[str, ToolSpec], view: State, rng: random.Ran
     product = rng.choice(sorted(products, key=lambda p: p["id"]))
     cid, pid, stock = rng.choice(customers), product["id"], product["stock"]
     want = stock + rng.randint(1, 4)
-    user = {"customer_id": "user", "product_id": "user", "quantity": "user"}
+    user: dict[str, Source] = {"customer_id": "user", "product_id": "user", "quantity": "user"}
     failed = await run("add_to_cart", {"customer_id": cid, "product_id": pid, "quantity": want}, user)
     if not failed.is_error:
         return None

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
 
 from environments.config import RolloutConfig
 from environments.environment import ExecutorSet
+from environments.executors.base import Executor
 from environments.executors.mcp_pool import MCPPool
 from environments.executors.schema_sim import SchemaSimulator
 from environments.executors.world_model import WorldModelSimulator
@@ -16,7 +16,7 @@ from environments.policies import BlueprintPolicy, LLMPolicy, Policy
 from environments.toolkit import ToolkitExecutor, load_toolkit
 from environments.users import LLMUser, TemplateUser, UserSimulator
 from toolforge.core.errors import ConfigError
-from toolforge.core.llm import Budget, LLMClient, RolesConfig
+from toolforge.core.llm import Budget, LLMClient, LLMConfig, RolesConfig
 from toolforge.core.llm.shared import SharedLimits
 from toolforge.core.store import Store
 
@@ -30,8 +30,8 @@ class Runtime:
         self.user = user
 
 
-def _need(roles: RolesConfig | None, role: str, why: str) -> Any:
-    cfg = getattr(roles, role, None) if roles is not None else None
+def _need(roles: RolesConfig | None, role: str, why: str) -> LLMConfig:
+    cfg: LLMConfig | None = getattr(roles, role, None) if roles is not None else None
     if cfg is None:
         raise ConfigError(f"{why} needs a model for the {role!r} role: set roles.{role} (or --{role}-model)")
     return cfg
@@ -49,23 +49,29 @@ async def open_runtime(
     """`shared`: limits held with other processes (a cluster's nodes), see `core.llm.shared`."""
     async with AsyncExitStack() as stack:
         llm: LLMClient | None = None
-        if config.policy == "llm" or config.user == "llm" or config.simulator == "world_model":
-            llm = await stack.enter_async_context(
-                LLMClient(store, run_id=run_id, budget=budget, shared=shared)
-            )
+
+        async def client() -> LLMClient:
+            """One client for every role that needs a model, opened by the first of them."""
+            nonlocal llm
+            if llm is None:
+                llm = await stack.enter_async_context(
+                    LLMClient(store, run_id=run_id, budget=budget, shared=shared)
+                )
+            return llm
+
         policy: Policy
         if config.policy == "llm":
-            policy = LLMPolicy(llm, _need(roles, "agent", "policy='llm'"))
+            policy = LLMPolicy(await client(), _need(roles, "agent", "policy='llm'"))
         else:
             policy = BlueprintPolicy()
         user: UserSimulator
         if config.user == "llm":
-            user = LLMUser(llm, _need(roles, "user", "user='llm'"))
+            user = LLMUser(await client(), _need(roles, "user", "user='llm'"))
         else:
             user = TemplateUser()
         if config.simulator == "world_model":
-            simulator: Any = WorldModelSimulator(
-                llm, _need(roles, "tool_simulator", "simulator='world_model'"), config.outcomes
+            simulator: Executor = WorldModelSimulator(
+                await client(), _need(roles, "tool_simulator", "simulator='world_model'"), config.outcomes
             )
         else:
             simulator = SchemaSimulator()

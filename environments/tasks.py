@@ -47,7 +47,7 @@ PERSONAS = [
 class TaskGenConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    per_difficulty: int = Field(1, ge=1)
+    per_difficulty: int = Field(default=1, ge=1)
     difficulties: list[Difficulty] = Field(default_factory=lambda: list(BLUEPRINT_DIFFICULTIES))
     multi_call_length: tuple[int, int] = (2, 3)
     seed: int = 0
@@ -57,7 +57,7 @@ class TaskGenConfig(BaseModel):
     toolkits: list[str] = Field(default_factory=list)
     # Real servers whose worlds tasks are sampled from and replayed on (fresh copy each time).
     mcp_servers: dict[str, MCPServerConfig] = Field(default_factory=dict)
-    max_tries: int = Field(12, ge=1)
+    max_tries: int = Field(default=12, ge=1)
 
 
 class TaskText(BaseModel):

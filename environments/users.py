@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from environments import phrasing
 from environments.episode import Episode
+from toolforge.core.llm.config import LLMConfig
+from toolforge.core.llm.protocols import StructuredModel
 from toolforge.core.types import Message, Task
 
 STOP_TEXT = "Thanks, that's everything I needed."
@@ -141,7 +143,7 @@ def user_view(messages: list[Message], task: Task) -> list[dict[str, str]]:
 class LLMUser:
     name = "llm"
 
-    def __init__(self, llm: Any, cfg: Any) -> None:
+    def __init__(self, llm: StructuredModel, cfg: LLMConfig) -> None:
         self.llm = llm
         self.cfg = cfg
 

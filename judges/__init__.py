@@ -28,7 +28,7 @@ from judges.config import (
     TestsConfig,
 )
 from judges.grounding import check_grounding
-from judges.judge import Judge
+from judges.judge import Judge, TestsGrader, TrajectoryJudge
 from judges.rules import check_rules
 from judges.sampling import AttemptOutcome, SamplingConfig, SamplingStats, rejection_sample, sampling_stats
 from judges.state import check_state
@@ -44,6 +44,8 @@ __all__ = [
     "SamplingStats",
     "StateConfig",
     "TestsConfig",
+    "TestsGrader",
+    "TrajectoryJudge",
     "check_grounding",
     "check_rules",
     "check_state",

@@ -50,12 +50,12 @@ class Figure(BaseModel):
     limit: float
     examples: list[str] = Field(default_factory=list)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field
     @property
     def percent(self) -> float | None:
         return round(100 * self.numerator / self.denominator, 2) if self.denominator else None
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field
     @property
     def passed(self) -> bool:
         if not self.denominator:  # nothing to measure: the bar cannot be missed
@@ -798,7 +798,7 @@ class AuditTally:
         self.domains.update(r.domain for r in parsed if r.domain is not None)
         for spec in FIGURES:
             first = self.first.get(spec.name)
-            batch = spec.measure(parsed) if first is None else spec.measure(parsed, first)  # type: ignore[call-arg]
+            batch = spec.measure(parsed) if first is None else spec.measure(parsed, first)
             total = self.tallies[spec.name]
             total.hits += batch.hits
             total.seen += batch.seen

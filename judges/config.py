@@ -38,21 +38,21 @@ class RulesConfig(_Strict):
     default_token_budget: int = 4000
     # Needless length: calls beyond the expected pattern cost `extra_call_penalty` each; beyond
     # `max_call_factor` × expected + `call_slack` the attempt fails.
-    extra_call_penalty: float = Field(0.1, ge=0, le=1)
-    max_call_factor: float = Field(2.0, ge=1)
-    call_slack: int = Field(2, ge=0)
+    extra_call_penalty: float = Field(default=0.1, ge=0, le=1)
+    max_call_factor: float = Field(default=2.0, ge=1)
+    call_slack: int = Field(default=2, ge=0)
     # An identical call (same tool, same arguments) repeated after it succeeded is padding.
     allow_repeated_calls: bool = False
     # A sentence (four words or more) the agent says more often than this is padding.
-    max_sentence_repeats: int = Field(2, ge=1)
+    max_sentence_repeats: int = Field(default=2, ge=1)
 
 
 class GroundingConfig(_Strict):
     enabled: bool = True
     # A user turn holding this many consecutive words of an offered tool's description pasted it.
-    description_words: int = Field(6, ge=3)
+    description_words: int = Field(default=6, ge=3)
     # Each violation costs this much score (every violation fails the check).
-    violation_penalty: float = Field(0.25, ge=0, le=1)
+    violation_penalty: float = Field(default=0.25, ge=0, le=1)
 
 
 class StateConfig(_Strict):
@@ -84,10 +84,10 @@ class RubricConfig(_Strict):
         default_factory=lambda: ["success", "pattern", "checkpoint", "general"]
     )
     # Passed when every success criterion is met and the weighted score reaches this.
-    pass_score: float = Field(0.6, ge=0, le=1)
-    max_transcript_chars: int = Field(6000, ge=500)
-    max_message_chars: int = Field(600, ge=50)
-    max_reasoning_chars: int = Field(240, ge=20)
+    pass_score: float = Field(default=0.6, ge=0, le=1)
+    max_transcript_chars: int = Field(default=6000, ge=500)
+    max_message_chars: int = Field(default=600, ge=50)
+    max_reasoning_chars: int = Field(default=240, ge=20)
 
 
 class JudgeConfig(_Strict):
@@ -106,7 +106,7 @@ class JudgeConfig(_Strict):
     weights: dict[CheckName, float] = Field(
         default_factory=lambda: {"rules": 1.0, "grounding": 1.0, "state": 1.0, "tests": 1.0, "rubric": 1.0}
     )
-    accept_threshold: float = Field(0.7, ge=0, le=1)
+    accept_threshold: float = Field(default=0.7, ge=0, le=1)
 
     def enabled(self, check: CheckName) -> bool:
         return bool(getattr(self, check).enabled)

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Protocol
 
 from judges.config import CHECK_ORDER, CheckName, JudgeConfig
 from judges.grounding import check_grounding
-from judges.rubric import StructuredLLM, check_rubric
+from judges.rubric import check_rubric
 from judges.rules import check_rules
 from judges.state import Replay, check_state
 from toolforge.core.errors import AuthError, LLMError, ToolforgeError
+from toolforge.core.llm.config import LLMConfig
+from toolforge.core.llm.protocols import StructuredModel
 from toolforge.core.store import Store
 from toolforge.core.types import CheckResult, Task, Trajectory, Verdict
 
@@ -26,6 +28,15 @@ logger = logging.getLogger(__name__)
 TestsGrader = Callable[[Trajectory, Task], Awaitable[CheckResult | None]]
 
 
+class TrajectoryJudge(Protocol):
+    """What rejection sampling and the pipeline ask of a judge: a verdict on one attempt, and the
+    key that names its verdicts (a changed judge config re-judges). `Judge` is the one we have."""
+
+    key: str
+
+    async def judge(self, traj: Trajectory, task: Task) -> Verdict: ...
+
+
 class Judge:
     def __init__(
         self,
@@ -33,13 +44,13 @@ class Judge:
         *,
         replay: Replay | None = None,
         grader: TestsGrader | None = None,
-        llm: StructuredLLM | None = None,
-        llm_cfg: Any = None,
+        llm: StructuredModel | None = None,
+        llm_cfg: LLMConfig | None = None,
         judge_model: str = "",
         store: Store | None = None,
         run_id: str = "",
     ) -> None:
-        if cfg.rubric.enabled and llm is None:
+        if cfg.rubric.enabled and (llm is None or llm_cfg is None):
             raise ValueError(
                 "the rubric check needs an LLM client: pass llm= and llm_cfg=, or disable judges.rubric"
             )
@@ -86,12 +97,12 @@ class Judge:
         if name == "grounding":
             return check_grounding(traj, task, self.cfg.grounding)
         if name == "state":
-            needs_replay = self.replay is not None and task.blueprint is not None
-            reference = await self.replay(task) if needs_replay else None  # type: ignore[misc]
+            replay = self.replay if task.blueprint is not None else None
+            reference = await replay(task) if replay is not None else None
             return check_state(traj, task, self.cfg.state, reference)
         if name == "tests":
             return await self.grader(traj, task) if self.grader is not None else None
-        assert self.llm is not None
+        assert self.llm is not None and self.llm_cfg is not None  # the constructor checked both
         return await check_rubric(traj, task, self.cfg.rubric, self.llm, self.llm_cfg, cache_salt=self.key)
 
     def _verdict(self, traj: Trajectory, results: list[CheckResult], error: str | None) -> Verdict:

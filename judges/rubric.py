@@ -14,23 +14,17 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from string import Template
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from judges.config import RubricConfig
+from toolforge.core.llm.config import LLMConfig
+from toolforge.core.llm.protocols import StructuredModel
 from toolforge.core.types import CheckResult, Message, Task, Trajectory
 
 PROMPTS = Path(__file__).parent / "prompts"
-
-
-class StructuredLLM(Protocol):
-    """What the rubric judge needs of the LLM client (`toolforge.core.llm.LLMClient`)."""
-
-    async def structured(
-        self, cfg: Any, messages: list[dict[str, Any]], output: type[BaseModel], **kw: Any
-    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -163,7 +157,13 @@ def score_items(items: list[RubricItem], reply: BaseModel, cfg: RubricConfig) ->
 
 
 async def check_rubric(
-    traj: Trajectory, task: Task, cfg: RubricConfig, llm: StructuredLLM, llm_cfg: Any, *, cache_salt: str = ""
+    traj: Trajectory,
+    task: Task,
+    cfg: RubricConfig,
+    llm: StructuredModel,
+    llm_cfg: LLMConfig,
+    *,
+    cache_salt: str = "",
 ) -> CheckResult:
     """Ask the judge model; raises the client's error (StructuredOutputError, LLMError) on failure."""
     items = rubric_items(task, cfg)

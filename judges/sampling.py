@@ -27,8 +27,8 @@ from toolforge.core.types import Verdict
 class SamplingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    attempts: int = Field(3, ge=1, description="k: at most this many attempts per task")
-    stop_after_accepted: int = Field(1, ge=1, description="n: stop once this many are accepted")
+    attempts: int = Field(default=3, ge=1, description="k: at most this many attempts per task")
+    stop_after_accepted: int = Field(default=1, ge=1, description="n: stop once this many are accepted")
 
 
 class AttemptOutcome(BaseModel):

@@ -6,6 +6,8 @@ images, and code tasks graded by their tests. Imports nothing else of toolforge:
         print(box.exec("python3 -c 'print(6*7)'").stdout)
 """
 
+from typing import TYPE_CHECKING
+
 from sandbox.base import Backend, Sandbox
 from sandbox.code_tasks import CodeTask, load_task, load_tasks
 from sandbox.errors import (
@@ -30,6 +32,10 @@ from sandbox.models import (
     SandboxSpec,
 )
 from sandbox.pool import SandboxPool
+
+if TYPE_CHECKING:  # at run time `__getattr__` imports them on first use
+    from sandbox.docker_backend import DockerBackend
+    from sandbox.local_backend import LocalBackend
 
 
 def __getattr__(name: str) -> object:

@@ -36,7 +36,7 @@ class CodeTask(BaseModel):
     pass_to_pass: list[str] = Field(default_factory=list)
     test_files: list[str] = Field(default_factory=list)
     gold_patch: str | None = None
-    test_timeout_s: float = Field(120.0, gt=0)
+    test_timeout_s: float = Field(default=120.0, gt=0)
     python: str = "python3"
 
     @model_validator(mode="after")

@@ -149,6 +149,8 @@ class DockerSandbox(Sandbox):
     # -- lifecycle -------------------------------------------------------------------------
     def _attach(self) -> None:
         api = self.backend.client.api
+        if self.container.id is None:  # docker-py types it optional; a created container has one
+            raise SandboxBrokenError(f"sandbox {self.id} has no container id")
         sock = api.attach_socket(
             self.container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
         )

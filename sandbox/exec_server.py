@@ -86,7 +86,9 @@ def run(req):
             "duration": 0.0,
             "timed_out": False,
         }
-    bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
+    assert proc.stdout is not None and proc.stderr is not None  # both are pipes
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    bufs = {out_fd: bytearray(), err_fd: bytearray()}
     readers = set(bufs)
     writer = proc.stdin.fileno() if proc.stdin else None
     pending = memoryview(stdin)
@@ -103,7 +105,7 @@ def run(req):
             room = max(cap - len(buf), 0)
             buf += chunk[:room]
             dropped += len(chunk) - min(room, len(chunk))
-        if w:
+        if w and writer is not None and proc.stdin is not None:
             try:
                 n = os.write(writer, pending[:65536])
                 pending = pending[n:]
@@ -121,8 +123,8 @@ def run(req):
     settle()
     return {
         "exit_code": code,
-        "stdout": _b64(bytes(bufs[proc.stdout.fileno()])),
-        "stderr": _b64(bytes(bufs[proc.stderr.fileno()])),
+        "stdout": _b64(bytes(bufs[out_fd])),
+        "stderr": _b64(bytes(bufs[err_fd])),
         "dropped": dropped,
         "duration": duration,
         "timed_out": code == 137 and duration >= timeout * 0.98,

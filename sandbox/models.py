@@ -16,14 +16,16 @@ class Limits(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    memory_mb: int = Field(1024, ge=16)
-    cpus: float = Field(1.0, gt=0)
-    pids: int = Field(256, ge=8)
-    workdir_mb: int = Field(512, ge=1, description="size of the writable workdir (tmpfs)")
-    tmp_mb: int = Field(256, ge=1, description="size of the writable /tmp (tmpfs)")
-    nofile: int = Field(1024, ge=16)
-    fsize_mb: int = Field(256, ge=1, description="largest file a process may write")
-    output_bytes: int = Field(1 << 20, ge=1024, description="stdout and stderr are each cut at this size")
+    memory_mb: int = Field(default=1024, ge=16)
+    cpus: float = Field(default=1.0, gt=0)
+    pids: int = Field(default=256, ge=8)
+    workdir_mb: int = Field(default=512, ge=1, description="size of the writable workdir (tmpfs)")
+    tmp_mb: int = Field(default=256, ge=1, description="size of the writable /tmp (tmpfs)")
+    nofile: int = Field(default=1024, ge=16)
+    fsize_mb: int = Field(default=256, ge=1, description="largest file a process may write")
+    output_bytes: int = Field(
+        default=1 << 20, ge=1024, description="stdout and stderr are each cut at this size"
+    )
 
 
 class SandboxSpec(BaseModel):
@@ -35,11 +37,12 @@ class SandboxSpec(BaseModel):
     limits: Limits = Field(default_factory=Limits)
     env: dict[str, str] = Field(default_factory=dict)
     network: str = Field(
-        "none", description='"none" (loopback only) or the name of an existing internal Docker network'
+        default="none",
+        description='"none" (loopback only) or the name of an existing internal Docker network',
     )
-    runtime: str | None = Field(None, description='OCI runtime, e.g. "runsc" for gVisor')
+    runtime: str | None = Field(default=None, description='OCI runtime, e.g. "runsc" for gVisor')
     labels: dict[str, str] = Field(default_factory=dict)
-    start_timeout_s: float = Field(60.0, gt=0)
+    start_timeout_s: float = Field(default=60.0, gt=0)
 
 
 class ExecRequest(BaseModel):
@@ -48,9 +51,9 @@ class ExecRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cmd: str | list[str]
-    timeout_s: float = Field(60.0, gt=0)
+    timeout_s: float = Field(default=60.0, gt=0)
     env: dict[str, str] = Field(default_factory=dict)
-    workdir: str | None = Field(None, description="relative to the sandbox workdir, or absolute")
+    workdir: str | None = Field(default=None, description="relative to the sandbox workdir, or absolute")
     stdin: bytes | None = None
 
     def argv(self) -> list[str]:
@@ -70,7 +73,7 @@ class ExecResult(BaseModel):
     stdout: str = ""
     stderr: str = ""
     timed_out: bool = False
-    truncated_bytes: int = Field(0, description="output bytes dropped beyond Limits.output_bytes")
+    truncated_bytes: int = Field(default=0, description="output bytes dropped beyond Limits.output_bytes")
     duration_s: float = 0.0
 
     @property
@@ -86,12 +89,14 @@ class DockerBackendConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["docker"] = "docker"
-    base_url: str | None = Field(None, description="engine URL; default: DOCKER_HOST or the local socket")
-    owner: str = Field("toolforge", description="label value that scopes `gc` to one engine or run")
+    base_url: str | None = Field(
+        default=None, description="engine URL; default: DOCKER_HOST or the local socket"
+    )
+    owner: str = Field(default="toolforge", description="label value that scopes `gc` to one engine or run")
     client_timeout_s: float = 600.0
     max_pool_size: int = 64
     deadline_grace_s: float = Field(
-        10.0, gt=0, description="the client-side deadline of a command is its timeout plus this"
+        default=10.0, gt=0, description="the client-side deadline of a command is its timeout plus this"
     )
 
 

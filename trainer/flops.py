@@ -22,7 +22,10 @@ class ParamCount:
 def count_parameters(model: nn.Module, config: DeepseekV3Config) -> ParamCount:
     """Count a DeepseekV3 model's parameters; works on the meta device."""
     total = activated = embedding = 0
-    share = config.num_experts_per_tok / config.n_routed_experts
+    top_k, experts = config.num_experts_per_tok, config.n_routed_experts
+    if top_k is None or experts is None:
+        raise ValueError("the config names no routed experts (num_experts_per_tok, n_routed_experts)")
+    share = top_k / experts
     for name, p in model.named_parameters():
         n = p.numel()
         total += n
@@ -39,6 +42,8 @@ def training_flops_per_token(count: ParamCount, config: DeepseekV3Config, seq_le
     forward + backward → 3 · seq_len · heads · (qk_head_dim + v_head_dim) · layers per token. For K2 at
     4k this gives 2.055e11, the accounting NeMo's K2 throughput figures use.
     """
-    qk = config.qk_nope_head_dim + config.qk_rope_head_dim
-    attention = 3 * seq_len * config.num_attention_heads * (qk + config.v_head_dim) * config.num_hidden_layers
+    qk, v = config.qk_nope_head_dim + config.qk_rope_head_dim, config.v_head_dim
+    if v is None:
+        raise ValueError("the config has no v_head_dim")
+    attention = 3 * seq_len * config.num_attention_heads * (qk + v) * config.num_hidden_layers
     return 6 * (count.activated - count.input_embedding) + attention

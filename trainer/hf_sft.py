@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from peft import LoraConfig, PeftModel, get_peft_model
-from transformers import PreTrainedTokenizerBase, set_seed
-from trl import SFTTrainer
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, set_seed
+from trl.trainer.sft_trainer import SFTTrainer
 
 from trainer.data import DataStats, build_dataset, read_exported_jsonl
 from trainer.hf_model import ModelSource, load_causal_lm
@@ -57,6 +57,8 @@ def save_hf_model(trainer: SFTTrainer, tokenizer: PreTrainedTokenizerBase, out: 
     if isinstance(model, PeftModel):
         model.save_pretrained(str(out / LORA_ADAPTER_DIR))
         model = model.merge_and_unload()
+    if not isinstance(model, PreTrainedModel):
+        raise TypeError(f"expected a transformers model to save, got {type(model).__name__}")
     model.config.use_cache = True  # training turned it off; generation wants it
     model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))

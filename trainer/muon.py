@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
-from torch.distributed.tensor import DTensor, distribute_tensor
+from torch.distributed.tensor import DTensor, Shard, distribute_tensor
 from torch.optim.adam import adam
 
 __all__ = ["MuonClip", "k2_param_groups", "newton_schulz"]
@@ -166,7 +166,9 @@ class MuonClip(torch.optim.Optimizer):
                 ortho = newton_schulz(update.full_tensor(), group["ns_steps"], dtype=self.ns_dtype)
                 ortho = distribute_tensor(ortho, p.device_mesh, p.placements, src_data_rank=None).to_local()
             else:  # a plain tensor, or an expert tensor whose shard holds whole experts
-                if isinstance(p, DTensor) and any(pl.is_shard() and pl.dim != 0 for pl in p.placements):
+                if isinstance(p, DTensor) and any(
+                    isinstance(pl, Shard) and pl.dim != 0 for pl in p.placements
+                ):
                     raise ValueError("MuonClip needs 3-D expert tensors sharded on the expert dim (0)")
                 local_update = _local(update)
                 if split > 1:  # [..., k·R, C] → [..., k, R, C]: each block on its own

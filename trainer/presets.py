@@ -9,13 +9,14 @@ embeddings, YaRN RoPE.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from transformers import DeepseekV3Config
 
 __all__ = ["PRESETS", "get_preset", "k2", "k2_small", "k2_tiny"]
 
 
-def _k2_shape(**sizes: object) -> DeepseekV3Config:
+def _k2_shape(**sizes: Any) -> DeepseekV3Config:
     """A DeepseekV3Config with K2's fixed choices and the given sizes."""
     return DeepseekV3Config(
         first_k_dense_replace=1,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -73,7 +74,7 @@ def _sdpa_qkmax(
     attention_mask: Tensor | None,
     dropout: float = 0.0,
     scaling: float | None = None,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> tuple[Tensor, None]:
     if module.training:
         scale = scaling if scaling is not None else query.shape[-1] ** -0.5
@@ -139,12 +140,15 @@ def qk_clip_(model: nn.Module, tau: float = 100.0) -> QKClipStats | None:
         if bool((gamma >= 1).all()):
             continue
         heads, nope, rope, v = attn.num_heads, attn.qk_nope_head_dim, attn.qk_rope_head_dim, attn.v_head_dim
+        q_proj = attn.q_b_proj if attn.q_b_proj is not None else attn.q_proj
+        # an MLA layer has both; transformers types them optional
+        assert v is not None and q_proj is not None
         g, sqrt_g = gamma[:, None].float(), gamma.sqrt()[:, None].float()
         q_rows = torch.cat([sqrt_g.expand(heads, nope), g.expand(heads, rope)], dim=1).reshape(-1)
         kv_rows = torch.cat(
             [sqrt_g.expand(heads, nope), torch.ones(heads, v, device=gamma.device)], dim=1
         ).reshape(-1)
-        q_weight = attn.q_b_proj.weight if attn.q_b_proj is not None else attn.q_proj.weight
+        q_weight = q_proj.weight
         _scale_rows_(q_weight, q_rows.to(q_weight.device))
         _scale_rows_(attn.kv_b_proj.weight, kv_rows.to(attn.kv_b_proj.weight.device))
     return QKClipStats(max_logits=maxima.cpu(), clipped=clipped.cpu())

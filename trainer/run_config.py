@@ -7,7 +7,7 @@ from typing import Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
-from trl import SFTConfig
+from trl.trainer.sft_config import SFTConfig
 
 __all__ = ["SFTRunConfig", "sft_arguments"]
 

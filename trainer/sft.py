@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from transformers import DeepseekV3Config, DeepseekV3ForCausalLM, PreTrainedTokenizerBase, set_seed
 from transformers.trainer_utils import get_last_checkpoint
-from trl import SFTTrainer
+from trl.trainer.sft_trainer import SFTTrainer
 
 from toolforge.core.k2_chat import render_k2
 from trainer.callback import MuonClipCallback
@@ -37,7 +37,7 @@ from trainer.qk_clip import ATTN_IMPLEMENTATION
 from trainer.routing import ExpertLoadTracker
 from trainer.run_config import SFTRunConfig, sft_arguments
 from trainer.time_limit import TimeLimit
-from trainer.tokenizer import load_tokenizer, train_bpe_tokenizer
+from trainer.tokenizer import load_tokenizer, special_ids, train_bpe_tokenizer
 
 __all__ = [
     "K2SFTTrainer",
@@ -110,11 +110,10 @@ def build_model(
 ) -> DeepseekV3ForCausalLM:
     """A freshly initialised model of the preset, its vocabulary sized to the tokenizer."""
     config.vocab_size = 64 * math.ceil(len(tokenizer) / 64)
-    config.bos_token_id = tokenizer.bos_token_id
-    config.eos_token_id = tokenizer.eos_token_id
-    config.pad_token_id = tokenizer.pad_token_id
+    config.bos_token_id, config.eos_token_id, config.pad_token_id = special_ids(tokenizer)
     config.use_cache = False  # a cache in training silently turns off the packed-document mask
-    model = DeepseekV3ForCausalLM(config).to(dtype)
+    # transformers types `PreTrainedModel.to` through its generate mixin, which rejects a dtype
+    model = DeepseekV3ForCausalLM(config).to(dtype)  # pyright: ignore[reportArgumentType]
     model.set_attn_implementation(ATTN_IMPLEMENTATION)
     return model
 
@@ -151,6 +150,7 @@ class K2SFTTrainer(SFTTrainer):
             super()._load_from_checkpoint(resume_from_checkpoint, model)
             return
         target = model if model is not None else self.model
+        assert target is not None  # transformers types it optional; a trainer that resumes holds one
         dtype = next(target.parameters()).dtype
         loaded = DeepseekV3ForCausalLM.from_pretrained(resume_from_checkpoint, dtype=dtype)
         target.load_state_dict(loaded.state_dict(), strict=True)
@@ -207,11 +207,14 @@ def run_sft(config: SFTRunConfig) -> SFTResult:
         trainer.add_callback(TimeLimit(config.max_train_s))
     last = get_last_checkpoint(str(config.out)) if config.resume else None
     output = trainer.train(resume_from_checkpoint=last)
+    assert trainer.model is not None  # transformers types it optional; a built trainer holds one
     parameters = sum(p.numel() for p in trainer.model.parameters())
     if source is None:
         trainer.save_model(str(config.out))
     elif trainer.is_world_process_zero():
-        save_hf_model(trainer, trainer.processing_class, config.out)
+        tokenizer = trainer.processing_class
+        assert isinstance(tokenizer, PreTrainedTokenizerBase)  # build_hf_trainer passes one
+        save_hf_model(trainer, tokenizer, config.out)
     if trainer.is_world_process_zero():
         (config.out / "data_stats.json").write_text(json.dumps(asdict(stats), indent=2))
     return SFTResult(

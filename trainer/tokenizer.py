@@ -15,7 +15,14 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedToken
 
 from toolforge.core.k2_chat import K2_SPECIAL_TOKENS
 
-__all__ = ["PAD_TOKEN", "SPECIAL_TOKENS", "k2_chat_template", "load_tokenizer", "train_bpe_tokenizer"]
+__all__ = [
+    "PAD_TOKEN",
+    "SPECIAL_TOKENS",
+    "k2_chat_template",
+    "load_tokenizer",
+    "special_ids",
+    "train_bpe_tokenizer",
+]
 
 PAD_TOKEN = "[PAD]"
 SPECIAL_TOKENS: tuple[str, ...] = (*K2_SPECIAL_TOKENS, PAD_TOKEN)
@@ -73,3 +80,15 @@ def load_tokenizer(path: Path) -> PreTrainedTokenizerBase:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.chat_template = k2_chat_template()
     return tokenizer
+
+
+def special_ids(tokenizer: PreTrainedTokenizerBase) -> tuple[int | None, int | None, int | None]:
+    """(bos, eos, pad) token ids, for a model config: transformers types each as an id, a token or
+    a list of them, and a model config takes one id or None."""
+    return _one_id(tokenizer.bos_token_id), _one_id(tokenizer.eos_token_id), _one_id(tokenizer.pad_token_id)
+
+
+def _one_id(value: object) -> int | None:
+    if value is None or isinstance(value, int):
+        return value
+    raise ValueError(f"a special token id must be one int, got {value!r}")

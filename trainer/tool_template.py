@@ -57,7 +57,10 @@ def _render(
     add_generation_prompt: bool = False,
 ) -> str:
     text = tokenizer.apply_chat_template(
-        messages, tools=tools, tokenize=False, add_generation_prompt=add_generation_prompt
+        messages,
+        tools=tools,  # pyright: ignore[reportArgumentType]  # it takes list[dict | Callable]; lists are invariant
+        tokenize=False,
+        add_generation_prompt=add_generation_prompt,
     )
     assert isinstance(text, str)
     return text

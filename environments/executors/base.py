@@ -54,6 +54,9 @@ class CallContext:
 
 
 class Executor(Protocol):
+    """Runs one validated call: the schema simulator, the world model, a Python toolkit, the MCP
+    servers, a sandbox. `kind` names it in the trajectory's metadata."""
+
     kind: str
 
-    async def execute(self, tool: ToolSpec, arguments: dict[str, Any], ctx: CallContext) -> ToolResult: ...
+    async def execute(self, tool: ToolSpec, arguments: dict[str, Any], ctx: CallContext, /) -> ToolResult: ...

@@ -102,14 +102,12 @@ class Fitter:
     def show(self, schema: dict[str, Any] | None, value: Any) -> Any:
         if schema is None:
             return value
-        schema = resolved(schema)
-        out = self.fit(schema, value, self.kind, self.seed, self.kind)
-        if valid(schema, out):
+        full: dict[str, Any] = resolved(schema)
+        out = self.fit(full, value, self.kind, self.seed, self.kind)
+        if valid(full, out):
             return out
         rng = random.Random(self.seed)
-        return _overlay(
-            schema, instance_for(schema, rng, optional_p=OPTIONAL_P, topic=self.topic), value, rng
-        )
+        return _overlay(full, instance_for(full, rng, optional_p=OPTIONAL_P, topic=self.topic), value, rng)
 
     # ---- one value ----
 

@@ -30,6 +30,8 @@ from environments.executors.store import ref_kind
 from environments.executors.world import Proposal, play
 from environments.state import Delete, State, Upsert, collections, plural
 from toolforge.core.errors import StructuredOutputError
+from toolforge.core.llm.config import LLMConfig
+from toolforge.core.llm.protocols import StructuredModel
 from toolforge.core.types import ToolSpec
 
 Outcome = Literal["ok", "partial", "error", "edge"]
@@ -146,7 +148,7 @@ def _prompt(
 class WorldModelSimulator:
     kind = "world_model"
 
-    def __init__(self, llm: Any, cfg: Any, mix: OutcomeMix | None = None) -> None:
+    def __init__(self, llm: StructuredModel, cfg: LLMConfig, mix: OutcomeMix | None = None) -> None:
         self.llm = llm
         self.cfg = cfg
         self.mix = mix or OutcomeMix()

@@ -135,7 +135,7 @@ def run(
     spec = SandboxSpec(image=image)
     limits = CodeLimits(max_turns=max_turns)
     llm_cfg = (
-        LLMConfig(model=model, api_base=api_base, api_key_env=api_key_env, tool_mode=tool_mode)  # type: ignore[arg-type]
+        LLMConfig(model=model, api_base=api_base, api_key_env=api_key_env, tool_mode=tool_mode)
         if model
         else None
     )

@@ -33,7 +33,7 @@ def check_store(db: str | None) -> Check:
 
 
 def check_docker() -> Check:
-    import docker
+    import docker.errors
 
     try:
         client = docker.from_env(timeout=5)

@@ -186,7 +186,7 @@ def tasks_generate(
         per_difficulty=per_difficulty,
         difficulties=list(difficulty or BLUEPRINT_DIFFICULTIES),  # type: ignore[arg-type]
         seed=seed,
-        writer=writer,  # type: ignore[arg-type]
+        writer=writer,
         toolkits=toolkit or [],
         mcp_servers=world_servers(load_servers(servers)) if servers is not None else {},
     )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 from typer.core import TyperGroup
 
 PIPELINE_ORDER = ("tools", "agents", "tasks", "rollout", "judge", "export", "view", "train", "eval")
 
 
 class PipelineOrderGroup(TyperGroup):
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:  # a click Context: typer's own click, or click
         names = super().list_commands(ctx)
         steps = [name for name in PIPELINE_ORDER if name in names]
         return steps + sorted(name for name in names if name not in PIPELINE_ORDER)

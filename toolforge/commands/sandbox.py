@@ -131,7 +131,7 @@ def build_image_cmd(
         started = time.perf_counter()
         image_id = build_image(
             client, tag, method=method, force=force, log=lambda m: console.print(f"[dim]{m}[/]")
-        )  # type: ignore[arg-type]
+        )
     except SandboxError as exc:
         fail(str(exc))
     size = client.images.get(tag).attrs.get("Size", 0)

@@ -158,7 +158,8 @@ def _set(record: dict[str, Any], key: str, whole_units: float, props: dict[str, 
     """Write a computed amount in the field's own unit (cents or whole), if its schema allows it."""
     scaled = whole_units * _scale(key)
     old = record[key]
-    sub = props.get(key) if isinstance(props.get(key), dict) else {}
+    field = props.get(key)
+    sub: dict[str, Any] = field if isinstance(field, dict) else {}
     value: float = float(round(scaled, 2))
     if sub.get("type") == "integer" or _scale(key) > 1 or (isinstance(old, int) and value.is_integer()):
         value = int(round(scaled))

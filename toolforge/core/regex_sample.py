@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import re
 import string
-from re import _parser  # the standard library's own regex parser (3.11+); no public equivalent
+from re import _parser  # pyright: ignore[reportAttributeAccessIssue]  # the stdlib's own regex parser (3.11+): no public equivalent, no stub
 from typing import Any
 
 _CATEGORIES = {

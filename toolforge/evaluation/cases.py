@@ -79,7 +79,7 @@ def _read_jsonl(path: Path, what: str, fix: str) -> list[tuple[int, dict[str, An
             continue
         try:
             row = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise ConfigError(
                 f"{path}:{number}: not a JSON line ({exc.msg}); a {what} holds one JSON object per line ({fix})"
             ) from exc

@@ -31,7 +31,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         raise
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """`write(tmp)` fills a fresh temporary file next to `path`, which then replaces `path`."""
     with atomic_path(path) as tmp:
         write(tmp)

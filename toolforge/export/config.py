@@ -14,14 +14,17 @@ class ExportFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     accepted_only: bool = True
-    min_score: float = Field(0.0, ge=0, le=1)
-    domains: list[str] | None = Field(None, description="keep only these domains (None: all)")
+    min_score: float = Field(default=0.0, ge=0, le=1)
+    domains: list[str] | None = Field(default=None, description="keep only these domains (None: all)")
     exclude_domains: list[str] = Field(
         default_factory=list, description="drop these domains (held out for `toolforge eval`)"
     )
-    task_sources: list[str] | None = Field(None, description='task sources, e.g. "blueprint" (None: all)')
+    task_sources: list[str] | None = Field(
+        default=None, description='task sources, e.g. "blueprint" (None: all)'
+    )
     tool_sources: list[str] | None = Field(
-        None, description='keep a trajectory when one of its tools comes from these, e.g. "mcp" (None: all)'
+        default=None,
+        description='keep a trajectory when one of its tools comes from these, e.g. "mcp" (None: all)',
     )
 
 
@@ -31,9 +34,13 @@ class CardConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # The data is made by the configured models: check their terms before sharing, and choose.
-    license: str = Field("cc-by-4.0", description="an SPDX-style Hub license id, e.g. apache-2.0, mit, other")
+    license: str = Field(
+        default="cc-by-4.0", description="an SPDX-style Hub license id, e.g. apache-2.0, mit, other"
+    )
     language: list[str] = Field(default_factory=lambda: ["en"], description="ISO 639-1 codes")
-    pretty_name: str | None = Field(None, description="the title on the Hub (default: the dataset's name)")
+    pretty_name: str | None = Field(
+        default=None, description="the title on the Hub (default: the dataset's name)"
+    )
 
 
 class ExportConfig(BaseModel):
@@ -41,5 +48,5 @@ class ExportConfig(BaseModel):
 
     formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS))
     filter: ExportFilter = Field(default_factory=ExportFilter)
-    name: str = Field("toolforge-dataset", description="the dataset's name in its card")
+    name: str = Field(default="toolforge-dataset", description="the dataset's name in its card")
     card: CardConfig = Field(default_factory=CardConfig)

@@ -88,12 +88,13 @@ def load_records(
 
     Without a judge key a trajectory judged under several configs is an error: name the one to use.
     """
-    where = {"run_key": run_key} if run_key is not None else {}
+    where: dict[str, Any] = {"run_key": run_key} if run_key is not None else {}
     trajectories = store.list(Trajectory, **where)
     if trajectory_ids is not None:
         trajectories = [t for t in trajectories if t.id in trajectory_ids]
     verdicts: dict[str, list[Verdict]] = {}
-    for verdict in store.list(Verdict, **({"judge_key": judge_key} if judge_key is not None else {})):
+    by_judge: dict[str, Any] = {"judge_key": judge_key} if judge_key is not None else {}
+    for verdict in store.list(Verdict, **by_judge):
         verdicts.setdefault(verdict.trajectory_id, []).append(verdict)
     tasks = {t.id: t for t in store.list(Task)}
     agents = {a.id: a for a in store.list(Agent)}

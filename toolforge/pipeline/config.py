@@ -38,13 +38,13 @@ from toolforge.export import ExportConfig
 class ToolsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    servers: str | None = Field(None, description="an mcpServers file (JSON or YAML) to harvest")
+    servers: str | None = Field(default=None, description="an mcpServers file (JSON or YAML) to harvest")
     catalogs: list[str] = Field(default_factory=list, description="MCP JSONL or OpenAI function lists")
     toolkits: list[str] = Field(
         default_factory=list, description='Python toolkits, "file.py:Class" or "module:Class"'
     )
-    start_timeout_s: float = Field(60.0, gt=0)
-    list_timeout_s: float = Field(30.0, gt=0)
+    start_timeout_s: float = Field(default=60.0, gt=0)
+    list_timeout_s: float = Field(default=30.0, gt=0)
 
 
 class CodeTasksConfig(BaseModel):
@@ -54,26 +54,27 @@ class CodeTasksConfig(BaseModel):
 
     paths: list[str] = Field(default_factory=list, description="code task folders (sandbox format)")
     policy: Literal["llm", "gold"] = Field(
-        "llm",
+        default="llm",
         description="llm: models.agent works on the task; gold: the task's gold patch (a reference run)",
     )
     backend: BackendConfig = Field(default_factory=LocalBackendConfig)
     image: str = DEFAULT_IMAGE
-    python: str | None = Field(None, description="the interpreter (with pytest) inside the sandbox")
+    python: str | None = Field(default=None, description="the interpreter (with pytest) inside the sandbox")
     limits: CodeLimits = Field(default_factory=CodeLimits)
-    concurrency: int = Field(2, ge=1)
+    concurrency: int = Field(default=2, ge=1)
 
 
 class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    workspace: str | None = Field(None, description="default: toolforge-data/<name>")
+    workspace: str | None = Field(default=None, description="default: toolforge-data/<name>")
     db: str | None = Field(
-        None, description="store URL; --db and TOOLFORGE_DB win over it; default: SQLite in the workspace"
+        default=None,
+        description="store URL; --db and TOOLFORGE_DB win over it; default: SQLite in the workspace",
     )
     ray: str | None = Field(
-        None,
+        default=None,
         description="a Ray cluster for the episodes and judges: auto or ray://HOST:PORT "
         "(pip install 'toolforge[ray]'; the store must then be PostgreSQL); --ray wins over it",
     )
@@ -88,7 +89,7 @@ class PipelineConfig(BaseModel):
     judges: JudgeConfig = Field(default_factory=JudgeConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     # The command exits non-zero when a stage fails more than this share of its items.
-    max_failure_rate: float = Field(0.5, ge=0, le=1)
+    max_failure_rate: float = Field(default=0.5, ge=0, le=1)
 
     # Where the file was read from: relative input paths are taken from here. Not part of the
     # config's meaning (moving the file does not change the run).

@@ -327,6 +327,7 @@ class _Run:
         t0 = time.perf_counter()
         self.progress.start("tasks")
         cluster: ClusterRun | None = None
+        before: set[str] = set()  # the tasks stored before the cluster writes its own
         if ray is not None and agents:
             cluster = await open_cluster(
                 ray, store, cfg, agents, tools, [], self.run_id, reports, self.progress, self.nodes

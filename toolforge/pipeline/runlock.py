@@ -20,9 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import ColumnElement, delete, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import col
 
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.store import RunLockRow, Store
@@ -122,8 +123,8 @@ class RunLock:
             self._store.close()
             self._store = None
 
-    def _mine(self) -> tuple[object, object]:
-        return RunLockRow.run == self.run_name, RunLockRow.token == self.token  # type: ignore[return-value]
+    def _mine(self) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+        return col(RunLockRow.run) == self.run_name, col(RunLockRow.token) == self.token
 
     def _acquire(self, store: Store) -> None:
         for _ in range(TRIES):
@@ -145,7 +146,7 @@ class RunLock:
                 pass  # held, or left behind: read who holds it
             with store.engine.begin() as conn:
                 now = store_now(conn)
-                row = conn.execute(select(RunLockRow).where(RunLockRow.run == self.run_name)).first()
+                row = conn.execute(select(RunLockRow).where(col(RunLockRow.run) == self.run_name)).first()
                 if row is None:
                     continue  # released meanwhile: try the insert again
                 holder = RunLockRow.model_validate(row._mapping)
@@ -154,7 +155,7 @@ class RunLock:
                     raise RunLocked(self._refusal(holder, now, store))
                 taken = conn.execute(
                     update(RunLockRow)
-                    .where(RunLockRow.run == self.run_name, RunLockRow.token == holder.token)
+                    .where(col(RunLockRow.run) == self.run_name, col(RunLockRow.token) == holder.token)
                     .values(token=self.token, host=HOST, pid=os.getpid(), acquired_at=now, heartbeat_at=now)
                 ).rowcount
             if taken == 1:

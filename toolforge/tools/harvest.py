@@ -132,7 +132,9 @@ async def list_server_tools(
             async with asyncio.timeout(list_t):
                 while True:
                     request = ListToolsRequest(params=PaginatedRequestParams(cursor=cursor))
-                    page = await client.session.send_request(request, _RAW)
+                    # the raw page keeps what ListToolsResult would drop; mcp types the result as a
+                    # BaseModel, and a TypeAdapter of a dict works the same at run time
+                    page = await client.session.send_request(request, _RAW)  # pyright: ignore[reportArgumentType]
                     pages += 1
                     listed = page.get("tools", [])
                     tools += listed

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from toolforge.core.ids import digest
 from toolforge.core.store import Store, ToolRow, to_row
@@ -103,7 +103,7 @@ def content_hashes(store: Store, ids: set[str]) -> dict[str, str]:
     with Session(store.engine) as session:
         for start in range(0, len(ordered), 500):
             chunk = ordered[start : start + 500]
-            stmt = select(ToolRow.id, ToolRow.content_hash).where(ToolRow.id.in_(chunk))  # type: ignore[attr-defined]
+            stmt = select(ToolRow.id, ToolRow.content_hash).where(col(ToolRow.id).in_(chunk))
             out.update(dict(session.exec(stmt).all()))
     return out
 

@@ -46,14 +46,19 @@ class WorldSpec(BaseModel):
 
     state_env: str = Field(alias="stateEnv", description="the variable naming the server's state file")
     state_file: str = Field(
-        "state.json", alias="stateFile", description="the file's name in the episode folder"
+        default="state.json", alias="stateFile", description="the file's name in the episode folder"
     )
     sandbox: WorldSandbox = Field(
-        "auto", description="where each episode's server process runs; auto: docker if usable, else local"
+        default="auto",
+        description="where each episode's server process runs; auto: docker if usable, else local",
     )
-    warm: int = Field(4, ge=0, description="worlds kept started ahead from the server's own seed (0: none)")
+    warm: int = Field(
+        default=4, ge=0, description="worlds kept started ahead from the server's own seed (0: none)"
+    )
     image: str | None = Field(
-        None, alias="sandboxImage", description="the docker sandbox's image (default: the toolforge sandbox)"
+        default=None,
+        alias="sandboxImage",
+        description="the docker sandbox's image (default: the toolforge sandbox)",
     )
 
 

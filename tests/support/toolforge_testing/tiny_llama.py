@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from trainer.tokenizer import train_bpe_tokenizer
+from trainer.tokenizer import special_ids, train_bpe_tokenizer
 
 __all__ = ["write_tiny_llama"]
 
@@ -24,6 +24,7 @@ def write_tiny_llama(
     """Write a two-layer Llama (64 wide by default) and its tokenizer to `path`; returns `path`."""
     tokenizer = train_bpe_tokenizer(texts, vocab_size=vocab_size)
     tokenizer.chat_template = None
+    bos, eos, pad = special_ids(tokenizer)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=hidden_size,
@@ -32,9 +33,9 @@ def write_tiny_llama(
         num_attention_heads=4,
         num_key_value_heads=2,
         max_position_embeddings=4096,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=bos,
+        eos_token_id=eos,
+        pad_token_id=pad,
     )
     torch.manual_seed(seed)
     LlamaForCausalLM(config).save_pretrained(str(path))

@@ -150,7 +150,8 @@ def _load(path: Path) -> LoadedCheckpoint:
         raise _template_error(path, gaps)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(device).eval()
+    # transformers types `PreTrainedModel.to` through its generate mixin, which rejects a device
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(device).eval()  # pyright: ignore[reportArgumentType]
     return LoadedCheckpoint(path, model, tokenizer, _stop_ids(tokenizer, model), gaps)
 
 

@@ -132,17 +132,17 @@ class DirectTransport:
         try:
             payload = orjson.dumps(body)  # compact UTF-8, like the OpenAI SDK
         except TypeError as exc:
-            raise litellm.BadRequestError(
+            raise litellm.exceptions.BadRequestError(
                 f"request is not JSON-serialisable: {exc}", model=model, llm_provider=PROVIDER
             ) from None
         try:
             response = await self._pool().post(api_base, PATH, headers, payload, timeout_s)
         except TimeoutError:
-            raise litellm.Timeout(
+            raise litellm.exceptions.Timeout(
                 f"no reply within {timeout_s:g} s", model=model, llm_provider=PROVIDER
             ) from None
         except (HTTPError, OSError) as exc:
-            raise litellm.APIConnectionError(
+            raise litellm.exceptions.APIConnectionError(
                 f"{type(exc).__name__}: {exc}", llm_provider=PROVIDER, model=model
             ) from None
         if response.status >= 400:
@@ -151,7 +151,7 @@ class DirectTransport:
         try:
             return raw_from_json(orjson.loads(response.body))
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise litellm.InternalServerError(
+            raise litellm.exceptions.InternalServerError(
                 f"unreadable response body ({type(exc).__name__}): {response.body[:200]!r}",
                 llm_provider=PROVIDER,
                 model=model,
@@ -206,14 +206,14 @@ def raw_from_json(data: dict[str, Any]) -> dict[str, Any]:
 
 
 _BY_STATUS: dict[int, Any] = {
-    400: litellm.BadRequestError,
-    401: litellm.AuthenticationError,
-    403: litellm.PermissionDeniedError,
-    404: litellm.NotFoundError,
-    429: litellm.RateLimitError,
-    500: litellm.InternalServerError,
-    502: litellm.BadGatewayError,
-    503: litellm.ServiceUnavailableError,
+    400: litellm.exceptions.BadRequestError,
+    401: litellm.exceptions.AuthenticationError,
+    403: litellm.exceptions.PermissionDeniedError,
+    404: litellm.exceptions.NotFoundError,
+    429: litellm.exceptions.RateLimitError,
+    500: litellm.exceptions.InternalServerError,
+    502: litellm.exceptions.BadGatewayError,
+    503: litellm.exceptions.ServiceUnavailableError,
 }
 
 
@@ -228,7 +228,7 @@ def _status_error(status: int, headers: dict[str, str], data: bytes, url: str, m
     message = f"HTTP {status}: {detail}"
     cls = _BY_STATUS.get(status)
     if cls is None:
-        return litellm.APIError(
+        return litellm.exceptions.APIError(
             status_code=status, message=message, llm_provider=PROVIDER, model=model, response=response
         )
     return cls(message=message, llm_provider=PROVIDER, model=model, response=response)

@@ -114,14 +114,15 @@ def local_api_base(model: str = LOCAL_PREFIX + BUNDLED) -> str:
             import xllamacpp
         except ImportError as exc:
             raise ConfigError("local models need xllamacpp: `pip install 'toolforge[local]'`") from exc
-        params = xllamacpp.CommonParams()
+        # xllamacpp is a compiled module without stubs: the checker cannot see its classes
+        params = xllamacpp.CommonParams()  # pyright: ignore[reportAttributeAccessIssue]
         params.model.path = path
         params.n_ctx = 2048 * N_PARALLEL  # shared by the slots: 2,048 tokens each
         params.n_parallel = N_PARALLEL
         params.port = _free_port()
         params.cpuparams.n_threads = _threads()
         params.verbosity = -1  # silence llama.cpp's logs
-        server = xllamacpp.Server(params)
+        server = xllamacpp.Server(params)  # pyright: ignore[reportAttributeAccessIssue]
         url = f"{server.listening_address}/v1"
         _servers[path] = (server, url)
         return url

@@ -10,12 +10,12 @@ from typing import Any
 from toolforge.core.llm._litellm import litellm
 
 RETRYABLE = (
-    litellm.RateLimitError,
-    litellm.InternalServerError,
-    litellm.ServiceUnavailableError,
-    litellm.BadGatewayError,
-    litellm.Timeout,
-    litellm.APIConnectionError,
+    litellm.exceptions.RateLimitError,
+    litellm.exceptions.InternalServerError,
+    litellm.exceptions.ServiceUnavailableError,
+    litellm.exceptions.BadGatewayError,
+    litellm.exceptions.Timeout,
+    litellm.exceptions.APIConnectionError,
 )
 MAX_RETRY_AFTER_S = 300.0
 
@@ -24,12 +24,16 @@ def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, RETRYABLE):
         return True
     status = getattr(exc, "status_code", None)
-    return isinstance(exc, litellm.APIError) and isinstance(status, int) and (status == 429 or status >= 500)
+    return (
+        isinstance(exc, litellm.exceptions.APIError)
+        and isinstance(status, int)
+        and (status == 429 or status >= 500)
+    )
 
 
 def is_auth_error(exc: BaseException) -> bool:
     """The provider refused the credentials: no retry can help, and no later call will fare better."""
-    if isinstance(exc, litellm.AuthenticationError | litellm.PermissionDeniedError):
+    if isinstance(exc, litellm.exceptions.AuthenticationError | litellm.exceptions.PermissionDeniedError):
         return True
     return getattr(exc, "status_code", None) in (401, 403)
 

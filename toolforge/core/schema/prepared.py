@@ -75,7 +75,8 @@ def schema_problems(schema: Any, *, dialect: str | None = None) -> list[str]:
     except UnknownDialect as exc:
         return [str(exc)]
     try:
-        cls.check_schema(schema)
+        # the stubs type a schema as a dict; a boolean is a schema too (draft 6 on)
+        cls.check_schema(schema)  # pyright: ignore[reportArgumentType]
     except SchemaError as exc:
         return [f"at {_path(exc.absolute_path)}: {exc.message}"]
     return reference_problems(schema, cls)

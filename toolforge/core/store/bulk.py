@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -29,6 +29,9 @@ class CompiledUpsert:
     # (column, its bind processor or None) in parameter order (positional drivers) or by name
     columns: tuple[tuple[str, Callable[[Any], Any] | None], ...]
     positional: bool
+    # derived from `columns` in __post_init__
+    _getter: Callable[[dict[str, Any]], tuple[Any, ...]] = field(init=False, repr=False, compare=False)
+    _converted: tuple[tuple[int, Callable[[Any], Any]], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # positional rows are read in C by one itemgetter, then only the columns with a bind
@@ -52,7 +55,7 @@ class CompiledUpsert:
             raise ValueError(f"a row for {self.table} has no value for column {exc.args[0]!r}") from None
 
     def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        conn.exec_driver_sql(self.sql, self.all_params(rows))  # type: ignore[arg-type]
+        conn.exec_driver_sql(self.sql, self.all_params(rows))
 
     def execute_dbapi(self, cursor: Any, rows: Sequence[dict[str, Any]]) -> None:
         """On a bare DB-API cursor (inside the caller's transaction)."""

@@ -12,7 +12,10 @@ from toolforge.core.types import Agent, Record, Task, ToolSpec, Trajectory, Verd
 
 R = TypeVar("R", bound=Record)
 
-TABLE_OF: dict[type[Record], type[SQLModel]] = {
+# The tables that hold records: each has an `id` primary key and the whole record in `data`.
+RecordRow = ToolRow | AgentRow | TaskRow | TrajectoryRow | VerdictRow
+
+TABLE_OF: dict[type[Record], type[RecordRow]] = {
     ToolSpec: ToolRow,
     Agent: AgentRow,
     Task: TaskRow,
@@ -73,5 +76,5 @@ def to_row(record: Record, **columns: Any) -> SQLModel:
     raise TypeError(f"no table stores {type(record).__name__}")
 
 
-def from_row(kind: type[R], row: SQLModel) -> R:
-    return kind.model_validate(row.data)  # type: ignore[attr-defined]
+def from_row(kind: type[R], row: RecordRow) -> R:
+    return kind.model_validate(row.data)

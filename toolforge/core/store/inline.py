@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -37,12 +37,12 @@ class InlineSQLite:
         self._opened: list[Any] = []
 
     def _connection(self) -> sqlite3.Connection:
-        proxy = getattr(self._local, "proxy", None)
+        proxy: Any = getattr(self._local, "proxy", None)
         if proxy is None:
             proxy = self._local.proxy = self.engine.raw_connection()
             self._opened.append(proxy)
             proxy.driver_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        return proxy.driver_connection  # type: ignore[no-any-return]
+        return proxy.driver_connection
 
     def lookup(self, key: str) -> tuple[bool, dict[str, Any] | None]:
         """(answered, the cached response or None); not answered when the database is busy. The
@@ -53,7 +53,7 @@ class InlineSQLite:
             return False, None
         return True, (orjson.loads(row[0]) if row is not None and row[0] is not None else None)
 
-    def try_upsert(self, values_by_table: dict[type[SQLModel], Sequence[dict[str, Any]]]) -> bool:
+    def try_upsert(self, values_by_table: Mapping[type[SQLModel], Sequence[dict[str, Any]]]) -> bool:
         """Upsert every row in one transaction; False, with nothing written, if the write lock is
         held elsewhere. Other errors (a bad row) roll back and are raised."""
         conn = self._connection()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,9 +34,10 @@ from toolforge.core.store.tables import (
     LLMCallRow,
     RunRow,
     ToolRow,
+    TrajectoryRow,
     utcnow,
 )
-from toolforge.core.types import Record, Trajectory
+from toolforge.core.types import Record
 
 R = TypeVar("R", bound=Record)
 
@@ -133,7 +134,7 @@ class Store:
         executed by the driver (`bulk.py`). Every column must be given (None for NULL)."""
         self.upsert_tables({table: values})
 
-    def upsert_tables(self, values_by_table: dict[type[SQLModel], Sequence[dict[str, Any]]]) -> None:
+    def upsert_tables(self, values_by_table: Mapping[type[SQLModel], Sequence[dict[str, Any]]]) -> None:
         """`upsert_values` for several tables, in one transaction."""
         with self.engine.begin() as conn:
             for table, values in values_by_table.items():
@@ -185,8 +186,9 @@ class Store:
     def stored_attempts(self, run_key: str) -> dict[tuple[str, int], str]:
         """(task id, attempt) -> trajectory id of every trajectory stored under `run_key`: what a
         resumed run has played, read from the store's columns (no id is recomputed to find it)."""
-        table = TABLE_OF[Trajectory]
-        stmt = select(table.task_id, table.attempt, table.id).where(table.run_key == run_key)
+        stmt = select(TrajectoryRow.task_id, TrajectoryRow.attempt, TrajectoryRow.id).where(
+            col(TrajectoryRow.run_key) == run_key
+        )
         with Session(self.engine) as session:
             return {(task_id, attempt): traj_id for task_id, attempt, traj_id in session.exec(stmt)}
 
@@ -195,7 +197,9 @@ class Store:
         table = TABLE_OF[kind]
         # `_` and `%` are LIKE wildcards; ids use `_`, so they are escaped to match themselves.
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = select(table.id).where(table.id.like(pattern, escape="\\")).order_by(table.id).limit(limit)
+        stmt = (
+            select(table.id).where(col(table.id).like(pattern, escape="\\")).order_by(table.id).limit(limit)
+        )
         with Session(self.engine) as session:
             return list(session.exec(stmt))
 
@@ -251,9 +255,9 @@ class Store:
         found: dict[str, dict[str, Any]] = {}
         with self.engine.connect() as conn:
             for chunk in _chunks(list(keys), 500):
-                stmt = select(LLMCacheRow.key, LLMCacheRow.response).where(LLMCacheRow.key.in_(chunk))  # type: ignore[attr-defined]
-                for key, response in conn.execute(stmt):
-                    found[key] = response
+                stmt = select(LLMCacheRow.key, LLMCacheRow.response).where(col(LLMCacheRow.key).in_(chunk))
+                for key, response in conn.execute(stmt).tuples():
+                    found[key] = dict(response)  # the JSON column gives a dict; typed as a Mapping
         return found
 
     def llm_totals(self, run_id: str) -> dict[str, float]:

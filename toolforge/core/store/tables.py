@@ -1,6 +1,10 @@
 """The store's tables. Each row keeps a few indexed columns for queries and the whole record as
 JSON in `data`, so the schema of a record can grow without a migration."""
 
+# sqlmodel declares `__tablename__` as a declared_attr; the plain string below is SQLAlchemy's
+# documented form and works, but the checker calls it a wrong type on each table.
+# pyright: reportAssignmentType=false
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -14,5 +16,5 @@ class Record(BaseModel):
         return self.model_dump_json(exclude_none=False)
 
     @classmethod
-    def from_json(cls, text: str | bytes):  # type: ignore[no-untyped-def]
+    def from_json(cls, text: str | bytes) -> Self:
         return cls.model_validate_json(text)

@@ -80,7 +80,7 @@ class ToolSpec(Record):
 
     def __copy__(self) -> ToolSpec:
         copied = super().__copy__()
-        object.__setattr__(copied, "__dict__", _fields_only(copied.__dict__))
+        object.__setattr__(copied, "__dict__", _fields_only(dict(copied.__dict__)))
         return copied
 
     @property
