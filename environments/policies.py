@@ -103,10 +103,8 @@ class BlueprintPolicy:
             if proposal and done == recovery.get("propose_at"):
                 # A domain error whose way out is an alternative: say what failed and what the
                 # world allows, and change nothing until the user agrees.
-                if not _answered(messages, proposal):
-                    return Message(role="assistant", content=proposal)
-                if not _AFFIRMATIVE.search(messages[-1].content or ""):
-                    return Message(role="assistant", content="Understood. I haven't changed anything.")
+                if (waiting := _until_agreed(messages, proposal)) is not None:
+                    return waiting
                 effects = {t.name: semantics(t).effect for t in episode.tools}
                 return self._call(actions, done, calls, results, mapping, effects)
             if failed and recovery.get("note"):  # the way out starts with a lookup
@@ -119,10 +117,8 @@ class BlueprintPolicy:
             confirmed_run = after_tool and done > 0 and bool(mutates.get(actions[done - 1].name))
             if mutates.get(actions[done].name) and not confirmed_run:
                 ask = self._ask(actions, done, mutates, mapping, task.id, _said(messages))
-                if not _answered(messages, ask):
-                    return Message(role="assistant", content=ask)
-                if not _AFFIRMATIVE.search(messages[-1].content or ""):
-                    return Message(role="assistant", content="Understood. I haven't changed anything.")
+                if (waiting := _until_agreed(messages, ask)) is not None:
+                    return waiting
             effects = {t.name: semantics(t).effect for t in episode.tools}
             return self._call(actions, done, calls, results, mapping, effects)
         return Message(role="assistant", content=self._final(calls, results, episode))
@@ -248,3 +244,13 @@ class LLMPolicy:
         return await self.llm.act(
             self.cfg, messages, episode.tools, role="agent", cache_salt=episode.episode_id
         )
+
+
+def _until_agreed(messages: list[Message], question: str) -> Message | None:
+    """The turn that asks `question` (or declines after anything but a yes); None once the user
+    said yes to it."""
+    if not _answered(messages, question):
+        return Message(role="assistant", content=question)
+    if not _AFFIRMATIVE.search(messages[-1].content or ""):
+        return Message(role="assistant", content="Understood. I haven't changed anything.")
+    return None
