@@ -41,7 +41,23 @@ def toolforge(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "toolforge.cli", *args], check=True, env=env, cwd=REPO)
 
 
-def pipeline_config(work: Path, agents: int, tasks: int, rubric: bool) -> Path:
+def servers_file(work: Path, sandbox: str) -> Path:
+    """The demo's servers file with every world in `sandbox` and each `cwd` made absolute. The
+    loop measures learning, not isolation: these are our own example servers, and a docker world
+    per blueprint replay and per episode costs most of the generation time on 2 cores."""
+    source = (DEMO.parent / yaml.safe_load(DEMO.read_text())["tools"]["servers"]).resolve()
+    servers = json.loads(source.read_text())
+    for server in servers["mcpServers"].values():
+        if "cwd" in server:
+            server["cwd"] = str((source.parent / server["cwd"]).resolve())
+        if "world" in server:
+            server["world"]["sandbox"] = sandbox
+    path = work / "servers.json"
+    path.write_text(json.dumps(servers, indent=2))
+    return path
+
+
+def pipeline_config(work: Path, agents: int, tasks: int, rubric: bool, sandbox: str) -> Path:
     """The demo pipeline with more agents and tasks, its relative paths made absolute. Without
     `rubric`, the bundled judge is off: the demo's rules, grounding and state checks decide
     acceptance either way (the 135M rubric only adds to the score), and it is most of the time."""
@@ -50,7 +66,7 @@ def pipeline_config(work: Path, agents: int, tasks: int, rubric: bool) -> Path:
         config["judges"]["rubric"] = {"enabled": False}
         config["models"].pop("judge", None)
     config["workspace"] = str(work / "workspace")
-    config["tools"]["servers"] = str((DEMO.parent / config["tools"]["servers"]).resolve())
+    config["tools"]["servers"] = str(servers_file(work, sandbox))
     config["agents"]["count"] = agents
     config["tasks"]["per_difficulty"] = tasks
     path = work / "pipeline.yaml"
@@ -106,6 +122,12 @@ def main() -> None:
         "--max-length", type=int, default=2048, help="tokens per row; longer rows are dropped"
     )
     parser.add_argument("--max-tokens", type=int, default=160, help="eval answer length")
+    parser.add_argument(
+        "--world-sandbox",
+        default="process",
+        choices=["process", "bwrap", "docker", "auto"],
+        help="where the example servers' per-episode worlds run (the demo's default is auto: docker)",
+    )
     parser.add_argument("--rubric-judge", action="store_true", help="also run the bundled rubric judge")
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny data, a few steps")
     args = parser.parse_args()
@@ -118,7 +140,7 @@ def main() -> None:
     toolforge(
         "generate",
         "--config",
-        str(pipeline_config(work, args.agents, args.tasks, args.rubric_judge)),
+        str(pipeline_config(work, args.agents, args.tasks, args.rubric_judge, args.world_sandbox)),
         "--no-progress",
     )
     db = work / "workspace" / "toolforge.db"
