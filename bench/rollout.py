@@ -2,7 +2,11 @@
 
 (a) offline: the blueprint policy, the template user and the schema simulator on the tools of the
     three example MCP servers (harvested in process, executed by the simulator), every trajectory
-    committed to a fresh SQLite store. Trajectories per second, median of `--repeats` runs.
+    committed to a fresh SQLite store. Trajectories per second and CPU milliseconds per episode
+    (`time.process_time` around the in-process `run_episodes`), medians of `--repeats` runs;
+    `--offline-only` runs this part alone and prints one line. With `--schema-check both` (the
+    default) every repeat runs twice in turn, with and without fastjsonschema's compiled checks
+    (`toolforge.core.schema.fast`), and the line shows both CPU times and their ratio.
 (b) LLM: the LLM policy (native tools), the LLM user and the world-model simulator, all answered
     by the loopback server (a subprocess, scripted per role: two tool calls, a reply, a stop) at
     `--latency-ms` with `--in-flight` episodes at once. Achieved model calls/s as a ratio to the
@@ -25,7 +29,8 @@
 Both parts run on the event loop toolforge's commands use (`toolforge.core.aio`: uvloop where
 installed; `--loop asyncio` for the stock loop).
 
-    .venv/bin/python bench/rollout.py [--tasks-per 16] [--attempts 4] [--llm-episodes 2048]
+    .venv/bin/python bench/rollout.py [--tasks-per 16] [--attempts 4] [--offline-only] [--schema-check both]
+                                      [--llm-episodes 2048]
                                       [--transport litellm|openai_compatible|both] [--workers 1 2]
                                       [--loop uvloop|asyncio]
 """
@@ -63,6 +68,7 @@ from examples.mcp_servers import agenda, shop, workspace  # noqa: E402
 from toolforge.core import aio  # noqa: E402
 from toolforge.core.jsonschema_tools import instance_for  # noqa: E402
 from toolforge.core.llm import LLMClient, LLMConfig, RolesConfig  # noqa: E402
+from toolforge.core.schema.fast import fast_on_by_default, use_fast  # noqa: E402
 from toolforge.core.store import Store  # noqa: E402
 from toolforge.core.types import Agent, Rubric, Task, ToolSpec, UserGoal  # noqa: E402
 from toolforge.tools.convert import from_wire  # noqa: E402
@@ -82,23 +88,41 @@ async def example_tools() -> list[ToolSpec]:
     return tools
 
 
-async def offline(tasks_per: int, attempts: int, repeats: int) -> tuple[float, int, dict[str, int]]:
+async def offline(
+    tasks_per: int, attempts: int, repeats: int, checks: list[bool]
+) -> dict[bool, tuple[float, float, int, dict[str, int]]]:
+    """By schema check (True: fastjsonschema where it means what jsonschema means, False: jsonschema
+    only): (trajectories/s, CPU ms per episode, trajectories per run, end reasons), medians of
+    `repeats`; the checks take turns within each repeat, so both see the same machine.
+
+    The CPU time is this process's (`time.process_time`) around `run_episodes` alone: it runs in
+    process (one worker), so it holds every episode's policy, user, simulator, fitting,
+    validation and store writes, and none of the setup."""
     tools = await example_tools()
-    rates, n, reasons = [], 0, {}
+    rates: dict[bool, list[float]] = {c: [] for c in checks}
+    cpu_ms: dict[bool, list[float]] = {c: [] for c in checks}
+    n, reasons = 0, {}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(repeats):
-            store = Store(f"sqlite:///{tmp}/offline{r}.db")
-            agents = await generate_agents(store, tools, AgentGenConfig(count=16, min_tools=3, max_tools=8))
-            tasks = await generate_tasks(
-                store, agents, tools, TaskGenConfig(per_difficulty=tasks_per // 4 or 1)
-            )
-            summary = await run_episodes(
-                store, tasks, agents, tools, RolloutConfig(max_in_flight=64), attempts=attempts
-            )
-            rates.append(summary.ran / summary.wall_s)
-            n, reasons = summary.ran, summary.end_reasons
-            store.close()
-    return statistics.median(rates), n, reasons
+            for check in checks if r % 2 == 0 else checks[::-1]:
+                use_fast(check)
+                store = Store(f"sqlite:///{tmp}/offline{r}-{check}.db")
+                agents = await generate_agents(
+                    store, tools, AgentGenConfig(count=16, min_tools=3, max_tools=8)
+                )
+                tasks = await generate_tasks(
+                    store, agents, tools, TaskGenConfig(per_difficulty=tasks_per // 4 or 1)
+                )
+                cpu = time.process_time()
+                summary = await run_episodes(
+                    store, tasks, agents, tools, RolloutConfig(max_in_flight=64), attempts=attempts
+                )
+                cpu_ms[check].append((time.process_time() - cpu) * 1000 / max(summary.ran, 1))
+                rates[check].append(summary.ran / summary.wall_s)
+                n, reasons = summary.ran, summary.end_reasons
+                store.close()
+    use_fast(fast_on_by_default())
+    return {c: (statistics.median(rates[c]), statistics.median(cpu_ms[c]), n, reasons) for c in checks}
 
 
 # ---- the scripted loopback server (runs in its own process) ------------------------------------
@@ -247,6 +271,11 @@ def main() -> None:
         "--loop", choices=["uvloop", "asyncio"], default="uvloop",
         help="the event loop of both parts (uvloop: what toolforge's commands run on)",
     )  # fmt: skip
+    parser.add_argument("--offline-only", action="store_true", help="part (a) only, one summary line")
+    parser.add_argument(
+        "--schema-check", choices=["fast", "jsonschema", "both"], default="both",
+        help="part (a)'s yes/no schema checks: fastjsonschema where it agrees, jsonschema only, or both in turn",
+    )  # fmt: skip
     parser.add_argument("--part-b", nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
@@ -259,7 +288,16 @@ def main() -> None:
         )
         print(json.dumps(result))
         return
-    tps, n, reasons = aio.run(offline(args.tasks_per, args.attempts, args.repeats), args.loop)
+    checks = {"fast": [True], "jsonschema": [False], "both": [True, False]}[args.schema_check]
+    by_check = aio.run(offline(args.tasks_per, args.attempts, args.repeats, checks), args.loop)
+    tps, cpu_ms, n, reasons = by_check[checks[0]]
+    cpu_line = f"offline_cpu_ms_per_episode={cpu_ms:.3f}"
+    if len(checks) == 2:
+        slow = by_check[False][1]
+        cpu_line += f" offline_cpu_ms_per_episode_jsonschema={slow:.3f} fast_check_gain={slow / cpu_ms:.2f}x"
+    if args.offline_only:
+        print(f"offline_tps={tps:.1f} {cpu_line} episodes={n}")
+        return
     transports = ["litellm", "openai_compatible"] if args.transport == "both" else [args.transport]
     runs = {
         (t, w): part_b_alone(args, t, w)
@@ -273,6 +311,11 @@ def main() -> None:
     table.add_row("(a) offline trajectories per run", str(n))
     table.add_row("(a) offline end reasons", json.dumps(reasons))
     table.add_row(f"(a) offline trajectories/s (median of {args.repeats})", f"{tps:.1f}")
+    for check in checks:
+        name = "fast check" if check else "jsonschema only"
+        table.add_row(
+            f"(a) offline CPU ms per episode, {name} (median of {args.repeats})", f"{by_check[check][1]:.3f}"
+        )
     for (transport, workers), llm in runs.items():
         b = f"(b) {transport}, {workers} process{'es' if workers > 1 else ''}:"
         table.add_row(
@@ -288,7 +331,7 @@ def main() -> None:
     for (transport, workers), llm in runs.items():
         print(f"llm_ratio[{transport},workers={workers}]={llm['ratio']:.3f}")
     last = runs.get(("openai_compatible", args.workers[-1])) or list(runs.values())[-1]
-    print(f"offline_tps={tps:.1f} llm_ratio={last['ratio']:.3f}")
+    print(f"offline_tps={tps:.1f} {cpu_line} llm_ratio={last['ratio']:.3f}")
 
 
 if __name__ == "__main__":

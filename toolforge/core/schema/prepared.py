@@ -4,20 +4,22 @@ Import checks a schema once (`schema_problems`); the executors, simulators, the 
 judges then use `prepare(schema)`, which gives them the same validator — the dialect named by
 `$schema`, references looked up only inside the document — so a tool is judged by the rules it was
 imported and executed under. Prepared schemas are kept in a bounded `functools` cache keyed by the
-schema's JSON text.
+schema's JSON text. Yes/no questions (`is_valid`, and whether there are any errors at all) are
+answered by fastjsonschema's compiled code where it means what jsonschema means (`fast`).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 
+from toolforge.core.schema import fast
 from toolforge.core.schema.dialect import UnknownDialect, dialect_uri, validator_class
 from toolforge.core.schema.limits import size_problem
 from toolforge.core.schema.refs import reference_problems, registry_for
@@ -41,16 +43,37 @@ class PreparedSchema:
     validator: Validator
     # References inlined (recursion cut), for generators and walkers; `schema` when it has none.
     resolved: Any
+    # fastjsonschema's check, compiled on first use: None until then, False where only jsonschema
+    # means what the schema says.
+    compiled: fast.Check | Literal[False] | None = field(default=None, init=False, repr=False)
 
     def is_valid(self, value: Any) -> bool:
-        return bool(self.validator.is_valid(value))
+        check = self.fast_check()
+        return check(value) if check is not None else bool(self.validator.is_valid(value))
+
+    def fast_check(self) -> fast.Check | None:
+        """The compiled check equal to the validator's `is_valid` (None when the fast check is off
+        or the schema uses something it does not mean the same way)."""
+        if not fast.fast_on():
+            return None
+        check = self.compiled
+        if check is None:
+            check = fast.compiled(self.schema, self.dialect) or False
+            object.__setattr__(self, "compiled", check)  # frozen: set once, like a cached property
+        return check or None
 
     def errors(self, value: Any) -> list[str]:
         """Every violation as `path: message`, sorted (empty when `value` is valid)."""
+        check = self.fast_check()
+        if check is not None and check(value):
+            return []  # the common case; jsonschema writes the messages of the rest
         return sorted(f"{_path(e.absolute_path)}: {e.message}" for e in self.validator.iter_errors(value))
 
     def first_error(self, value: Any) -> tuple[str, str] | None:
         """(path, message) of the violation first by path, or None when `value` is valid."""
+        check = self.fast_check()
+        if check is not None and check(value):
+            return None
         found = sorted(self.validator.iter_errors(value), key=lambda e: [str(p) for p in e.path])
         return (_path(found[0].path), found[0].message) if found else None
 
