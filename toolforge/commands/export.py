@@ -11,11 +11,13 @@ import typer
 from toolforge.commands.common import DbOption, console, fail, open_store
 from toolforge.commands.summary import FailureSummary
 from toolforge.core.store import Store
-from toolforge.evaluation.holdout import HeldoutSplit, heldout_split
+from toolforge.evaluation.holdout import HeldoutSplit, heldout_cases
 from toolforge.export import ExportConfig, ExportFilter, export_store
 from toolforge.export.config import ALL_FORMATS, CardConfig
 from toolforge.export.exporter import ExportResult
+from toolforge.export.formats import openai_line
 from toolforge.export.hub import push_to_hub as publish
+from toolforge.export.records import keep, load_records
 
 app = typer.Typer(help="Export judged trajectories as training data.", no_args_is_help=True)
 
@@ -84,8 +86,8 @@ def export(
     )
     store = open_store(db)
     try:
-        split = _heldout(store, held_out) if held_out else None
         scope = _RunScope(run_key, judge_key) if run is None else _run_scope(store, run, run_key, judge_key)
+        split = _heldout(store, scope, cfg.filter, held_out) if held_out else None
         try:
             provenance = {"holdout_domains": held_out} if held_out else None
             with console.status(f"exporting to {out} (formats, figures, audit)…"):
@@ -135,13 +137,23 @@ def _checked_options(
     return formats, held_out
 
 
-def _heldout(store: Store, held_out: list[str]) -> HeldoutSplit:
-    """The eval cases of the held-out domains; an error when none could be made."""
-    split = heldout_split(store, held_out)
+def _heldout(store: Store, scope: _RunScope, training: ExportFilter, held_out: list[str]) -> HeldoutSplit:
+    """The eval cases of the held-out domains' trajectories (those the training filter would keep
+    but for their domain); an error when none could be made."""
+    try:
+        records = load_records(store, scope.run_key, scope.judge_key, scope.trajectory_ids)
+    except ValueError as exc:
+        fail(f"{exc} (pass --judge-key, or --run NAME)")
+    held = training.model_copy(update={"domains": held_out, "exclude_domains": []})
+    split = heldout_cases(openai_line(r) for r in records if keep(r, held) is None)
     if not split.questions:
-        skipped = ", ".join(f"{n} {why}" for why, n in split.skipped.items()) or "no tasks in those domains"
+        skipped = (
+            ", ".join(f"{n} {why}" for why, n in split.skipped.items())
+            or "no kept trajectory in those domains"
+        )
         fail(
-            f"--holdout-domains {held_out}: no eval case could be made ({skipped}); name domains with blueprint tasks"
+            f"--holdout-domains {held_out}: no eval case could be made ({skipped}); "
+            "name domains with accepted trajectories"
         )
     return split
 
@@ -170,7 +182,7 @@ def _write_heldout(split: HeldoutSplit, out: Path, held_out: list[str]) -> None:
     questions, answers = split.write(out / "heldout")
     console.print(
         f"held-out domains {', '.join(held_out)}: {len(split.questions)} eval cases (BFCL layout), "
-        f"{sum(split.skipped.values())} tasks skipped"
+        f"{sum(split.skipped.values())} trajectories skipped"
     )
     console.print(f"  questions {questions}")
     console.print(f"  answers   {answers}")

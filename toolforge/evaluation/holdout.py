@@ -1,11 +1,15 @@
-"""Our own held-out split in BFCL's layout: tasks of domains the training export leaves out.
+"""Our own held-out split in BFCL's layout: the accepted trajectories of domains the training
+export leaves out.
 
-Each blueprint task of a held-out domain becomes one case: the user's opening message (with any
-fact the user knows but did not say appended, since a one-turn case cannot ask back), the agent's
-tools as BFCL function docs, and as the answer the blueprint's leading calls whose every argument
-value the question states (a later call that needs an id from a result cannot be made in one turn).
-One expected call is `simple` (one tool offered) or `multiple`; several are `parallel` (one tool)
-or `parallel_multiple`. Arguments the call leaves out are answered `[""]`: they may be omitted.
+Each trajectory becomes one case: the conversation up to the agent's first tool call (its system
+prompt with the policies, the user's opening, and any confirmation or clarification exchange before
+the call), the tools it was offered as BFCL function docs, and as the answer that first call (or the
+calls it made together), kept only when every argument value was said in the conversation (a call
+that needs an id from a result cannot be made from the text). A case therefore asks for what the
+accepted agent did at that point, in the context it had: a write comes after the user's yes, as the
+policies demand, not as a one-turn command. One expected call is `simple` (one tool offered) or
+`multiple`; several are `parallel` (one tool) or `parallel_multiple`. Arguments the call leaves out
+are answered `[""]`: they may be omitted.
 """
 
 from __future__ import annotations
@@ -13,12 +17,10 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from toolforge.core.store import Store
-from toolforge.core.types import Agent, ExpectedCall, Task, ToolSpec
 
 HELDOUT_FILE = "BFCL_toolforge_heldout.json"
 
@@ -66,14 +68,6 @@ def bfcl_parameter(schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def function_doc(tool: ToolSpec) -> dict[str, Any]:
-    params = bfcl_parameter(tool.input_schema)
-    params["type"] = "dict"
-    params.setdefault("properties", {})
-    params["required"] = list(tool.input_schema.get("required", []))
-    return {"name": tool.name, "description": tool.description, "parameters": params}
-
-
 def _leaves(value: Any) -> list[Any]:
     if isinstance(value, dict):
         return [leaf for v in value.values() for leaf in _leaves(v)]
@@ -88,60 +82,61 @@ def _stated(value: Any, text: str) -> bool:
     return all(isinstance(leaf, bool) or str(leaf).lower() in lowered for leaf in _leaves(value))
 
 
-def question_text(task: Task) -> str:
-    goal = task.user_goal
-    text = goal.opening_message or goal.description
-    unsaid = {k: v for k, v in goal.known_facts.items() if not _stated(v, text)}
-    if unsaid:
-        text += " (" + "; ".join(f"{k}: {v}" for k, v in unsaid.items()) + ")"
-    return text
+def _said(messages: list[dict[str, Any]]) -> str:
+    """What the system prompt and the user said so far (not the assistant: it must not invent)."""
+    return " ".join(str(m.get("content") or "") for m in messages if m.get("role") in ("system", "user"))
 
 
-def _answer(action: ExpectedCall, tool: ToolSpec) -> dict[str, dict[str, list[Any]]]:
-    properties = tool.input_schema.get("properties", {})
-    values = {name: [value] for name, value in action.arguments.items()}
-    values.update({name: [""] for name in properties if name not in action.arguments})
-    return {action.name: values}
+def _first_calls(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The messages before the agent's first tool call, and that call's function parts."""
+    for i, message in enumerate(messages):
+        if message.get("role") == "assistant" and message.get("tool_calls"):
+            return messages[:i], [c["function"] for c in message["tool_calls"]]
+    return messages, []
 
 
-def _category(calls: list[ExpectedCall], tools: list[ToolSpec]) -> str:
+def _function_doc(tool: dict[str, Any]) -> dict[str, Any]:
+    function = tool.get("function", tool)
+    schema = function.get("parameters") or {}
+    params = bfcl_parameter(schema)
+    params["type"] = "dict"
+    params.setdefault("properties", {})
+    params["required"] = list(schema.get("required", []))
+    return {"name": function["name"], "description": function.get("description", ""), "parameters": params}
+
+
+def _answer(name: str, arguments: dict[str, Any], doc: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
+    values = {k: [v] for k, v in arguments.items()}
+    values.update({k: [""] for k in doc["parameters"]["properties"] if k not in arguments})
+    return {name: values}
+
+
+def _category(calls: list[dict[str, Any]], offered: int) -> str:
     if len(calls) == 1:
-        return "simple" if len(tools) == 1 else "multiple"
-    return "parallel" if len(tools) == 1 and len({c.name for c in calls}) == 1 else "parallel_multiple"
+        return "simple" if offered == 1 else "multiple"
+    return "parallel" if offered == 1 and len({c["name"] for c in calls}) == 1 else "parallel_multiple"
 
 
-def heldout_split(store: Store, domains: list[str]) -> HeldoutSplit:
-    """The cases of every blueprint task whose domain is in `domains`, ordered by id."""
+def heldout_cases(rows: Iterable[dict[str, Any]]) -> HeldoutSplit:
+    """One case per exported OpenAI row (`id`, `messages`, `tools`) whose first call can be made
+    from what was said; the others are counted under the reason they were skipped."""
     split = HeldoutSplit()
-    agents = {a.id: a for a in store.list(Agent)}
-    tools = {t.id: t for t in store.list(ToolSpec)}
-    for task in sorted(store.list(Task), key=lambda t: t.id):
-        agent = agents.get(task.agent_id)
-        domain = task.domain or (agent.domain if agent else "")
-        if domain not in domains:
-            continue
-        if agent is None or task.blueprint is None or not task.blueprint.actions:
-            split.skipped["no blueprint"] += 1
-            continue
-        offered = [tools[i] for i in agent.tool_ids if i in tools]
-        by_name = {t.name: t for t in offered}
-        text = question_text(task)
-        calls: list[ExpectedCall] = []
-        for action in task.blueprint.actions:
-            if action.name not in by_name or not _stated(action.arguments, text):
-                break
-            calls.append(action)
+    for row in rows:
+        prefix, calls = _first_calls(row["messages"])
         if not calls:
-            split.skipped["first call needs a value the question does not state"] += 1
+            split.skipped["the agent made no tool call"] += 1
             continue
-        category = _category(calls, offered)
-        case_id = f"{category}_{task.id}"
-        split.questions.append(
-            {
-                "id": case_id,
-                "question": [[{"role": "user", "content": text}]],
-                "function": [function_doc(t) for t in offered],
-            }
-        )
-        split.answers.append({"id": case_id, "ground_truth": [_answer(c, by_name[c.name]) for c in calls]})
+        arguments = [json.loads(c.get("arguments") or "{}") for c in calls]
+        if not all(_stated(a, _said(prefix)) for a in arguments):
+            split.skipped["the first call needs a value the conversation does not state"] += 1
+            continue
+        docs = {d["name"]: d for d in map(_function_doc, row["tools"])}
+        if any(c["name"] not in docs for c in calls):
+            split.skipped["the first call names a tool the agent was not offered"] += 1
+            continue
+        case_id = f"{_category(calls, len(docs))}_{row['id']}"
+        messages = [{"role": m["role"], "content": m.get("content") or ""} for m in prefix]
+        split.questions.append({"id": case_id, "question": [messages], "function": list(docs.values())})
+        answer = [_answer(c["name"], a, docs[c["name"]]) for c, a in zip(calls, arguments, strict=True)]
+        split.answers.append({"id": case_id, "ground_truth": answer})
     return split
