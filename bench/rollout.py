@@ -55,10 +55,10 @@ from mcp import Client  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from environments.agents import AgentGenConfig, generate_agents  # noqa: E402
-from environments.config import Limits, OutcomeMix, RolloutConfig  # noqa: E402
-from environments.parallel import run_episodes  # noqa: E402
-from environments.tasks import TaskGenConfig, generate_tasks  # noqa: E402
+from environments.episodes.config import Limits, OutcomeMix, RolloutConfig  # noqa: E402
+from environments.episodes.parallel import run_episodes  # noqa: E402
+from environments.tasking.agents import AgentGenConfig, generate_agents  # noqa: E402
+from environments.tasking.tasks import TaskGenConfig, generate_tasks  # noqa: E402
 from examples.mcp_servers import agenda, shop, workspace  # noqa: E402
 from toolforge.core import aio  # noqa: E402
 from toolforge.core.jsonschema_tools import instance_for  # noqa: E402

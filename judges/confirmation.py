@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from environments.executors.semantics import semantics
+from environments.episodes.executors.semantics import semantics
 from toolforge.core.types import ToolSpec
 
 _SENTENCES = re.compile(r"[.!?;\n]+")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from environments.state import entity_view
+from environments.episodes.state import entity_view
 from judges.config import StateConfig
 from toolforge.core.ids import digest
 from toolforge.core.types import CheckResult, Task, Trajectory

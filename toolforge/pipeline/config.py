@@ -24,10 +24,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from environments.agents import AgentGenConfig
-from environments.code_task_episode import CodeLimits
-from environments.config import RolloutConfig
-from environments.tasks import TaskGenConfig
+from environments.episodes.code_task_episode import CodeLimits
+from environments.episodes.config import RolloutConfig
+from environments.tasking.agents import AgentGenConfig
+from environments.tasking.tasks import TaskGenConfig
 from judges import JudgeConfig, SamplingConfig
 from sandbox import DEFAULT_IMAGE, BackendConfig, LocalBackendConfig
 from toolforge.core.llm import Budget, RolesConfig
