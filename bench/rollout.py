@@ -12,7 +12,7 @@
     Every run of part (b) is a process of its own. With `--transport both` (the default) part (b)
     runs once per LLMConfig.transport, and the
     openai_compatible transport once per `--workers` value (default 1 and 2): the episodes in flight
-    are shared by that many processes (`environments/parallel.py`), since one Python process
+    are shared by that many processes (`environments/episodes/parallel.py`), since one Python process
     saturates its core near 2,000 calls/s. `llm_ratio` on the last line is the openai_compatible
     transport's with the last `--workers` value; every other run's ratio is printed above it.
 

@@ -1,7 +1,7 @@
 """Code tasks: an agent works on a `sandbox.CodeTask` inside a sandbox with four tools (bash,
 read_file, write_file, run_tests); the episode ends with grading by the task's tests.
 
-A code task is played by the runner's one episode loop (`environments.runner`), like any
+A code task is played by the runner's one episode loop (`environments.episodes.runner`), like any
 episode: the sandbox is one more executor (`SandboxExecutor`), which leases a sandbox when the
 episode begins, grades the workspace when its turns are over, and gives the sandbox back. The
 result is an ordinary `Trajectory` (end reason `graded`, the workspace diff in
@@ -9,7 +9,7 @@ result is an ordinary `Trajectory` (end reason `graded`, the workspace diff in
 `code`, `metadata["code_task"]` = the code task's id) and `Agent`, so it flows into the judges
 (`judges.tests_check` re-grades the patch in a fresh sandbox) and into export like any episode.
 
-Policies: `environments.policies.LLMPolicy` (a model), or `PatchPolicy` (applies a known patch
+Policies: `environments.episodes.policies.LLMPolicy` (a model), or `PatchPolicy` (applies a known patch
 through the same tools — the gold patch gives a reference trajectory and checks the harness).
 """
 

@@ -51,7 +51,7 @@ class MCPServerConfig(Strict):
     `origin`. With `per_episode`, every episode gets its own server process, and `{episode_dir}`
     in `args`/`env` becomes a fresh directory for it (a state file there isolates its world);
     `state_file` (same template) is read at the episode's end into `final_state["_mcp"][id]`.
-    Per-episode processes run in a `sandbox` (environments/executors/world_sandbox.py), and `warm`
+    Per-episode processes run in a `sandbox` (environments/episodes/executors/world_sandbox.py), and `warm`
     of them wait started from the server's own seed for episodes that begin there. Neither changes
     what an episode produces, so neither is part of the run key."""
 

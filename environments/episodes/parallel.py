@@ -8,7 +8,7 @@ beside this process, each with its own event loop, LLM client and share of `max_
 all writing to the same store; `Players.play` then hands each its share of the tasks, as often
 as the caller asks (the pipeline asks once per rejection-sampling round).
 
-- Shares are whole tasks, split by `environments.work.split_work` (task i goes to worker i mod
+- Shares are whole tasks, split by `environments.episodes.work.split_work` (task i goes to worker i mod
   workers, as it goes to unit i mod units on a Ray cluster), so every attempt of a task is
   played by one worker; trajectory ids do not depend on the worker, so a killed run resumes
   exactly, with any number of workers.
@@ -47,7 +47,7 @@ ProgressSink = Callable[[int], Any]
 
 
 def shares(tasks: Sequence[Task], workers: int, key: str = "") -> list[list[Task]]:
-    """One share per worker, split as a Ray run splits its units (`environments.work`)."""
+    """One share per worker, split as a Ray run splits its units (`environments.episodes.work`)."""
     by_id = {t.id: t for t in tasks}
     units = split_work("episodes", key, list(by_id), workers)
     return [[by_id[i] for i in unit.task_ids] for unit in units] + [[] for _ in range(workers - len(units))]

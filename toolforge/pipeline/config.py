@@ -12,9 +12,9 @@
     judges: {rubric: {enabled: true}}
     export: {formats: [openai, sharegpt, parquet, k2]}
 
-Sections reuse the stage configs they feed (`environments.AgentGenConfig`, `TaskGenConfig`,
-`RolloutConfig`, `judges.JudgeConfig`, `toolforge.export.ExportConfig`), so a key means the same
-thing here and in the stage's own command.
+Sections reuse the stage configs they feed (`environments.tasking`'s `AgentGenConfig` and
+`TaskGenConfig`, `environments.episodes`'s `RolloutConfig`, `judges.JudgeConfig`,
+`toolforge.export.ExportConfig`), so a key means the same thing here and in the stage's own command.
 """
 
 from __future__ import annotations

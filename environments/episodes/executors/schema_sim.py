@@ -1,10 +1,10 @@
 """The schema simulator: deterministic and stateful, no model.
 
 Entities live in the state as `{collection: {id: record}}` and every call obeys the store's CRUD
-rules (`environments.executors.world`): a create stores its arguments under a new id
+rules (`environments.episodes.executors.world`): a create stores its arguments under a new id
 (`order_0001`), a read finds by id (an unknown id is a tool error that says how to find one), a
 list filters the stored records, an update changes what it sets, a delete removes, an action is
-logged. Outputs conform to the tool's output schema (`environments.executors.fit`): the stored
+logged. Outputs conform to the tool's output schema (`environments.episodes.executors.fit`): the stored
 fields where the schema has a place for them, values of the fields' meaning elsewhere, seeded by
 the record they belong to, so re-reads agree.
 

@@ -7,7 +7,7 @@ and the model is told which one to render.
 
 The model works on the episode's entity store, the same one the schema simulator keeps: its
 prompt holds the records the call touches (`world_view`), and its answer goes back through the
-store's CRUD rules (`environments.executors.world.play`): a record read by id is shown as stored
+store's CRUD rules (`environments.episodes.executors.world.play`): a record read by id is shown as stored
 (what the model adds about fields the store lacks is kept, so a later read — by the model or by
 the schema simulator — agrees); an id the world does not hold in a kind it keeps is "not found";
 a create stores the call's arguments under an id Python assigns; an update changes what the call
