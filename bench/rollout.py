@@ -16,7 +16,7 @@
     Every run of part (b) is a process of its own. With `--transport both` (the default) part (b)
     runs once per LLMConfig.transport, and the
     openai_compatible transport once per `--workers` value (default 1 and 2): the episodes in flight
-    are shared by that many processes (`environments/parallel.py`), since one Python process
+    are shared by that many processes (`environments/episodes/parallel.py`), since one Python process
     saturates its core near 2,000 calls/s. `llm_ratio` on the last line is the openai_compatible
     transport's with the last `--workers` value; every other run's ratio is printed above it.
 
@@ -60,10 +60,10 @@ from mcp import Client  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from environments.agents import AgentGenConfig, generate_agents  # noqa: E402
-from environments.config import Limits, OutcomeMix, RolloutConfig  # noqa: E402
-from environments.parallel import run_episodes  # noqa: E402
-from environments.tasks import TaskGenConfig, generate_tasks  # noqa: E402
+from environments.episodes.config import Limits, OutcomeMix, RolloutConfig  # noqa: E402
+from environments.episodes.parallel import run_episodes  # noqa: E402
+from environments.tasking.agents import AgentGenConfig, generate_agents  # noqa: E402
+from environments.tasking.tasks import TaskGenConfig, generate_tasks  # noqa: E402
 from examples.mcp_servers import agenda, shop, workspace  # noqa: E402
 from toolforge.core import aio  # noqa: E402
 from toolforge.core.jsonschema_tools import instance_for  # noqa: E402

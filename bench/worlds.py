@@ -34,10 +34,10 @@ from mcp import Client, StdioServerParameters
 from rich.console import Console
 from rich.table import Table
 
-from environments.config import MCPServerConfig, RolloutConfig
-from environments.executors.mcp_pool import MCPPool
-from environments.parallel import run_episodes
-from environments.worlds import world_servers
+from environments.episodes.config import MCPServerConfig, RolloutConfig
+from environments.episodes.executors.mcp_pool import MCPPool
+from environments.episodes.parallel import run_episodes
+from environments.episodes.worlds import world_servers
 from toolforge.core.aio import run
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Blueprint, ExpectedCall, Rubric, Task, ToolSpec, UserGoal

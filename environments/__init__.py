@@ -1,2 +1,3 @@
-"""Episodes (DESIGN §6): agents, rubric tasks, tool executors, the user simulator, agent
-policies and the episode runner. The public entry points are documented in README.md."""
+"""Environments (DESIGN §6) in two halves: `tasking` makes agents and rubric tasks, `episodes`
+plays them (the runner, policies, user simulators, tool executors). `tasking` imports `episodes`,
+never the reverse. The public entry points are documented in README.md."""

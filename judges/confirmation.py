@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from environments.executors.semantics import semantics
+from environments.episodes.executors.semantics import semantics
 from toolforge.core.types import ToolSpec
 
 _SENTENCES = re.compile(r"[.!?;\n]+")
@@ -59,7 +59,7 @@ def is_affirmative(text: str | None) -> bool:
 
 def is_write(function: dict[str, Any]) -> bool:
     """Whether an offered OpenAI function changes the world, by its name and parameters
-    (`environments.executors.semantics`): get_/search_/list_/view_ read, the rest write."""
+    (`environments.episodes.executors.semantics`): get_/search_/list_/view_ read, the rest write."""
     return _mutates(
         function.get("name", ""), tuple(sorted((function.get("parameters") or {}).get("properties", {})))
     )

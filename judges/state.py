@@ -1,9 +1,9 @@
 """The state check: the world the attempt left behind against the world the blueprint makes.
 
 The reference end state comes from replaying the task's blueprint on a fresh, deterministic
-schema simulator (`replay`: `environments.blueprints.replay_blueprint`); without a replay function
+schema simulator (`replay`: `environments.tasking.blueprints.replay_blueprint`); without a replay function
 the blueprint's stored `expected_end_state` is the reference. Both are compared as
-`environments.state.entity_view` sees them (bookkeeping left out), by hash (the whole state) or
+`environments.episodes.state.entity_view` sees them (bookkeeping left out), by hash (the whole state) or
 as assertions (every value of the reference present and equal). An episode whose tools ran on a
 world model, or on a real MCP server whose world was not read back, cannot be compared: it is
 `unchecked`, which is never a pass.
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from environments.state import entity_view
+from environments.episodes.state import entity_view
 from judges.config import StateConfig
 from toolforge.core.ids import digest
 from toolforge.core.types import CheckResult, Task, Trajectory

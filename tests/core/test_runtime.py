@@ -36,7 +36,7 @@ def test_tune_gc_leaves_a_disabled_collector_disabled(restore_gc: None) -> None:
 def test_importing_the_llm_layer_and_the_runner_changes_no_gc_setting() -> None:
     code = (
         "import gc; before = gc.get_threshold(); "
-        "import toolforge.core.llm.client, toolforge.core.llm.direct, environments.runner; "
+        "import toolforge.core.llm.client, toolforge.core.llm.direct, environments.episodes.runner; "
         "assert gc.get_threshold() == before, gc.get_threshold(); "
         "assert gc.get_freeze_count() == 0, gc.get_freeze_count()"
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from environments.toolkit import Toolkit, load_toolkit
+from environments.episodes.toolkit import Toolkit, load_toolkit
 from toolforge.core.types import ToolAnnotations, ToolSpec
 from toolforge_testing.llm_server import TestServer
 

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from shop_toolkit import Cart, Line, Order, ShopToolkit, ShopWorld
 
-from environments.config import RolloutConfig
-from environments.environment import ExecutorSet, ToolEnvironment
-from environments.parallel import run_episodes
-from environments.toolkit import ToolkitExecutor
+from environments.episodes.config import RolloutConfig
+from environments.episodes.environment import ExecutorSet, ToolEnvironment
+from environments.episodes.parallel import run_episodes
+from environments.episodes.toolkit import ToolkitExecutor
 from judges import Judge, JudgeConfig
 from judges.confirmation import requires_confirmation
 from toolforge.core.jsonschema_tools import instance_for

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from environments.toolkit import load_toolkit
+from environments.episodes.toolkit import load_toolkit
 
 GATE_ENV = "TOOLFORGE_TEST_GATE"
 SHOP_FILE = Path(__file__).resolve().parents[2] / "examples" / "domains" / "shop" / "toolkit.py"

@@ -10,7 +10,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from environments.code_task_episode import (
+from environments.episodes.code_task_episode import (
     TOOL_SPECS,
     CodeEpisode,
     CodeLimits,
@@ -18,7 +18,7 @@ from environments.code_task_episode import (
     PatchPolicy,
     run_code_task,
 )
-from environments.policies import LLMPolicy, Policy
+from environments.episodes.policies import LLMPolicy, Policy
 from judges.config import JudgeConfig, RubricConfig, StateConfig
 from judges.judge import Judge
 from judges.tests_check import SandboxGrader

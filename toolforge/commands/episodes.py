@@ -9,14 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from environments.agents import AgentGenConfig, generate_agents
-from environments.config import Limits, MCPServerConfig, RolloutConfig
-from environments.parallel import run_episodes
-from environments.runner import RolloutSummary
-from environments.tasks import BLUEPRINT_DIFFICULTIES, TaskGenConfig, generate_tasks
-from environments.toolkit import load_toolkit
-from environments.transcript import render_transcript
-from environments.worlds import world_servers
+from environments.episodes.config import Limits, MCPServerConfig, RolloutConfig
+from environments.episodes.parallel import run_episodes
+from environments.episodes.runner import RolloutSummary
+from environments.episodes.toolkit import load_toolkit
+from environments.episodes.transcript import render_transcript
+from environments.episodes.worlds import world_servers
+from environments.tasking.agents import AgentGenConfig, generate_agents
+from environments.tasking.tasks import BLUEPRINT_DIFFICULTIES, TaskGenConfig, generate_tasks
 from toolforge.commands.common import DbOption, console, fail, open_store, progress_bar
 from toolforge.commands.summary import DEFAULT_MAX_FAILURE_RATE, FailureSummary, MaxFailureRateOption
 from toolforge.core import aio

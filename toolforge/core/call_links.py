@@ -11,7 +11,7 @@ earlier one is not (renaming the planning meeting of 1 December, then looking fo
 another yet name two different records of one kind (slots found on `cal_team`, the event created
 on `cal_home`) are *crossed*.
 
-Used by the chain builder (environments/tasks.py keeps only coherent chains) and by the rules
+Used by the chain builder (environments/tasking/tasks.py keeps only coherent chains) and by the rules
 judge (judges/chain.py), so a chain is built only when the judge would accept it.
 """
 

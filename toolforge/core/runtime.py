@@ -1,7 +1,7 @@
 """Process-wide settings a long-running toolforge process applies once, at its entry point.
 
 `tune_gc` is called by the CLI (`toolforge/cli.py`) and by each rollout worker process
-(`environments/parallel.py`); a library import changes nothing. Why these settings, with the
+(`environments/episodes/parallel.py`); a library import changes nothing. Why these settings, with the
 measurements behind them: docs/llm.md, "The garbage collector".
 """
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from environments.parallel import Players
+from environments.episodes.parallel import Players
 from judges import Judge
 from toolforge.core.store import Store
 from toolforge.core.types import Task, Trajectory, Verdict, verdict_id

@@ -12,9 +12,9 @@
     judges: {rubric: {enabled: true}}
     export: {formats: [openai, sharegpt, parquet, k2]}
 
-Sections reuse the stage configs they feed (`environments.AgentGenConfig`, `TaskGenConfig`,
-`RolloutConfig`, `judges.JudgeConfig`, `toolforge.export.ExportConfig`), so a key means the same
-thing here and in the stage's own command.
+Sections reuse the stage configs they feed (`environments.tasking`'s `AgentGenConfig` and
+`TaskGenConfig`, `environments.episodes`'s `RolloutConfig`, `judges.JudgeConfig`,
+`toolforge.export.ExportConfig`), so a key means the same thing here and in the stage's own command.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from environments.agents import AgentGenConfig
-from environments.code_task_episode import CodeLimits
-from environments.config import RolloutConfig
-from environments.tasks import TaskGenConfig
+from environments.episodes.code_task_episode import CodeLimits
+from environments.episodes.config import RolloutConfig
+from environments.tasking.agents import AgentGenConfig
+from environments.tasking.tasks import TaskGenConfig
 from judges import JudgeConfig, SamplingConfig
 from sandbox import DEFAULT_IMAGE, BackendConfig, LocalBackendConfig
 from toolforge.core.llm import Budget, RolesConfig

@@ -24,8 +24,8 @@ from typing import Any
 
 from rich.console import Console
 
-from environments.code_task_episode import TOOL_SPECS
-from environments.executors.mcp_pool import MCPPool
+from environments.episodes.code_task_episode import TOOL_SPECS
+from environments.episodes.executors.mcp_pool import MCPPool
 from judges import Judge, SamplingStats, sampling_stats
 from toolforge.core import secrets
 from toolforge.core.errors import ToolforgeError

@@ -8,22 +8,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from environments.agents import generate_agents
-from environments.blueprints import replay_blueprint
-from environments.code_task_episode import (
+from environments.episodes.code_task_episode import (
     TOOL_SPECS,
     CodeRunConfig,
     PatchPolicy,
     code_runtime,
     code_task_records,
 )
-from environments.config import MCPServerConfig, RolloutConfig
-from environments.executors.mcp_pool import MCPPool
-from environments.parallel import Players, open_players
-from environments.policies import LLMPolicy, Policy
-from environments.tasks import generate_tasks
-from environments.toolkit import load_toolkit
-from environments.worlds import world_servers
+from environments.episodes.config import MCPServerConfig, RolloutConfig
+from environments.episodes.executors.mcp_pool import MCPPool
+from environments.episodes.parallel import Players, open_players
+from environments.episodes.policies import LLMPolicy, Policy
+from environments.episodes.toolkit import load_toolkit
+from environments.episodes.worlds import world_servers
+from environments.tasking.agents import generate_agents
+from environments.tasking.blueprints import replay_blueprint
+from environments.tasking.tasks import generate_tasks
 from judges import AttemptOutcome, Judge
 from judges.sampling import rejection_sample
 from judges.tests_check import SandboxGrader

@@ -31,7 +31,7 @@ from toolforge.core.yaml_strict import load_yaml
 CLIENT_KEYS = frozenset({"autoApprove", "alwaysAllow", "description", "disabledTools", "timeout", "icon"})
 
 
-# Where a world's server process runs (environments/executors/world_sandbox.py): `local` is
+# Where a world's server process runs (environments/episodes/executors/world_sandbox.py): `local` is
 # bubblewrap when installed, else `process` (an rlimited process group: weaker, trusted code only).
 WorldSandbox = Literal["auto", "docker", "local", "bwrap", "process", "none"]
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from environments.toolkit import ToolFailure, Toolkit, tool
+from environments.episodes.toolkit import ToolFailure, Toolkit, tool
 
 
 class Customer(BaseModel):

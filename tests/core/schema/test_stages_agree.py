@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from environments.executors.validate import validate_arguments
+from environments.episodes.executors.validate import validate_arguments
 from judges import RulesConfig, check_rules
 from toolforge.core.llm.actions import assistant_message
 from toolforge.core.types import Message, ToolSpec, Trajectory

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from environments.work import WorkUnit
+from environments.episodes.work import WorkUnit
 from toolforge.core.errors import ToolforgeError
 
 

@@ -18,11 +18,11 @@ import time
 from contextlib import AsyncExitStack
 from typing import Any
 
-from environments.executors.mcp_pool import MCPPool
-from environments.parallel import Players
-from environments.runtime import open_runtime
-from environments.tasks import generate_tasks
-from environments.work import WorkUnit
+from environments.episodes.executors.mcp_pool import MCPPool
+from environments.episodes.parallel import Players
+from environments.episodes.runtime import open_runtime
+from environments.episodes.work import WorkUnit
+from environments.tasking.tasks import generate_tasks
 from toolforge.core.llm import LLMClient
 from toolforge.core.store import Store, WorkUnitRow
 from toolforge.core.types import Agent, Task, ToolSpec

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from environments.work import WorkUnit
+from environments.episodes.work import WorkUnit
 from toolforge.core.errors import ConfigError
 from toolforge.core.types import Agent, Task, ToolSpec
 from toolforge.pipeline.cluster.dispatch import dispatch

@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from environments.work import parts_of, split_work
+from environments.episodes.work import parts_of, split_work
 from toolforge.core.store import Store
 from toolforge.core.types import Task, Trajectory, Verdict, verdict_id
 from toolforge.pipeline.attempts import RoundReports, read_round

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from environments.work import parts_of, split_work
+from environments.episodes.work import parts_of, split_work
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Task, ToolSpec, Trajectory, Verdict
 from toolforge.pipeline.attempts import RoundReports, StageReport
