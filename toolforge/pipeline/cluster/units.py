@@ -21,5 +21,5 @@ MAX_UNIT = 256
 def unit_size(count: int, nodes: int) -> int:
     nodes = max(1, nodes)
     balanced = math.ceil(count / (UNITS_PER_NODE * nodes))
-    share = math.ceil(count / nodes)  # a node's whole share: never one unit for two nodes' work
+    share = max(1, count // nodes)  # a node's share, rounded down: every node gets a unit
     return max(1, min(MAX_UNIT, max(balanced, min(MIN_UNIT, share))))
