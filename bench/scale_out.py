@@ -138,7 +138,7 @@ async def once(server: str, work: Path, agents: int, address: str, i: int) -> Me
         ray_s=ray_s,
         open_s=many.nodes.open_s,
         episodes={r.name: r for r in many.reports}["rollouts"].total,
-        units=many.nodes.units,
+        units=sum(int(row["units"]) for row in many.nodes.by_node.values()),
         duplicates=len(ray_ids) - len(set(ray_ids)),
         missing=sum(1 for i, row in one_rows.items() if ray_rows.get(i) != row),
         result=many,
@@ -177,9 +177,10 @@ async def main() -> None:
     print(f"{'episodes':<30}{episodes:>14}{episodes:>14}")
     print(f"{'wall s (median)':<30}{one_s:>14.2f}{ray_s:>14.2f}")
     print(f"{'  nodes opening s':<30}{'-':>14}{open_s:>14.2f}")
-    for node in sorted(last.started_s):
+    started_s, opened_s = getattr(last, "started_s", {}), getattr(last, "opened_s", {})  # older code: none
+    for node in sorted(started_s):
         print(f"{'    ' + node[-12:] + ' actor/runtime s':<30}{'':>14}"
-              f"{f'{last.started_s[node]:.2f} / {last.opened_s[node]:.2f}':>14}")  # fmt: skip
+              f"{f'{started_s[node]:.2f} / {opened_s[node]:.2f}':>14}")  # fmt: skip
     print(f"{'  after opening s':<30}{one_s:>14.2f}{after_s:>14.2f}")
     one_rate = episodes / one_s
     ray_rate, ray_after = (

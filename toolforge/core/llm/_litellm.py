@@ -29,7 +29,7 @@ def load(name: str) -> ModuleType:
     """`litellm` or `openai`, imported once (litellm first: it brings openai and is configured)."""
     frozen = gc.get_freeze_count() > 0
     module = importlib.import_module("litellm")
-    module.suppress_debug_info = True
+    setattr(module, "suppress_debug_info", True)  # noqa: B010 (a ModuleType to the checker)
     for logger in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
         logging.getLogger(logger).setLevel(logging.WARNING)
     if frozen:

@@ -28,7 +28,6 @@ class NodeStats:
     # runtime opened (store, servers, judge)
     started_s: dict[str, float] = field(default_factory=dict)
     opened_s: dict[str, float] = field(default_factory=dict)
-    units: int = 0  # units handed out (each one Ray call on the driver)
 
     def add(self, result: dict[str, Any]) -> None:
         row = self.by_node.setdefault(
@@ -36,7 +35,6 @@ class NodeStats:
             {"units": 0, "tasks": 0, "episodes": 0, "judged": 0, "play_s": 0.0, "judge_s": 0.0},
         )
         row["units"] += 1
-        self.units += 1
         row["tasks"] += result.get("tasks_new", 0)
         row["episodes"] += result["rollouts_new"]
         row["judged"] += result["judged_new"]
