@@ -26,11 +26,13 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -40,7 +42,7 @@ sys.path.insert(0, str(REPO))
 # toolforge_testing (the loopback server and other fixtures benches share with tests) lives in tests/support.
 sys.path.insert(0, str(REPO / "tests" / "support"))
 
-from toolforge.pipeline import parse_config, run_pipeline  # noqa: E402
+from toolforge.pipeline import PipelineResult, parse_config, run_pipeline  # noqa: E402
 from toolforge.pipeline.cluster.connect import connect  # noqa: E402
 from toolforge_testing.ray_cluster import LocalCluster  # noqa: E402
 
@@ -108,48 +110,95 @@ def ray_call_ms(ray: object) -> float:
     return cost
 
 
+@dataclass
+class Measured:
+    one_s: float
+    ray_s: float
+    open_s: float  # the cluster's nodes opening, inside ray_s
+    episodes: int
+    units: int
+    duplicates: int
+    missing: int
+    result: PipelineResult
+
+
+async def once(server: str, work: Path, agents: int, address: str, i: int) -> Measured:
+    with Database(server) as url:
+        started = time.perf_counter()
+        one = await run_pipeline(parse_config(config(work / f"one{i}", agents)), db=url)
+        one_s = time.perf_counter() - started
+    with Database(server) as url:
+        started = time.perf_counter()
+        many = await run_pipeline(parse_config(config(work / f"ray{i}", agents)), db=url, ray=address)
+        ray_s = time.perf_counter() - started
+    one_ids, one_rows = ids_and_rows(one.export.files["openai"])
+    ray_ids, ray_rows = ids_and_rows(many.export.files["openai"])
+    return Measured(
+        one_s=one_s,
+        ray_s=ray_s,
+        open_s=many.nodes.open_s,
+        episodes={r.name: r for r in many.reports}["rollouts"].total,
+        units=sum(int(row["units"]) for row in many.nodes.by_node.values()),
+        duplicates=len(ray_ids) - len(set(ray_ids)),
+        missing=sum(1 for i, row in one_rows.items() if ray_rows.get(i) != row),
+        result=many,
+    )
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--agents", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each path; medians are shown")
     args = parser.parse_args()
     server = postgres_server()
     work = Path(tempfile.mkdtemp(prefix="tf-scale-out-"))
 
-    with Database(server) as url:
-        started = time.perf_counter()
-        one = await run_pipeline(parse_config(config(work / "one", args.agents)), db=url)
-        one_s = time.perf_counter() - started
-
-    with LocalCluster(workers=args.workers, pythonpath=str(REPO)) as cluster, Database(server) as url:
+    # the head only schedules (as in compose): the work runs on --workers nodes of one CPU each
+    with LocalCluster(workers=args.workers, pythonpath=str(REPO), head_cpus=0) as cluster:
         ray = connect(cluster.address)
         call_ms = ray_call_ms(ray)
-        started = time.perf_counter()
-        many = await run_pipeline(
-            parse_config(config(work / "ray", args.agents)), db=url, ray=cluster.address
-        )
-        ray_s = time.perf_counter() - started
+        runs = [await once(server, work, args.agents, cluster.address, i) for i in range(args.repeat)]
         ray.shutdown()
 
-    one_ids, one_rows = ids_and_rows(one.export.files["openai"])
-    ray_ids, ray_rows = ids_and_rows(many.export.files["openai"])
-    duplicates = len(ray_ids) - len(set(ray_ids))
-    missing = sum(1 for i, row in one_rows.items() if ray_rows.get(i) != row)
-    episodes = {r.name: r for r in many.reports}["rollouts"].total
-    play_s = sum(n["play_s"] + n["judge_s"] for n in many.nodes.by_node.values())
+    last = runs[-1].result.nodes
+    episodes = runs[-1].episodes
+    one_s, ray_s = median([r.one_s for r in runs]), median([r.ray_s for r in runs])
+    open_s = median([r.open_s for r in runs])
+    after_s = median([r.ray_s - r.open_s for r in runs])
     cores = os.cpu_count() or 1
-
-    print(f"{'':<22}{'one process':>14}{'ray cluster':>14}")
-    print(f"{'nodes':<22}{1:>14}{len(many.nodes.by_node):>14}")
-    print(f"{'episodes':<22}{episodes:>14}{episodes:>14}")
-    print(f"{'wall s':<22}{one_s:>14.2f}{ray_s:>14.2f}")
-    print(f"{'  nodes opening s':<22}{'-':>14}{many.nodes.open_s:>14.2f}")
-    print(f"{'  after opening s':<22}{one_s:>14.2f}{ray_s - many.nodes.open_s:>14.2f}")
-    print(f"{'episodes/s per core':<22}{episodes / one_s / 1:>14.1f}{episodes / ray_s / cores:>14.1f}")
-    print(f"ray: {call_ms:.2f} ms per actor call; nodes busy {play_s:.1f} s in all; per node:")
-    for node, row in sorted(many.nodes.by_node.items()):
+    workers = len(last.by_node)
+    print(f"{'':<30}{'one process':>14}{'ray cluster':>14}")
+    print(f"{'nodes (cores used)':<30}{'1 (1)':>14}{f'{workers} ({min(cores, workers + 1)})':>14}")
+    print(f"{'episodes':<30}{episodes:>14}{episodes:>14}")
+    print(f"{'wall s (median)':<30}{one_s:>14.2f}{ray_s:>14.2f}")
+    print(f"{'  nodes opening s':<30}{'-':>14}{open_s:>14.2f}")
+    started_s, opened_s = getattr(last, "started_s", {}), getattr(last, "opened_s", {})  # older code: none
+    for node in sorted(started_s):
+        print(f"{'    ' + node[-12:] + ' actor/runtime s':<30}{'':>14}"
+              f"{f'{started_s[node]:.2f} / {opened_s[node]:.2f}':>14}")  # fmt: skip
+    print(f"{'  after opening s':<30}{one_s:>14.2f}{after_s:>14.2f}")
+    one_rate = episodes / one_s
+    ray_rate, ray_after = (
+        episodes / ray_s / min(cores, workers + 1),
+        episodes / after_s / min(cores, workers + 1),
+    )
+    print(f"{'episodes/s per core':<30}{one_rate:>14.1f}{ray_rate:>14.1f}")
+    print(f"{'  after opening':<30}{one_rate:>14.1f}{ray_after:>14.1f}")
+    print(f"{'units (Ray calls)':<30}{'-':>14}{runs[-1].units:>14}")
+    print(
+        f"ray: {call_ms:.2f} ms per task (idle actor call), {runs[-1].units * call_ms:.0f} ms for the run's units"
+    )
+    for node, row in sorted(last.by_node.items()):
         print(f"  {node:<28} units {int(row['units']):>3}  episodes {int(row['episodes']):>4}  "
               f"busy {row['play_s'] + row['judge_s']:.2f} s")  # fmt: skip
+    print(f"ray_task_ms={call_ms:.2f} one_eps_per_core={one_rate:.1f} ray_eps_per_core={ray_rate:.1f} "
+          f"ray_eps_per_core_after_open={ray_after:.1f}")  # fmt: skip
+    duplicates, missing = sum(r.duplicates for r in runs), sum(r.missing for r in runs)
     print(
         f"one_s={one_s:.2f} ray_s={ray_s:.2f} speedup={one_s / ray_s:.2f} duplicates={duplicates} missing={missing}"
     )

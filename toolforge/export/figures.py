@@ -10,10 +10,12 @@ import os
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from toolforge.export.records import ExportRecord
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FIGURES_DIR = "figures"
 TOP_TOOLS = 30
@@ -82,6 +84,14 @@ class FigureTally:
         self.call_counts.append(len(traj.tool_calls))
 
 
+def _new_figure(**options: Any) -> Figure:
+    """A matplotlib figure; matplotlib is imported here, not with this module (a second of CPU that
+    every process importing the pipeline paid, cluster nodes that never export included)."""
+    from matplotlib.figure import Figure
+
+    return Figure(**options)
+
+
 def _save(figure: Figure, path: Path) -> None:
     figure.tight_layout()
     # No Software key: the same records give the same bytes.
@@ -91,7 +101,7 @@ def _save(figure: Figure, path: Path) -> None:
 
 
 def _acceptance(data: FigureTally, path: Path) -> None:
-    figure = Figure(figsize=(10, 4))
+    figure = _new_figure(figsize=(10, 4))
     for i, title in enumerate(DIMENSIONS):
         axis = figure.add_subplot(1, 2, i + 1)
         curves = _pass_at_k(data.attempts[title])
@@ -118,7 +128,7 @@ def _acceptance(data: FigureTally, path: Path) -> None:
 
 
 def _scores(data: FigureTally, path: Path) -> None:
-    figure = Figure(figsize=(6, 3.5))
+    figure = _new_figure(figsize=(6, 3.5))
     axis = figure.add_subplot(1, 1, 1)
     bins = [i / 10 for i in range(11)]
     axis.hist(data.scores_considered, bins=bins, alpha=0.5, label="considered")
@@ -133,7 +143,7 @@ def _scores(data: FigureTally, path: Path) -> None:
 def _tools(data: FigureTally, path: Path) -> None:
     calls, offered = data.calls, data.offered
     names = sorted(offered | set(calls), key=lambda n: (-calls[n], n))[:TOP_TOOLS]
-    figure = Figure(figsize=(8, max(3.0, 0.25 * len(names) + 1)))
+    figure = _new_figure(figsize=(8, max(3.0, 0.25 * len(names) + 1)))
     axis = figure.add_subplot(1, 1, 1)
     axis.barh(names[::-1], [calls[n] for n in names[::-1]])
     axis.set_xlabel("calls")
@@ -143,7 +153,7 @@ def _tools(data: FigureTally, path: Path) -> None:
 
 
 def _lengths(data: FigureTally, path: Path) -> None:
-    figure = Figure(figsize=(10, 3.5))
+    figure = _new_figure(figsize=(10, 3.5))
     turns, calls = data.turns, data.call_counts
     for i, (title, values) in enumerate((("user turns", turns), ("tool calls", calls))):
         axis = figure.add_subplot(1, 2, i + 1)

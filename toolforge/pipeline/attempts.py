@@ -57,11 +57,11 @@ class RoundReports:
 
 
 def read_round(store: Store, run_key: str, attempt: int, task_ids: Sequence[str]) -> dict[str, Trajectory]:
-    """Attempt `attempt` of each task as the store holds it under `run_key`: one query; a task
-    whose attempt is not stored is an error (it was handed out to be played)."""
-    wanted = set(task_ids)
+    """Attempt `attempt` of each task as the store holds it under `run_key`: a query per 500 tasks
+    (a node's unit reads its own tasks, not the round); a task whose attempt is not stored is an
+    error (it was handed out to be played)."""
     found = {
-        t.task_id: t for t in store.list(Trajectory, run_key=run_key, attempt=attempt) if t.task_id in wanted
+        t.task_id: t for t in store.list_in(Trajectory, "task_id", task_ids, run_key=run_key, attempt=attempt)
     }
     missing = [t for t in task_ids if t not in found]
     if missing:

@@ -188,3 +188,20 @@ def test_inline_sqlite_writes_and_steps_aside_when_another_process_holds_the_loc
         {LLMCacheRow: [{**row, "key": "k4"}]}
     )  # the failed batch left no transaction open
     assert sqlite_store.cache_get("k3") is None
+
+
+def test_a_units_reads_find_its_own_tasks_only(store: Store) -> None:
+    """A cluster node's unit asks for its tasks' rows, whatever else the run holds (more than one
+    500-value chunk, so the chunking is exercised too)."""
+    store.put([trajectory(f"t{i}", attempt) for i in range(600) for attempt in (0, 1)])
+    mine = [f"t{i}" for i in range(0, 600, 2)]
+    found = store.list_in(Trajectory, "task_id", mine, attempt=1)
+    assert sorted(t.task_id for t in found) == sorted(mine)
+    assert {t.attempt for t in found} == {1}
+    assert store.ids_in(Trajectory, "task_id", ["t1", "t3", "nope"]) == {
+        t.id for t in store.list(Trajectory) if t.task_id in ("t1", "t3")
+    }
+    run_key = store.list(Trajectory, limit=1)[0].run_key
+    attempts = store.stored_attempts(run_key, ["t5", "t7", "nope"])
+    assert sorted(attempts) == [("t5", 0), ("t5", 1), ("t7", 0), ("t7", 1)]
+    assert len(store.stored_attempts(run_key)) == 1200

@@ -78,19 +78,20 @@ class LocalCluster:
     port: int = field(default_factory=free_port)
     worker_env: dict[str, str] = field(default_factory=dict)  # for the worker nodes only
     worker_ports: list[int] = field(default_factory=list)
+    head_cpus: int = 1  # 0: the head only schedules (as in compose), and every node is a worker
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def _ray(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def _ray(self, *args: str, env: dict[str, str] | None = None, cpus: int = 1) -> None:
         ray_cli = Path(sys.executable).with_name("ray")
         environ = {**os.environ, **(env or {}), "RAY_USAGE_STATS_ENABLED": "0"}
         if self.pythonpath:
             environ["PYTHONPATH"] = os.pathsep.join(
                 filter(None, [self.pythonpath, environ.get("PYTHONPATH")])
             )
-        common = ["--num-cpus", "1", "--object-store-memory", "100000000", "--disable-usage-stats"]
+        common = ["--num-cpus", str(cpus), "--object-store-memory", "100000000", "--disable-usage-stats"]
         done = subprocess.run(
             [str(ray_cli), "start", *args, *common], env=environ, capture_output=True, text=True, timeout=180
         )
@@ -104,7 +105,7 @@ class LocalCluster:
             "--head", "--node-ip-address", "127.0.0.1", "--port", str(self.port),
             "--include-dashboard", "false", "--temp-dir", str(self.temp_dir),
             "--ray-client-server-port", str(free_port()), "--node-manager-port", str(free_port()),
-            env=FAST_FAILURE,
+            env=FAST_FAILURE, cpus=self.head_cpus,
         )  # fmt: skip
         for _ in range(self.workers):
             self.add_worker()

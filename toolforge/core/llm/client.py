@@ -14,11 +14,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import openai
 from pydantic import BaseModel
 
 from toolforge.core import secrets
 from toolforge.core.errors import AuthError, BudgetExceeded, LLMError, StructuredOutputError
+from toolforge.core.llm._litellm import openai
 from toolforge.core.llm.actions import (
     action_schema,
     assistant_message,

@@ -29,7 +29,12 @@ from toolforge.core.llm.http import HTTPError, HTTPPool, Response, parse_origin,
 
 PROVIDER = "openai"
 PATH = "/chat/completions"
-_PROVIDERS = frozenset(str(getattr(p, "value", p)) for p in litellm.provider_list)
+
+
+@functools.cache
+def _providers() -> frozenset[str]:
+    """litellm's provider prefixes (read on first use: litellm is imported lazily)."""
+    return frozenset(str(getattr(p, "value", p)) for p in litellm.provider_list)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -37,7 +42,7 @@ def wire_model(model: str) -> str:
     """The `model` field on the wire: the provider prefix dropped as litellm does
     (`openai/x` → `x`, `hosted_vllm/org/x` → `org/x`); a string without a known prefix is kept."""
     prefix, _, rest = model.partition("/")
-    return rest if rest and prefix in _PROVIDERS else model
+    return rest if rest and prefix in _providers() else model
 
 
 @functools.lru_cache(maxsize=4096)
@@ -205,16 +210,19 @@ def raw_from_json(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_BY_STATUS: dict[int, Any] = {
-    400: litellm.exceptions.BadRequestError,
-    401: litellm.exceptions.AuthenticationError,
-    403: litellm.exceptions.PermissionDeniedError,
-    404: litellm.exceptions.NotFoundError,
-    429: litellm.exceptions.RateLimitError,
-    500: litellm.exceptions.InternalServerError,
-    502: litellm.exceptions.BadGatewayError,
-    503: litellm.exceptions.ServiceUnavailableError,
-}
+@functools.cache
+def _by_status() -> dict[int, Any]:
+    """litellm's exception type per HTTP status (read on first use: litellm is imported lazily)."""
+    return {
+        400: litellm.exceptions.BadRequestError,
+        401: litellm.exceptions.AuthenticationError,
+        403: litellm.exceptions.PermissionDeniedError,
+        404: litellm.exceptions.NotFoundError,
+        429: litellm.exceptions.RateLimitError,
+        500: litellm.exceptions.InternalServerError,
+        502: litellm.exceptions.BadGatewayError,
+        503: litellm.exceptions.ServiceUnavailableError,
+    }
 
 
 def _status_error(status: int, headers: dict[str, str], data: bytes, url: str, model: str) -> Exception:
@@ -226,7 +234,7 @@ def _status_error(status: int, headers: dict[str, str], data: bytes, url: str, m
     except (ValueError, KeyError, TypeError):
         detail = data[:200].decode("utf-8", "replace")
     message = f"HTTP {status}: {detail}"
-    cls = _BY_STATUS.get(status)
+    cls = _by_status().get(status)
     if cls is None:
         return litellm.exceptions.APIError(
             status_code=status, message=message, llm_provider=PROVIDER, model=model, response=response

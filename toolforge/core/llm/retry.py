@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import random
 import time
 from typing import Any
 
 from toolforge.core.llm._litellm import litellm
 
-RETRYABLE = (
-    litellm.exceptions.RateLimitError,
-    litellm.exceptions.InternalServerError,
-    litellm.exceptions.ServiceUnavailableError,
-    litellm.exceptions.BadGatewayError,
-    litellm.exceptions.Timeout,
-    litellm.exceptions.APIConnectionError,
-)
 MAX_RETRY_AFTER_S = 300.0
 
 
+@functools.cache
+def retryable() -> tuple[type[BaseException], ...]:
+    """litellm's retryable exception types (read on first use: litellm is imported lazily)."""
+    return (
+        litellm.exceptions.RateLimitError,
+        litellm.exceptions.InternalServerError,
+        litellm.exceptions.ServiceUnavailableError,
+        litellm.exceptions.BadGatewayError,
+        litellm.exceptions.Timeout,
+        litellm.exceptions.APIConnectionError,
+    )
+
+
 def is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, RETRYABLE):
+    if isinstance(exc, retryable()):
         return True
     status = getattr(exc, "status_code", None)
     return (

@@ -183,14 +183,49 @@ class Store:
                     found[row.id] = from_row(kind, row)
         return found
 
-    def stored_attempts(self, run_key: str) -> dict[tuple[str, int], str]:
-        """(task id, attempt) -> trajectory id of every trajectory stored under `run_key`: what a
-        resumed run has played, read from the store's columns (no id is recomputed to find it)."""
+    def list_in(self, kind: type[R], column: str, values: Iterable[Any], **where: Any) -> list[R]:
+        """The records whose `column` is one of `values` (and that match `where`), by id: a
+        query per 500 values, so a caller holding a few ids never reads the whole table."""
+        table = TABLE_OF[kind]
+        found: dict[str, R] = {}
+        with Session(self.engine) as session:
+            for chunk in _chunks(sorted(set(values)), 500):
+                stmt = select(table).where(
+                    col(getattr(table, column)).in_(chunk),
+                    *[getattr(table, k) == v for k, v in where.items()],
+                )
+                for row in session.exec(stmt):
+                    found[row.id] = from_row(kind, row)
+        return [found[i] for i in sorted(found)]
+
+    def ids_in(self, kind: type[R], column: str, values: Iterable[Any]) -> set[str]:
+        """The ids of the records whose `column` is one of `values` (a query per 500 values)."""
+        table = TABLE_OF[kind]
+        found: set[str] = set()
+        with Session(self.engine) as session:
+            for chunk in _chunks(sorted(set(values)), 500):
+                found.update(session.exec(select(table.id).where(col(getattr(table, column)).in_(chunk))))
+        return found
+
+    def stored_attempts(
+        self, run_key: str, task_ids: Iterable[str] | None = None
+    ) -> dict[tuple[str, int], str]:
+        """(task id, attempt) -> trajectory id of every trajectory stored under `run_key` (of
+        `task_ids` only, when given: a cluster node's unit reads its own tasks, not the run's):
+        what a resumed run has played, read from the store's columns (no id is recomputed)."""
         stmt = select(TrajectoryRow.task_id, TrajectoryRow.attempt, TrajectoryRow.id).where(
             col(TrajectoryRow.run_key) == run_key
         )
         with Session(self.engine) as session:
-            return {(task_id, attempt): traj_id for task_id, attempt, traj_id in session.exec(stmt)}
+            if task_ids is None:
+                return {(task_id, attempt): traj_id for task_id, attempt, traj_id in session.exec(stmt)}
+            found: dict[tuple[str, int], str] = {}
+            for chunk in _chunks(sorted(set(task_ids)), 500):
+                for task_id, attempt, traj_id in session.exec(
+                    stmt.where(col(TrajectoryRow.task_id).in_(chunk))
+                ):
+                    found[(task_id, attempt)] = traj_id
+            return found
 
     def ids_starting(self, kind: type[R], prefix: str, limit: int = 20) -> list[str]:
         """Up to `limit` ids of `kind` that start with `prefix`, in order (for id prefixes typed by hand)."""

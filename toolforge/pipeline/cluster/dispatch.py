@@ -35,12 +35,13 @@ async def dispatch(
     alive = dict(actors)
 
     def feed() -> None:
-        for node, actor in alive.items():
-            held = sum(1 for n, _ in running.values() if n == node)
-            while held < per_node and queue:
-                unit = queue.popleft()
-                running[actor.run_unit.remote(unit)] = (node, unit)
-                held += 1
+        # round-robin, one unit per node per pass: every node starts before any holds a second
+        for depth in range(per_node):
+            for node, actor in alive.items():
+                held = sum(1 for n, _ in running.values() if n == node)
+                if held <= depth and queue:
+                    unit = queue.popleft()
+                    running[actor.run_unit.remote(unit)] = (node, unit)
 
     feed()
     while running:

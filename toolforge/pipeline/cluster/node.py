@@ -61,9 +61,14 @@ class NodeWorker:
         self.shared = RaySharedLimits(limits) if limits is not None else None
         self.stack = AsyncExitStack()
         self.rcfg = stages.rollout_config(cfg)
+        # wall clock (not perf_counter: the driver compares it with its own, on the same host in
+        # the bench) when this process had imported toolforge and built the actor
+        self.created_at = time.time()
 
     async def open(self) -> dict[str, Any]:
-        """Open the node's runtime; answers who it is (the driver waits for every node)."""
+        """Open the node's runtime; answers who it is, when its actor was built and how long the
+        runtime took to open (the driver waits for every node)."""
+        t0 = time.perf_counter()
         self.store = Store(self.store_url)
         self.stack.callback(self.store.close)
         cfg = self.cfg
@@ -81,7 +86,13 @@ class NodeWorker:
         )
         concurrency = cfg.models.judge.concurrency if cfg.models.judge is not None else 8
         self.judge_gate = asyncio.Semaphore(concurrency)
-        return {"node": self.node, "pid": os.getpid(), "judge_key": self.judge.key}
+        return {
+            "node": self.node,
+            "pid": os.getpid(),
+            "judge_key": self.judge.key,
+            "created_at": self.created_at,
+            "open_s": round(time.perf_counter() - t0, 3),
+        }
 
     async def set_tasks(self, tasks: list[Task]) -> int:
         """The run's tasks, once the tasks stage is done (episode units name them by id)."""
@@ -99,7 +110,8 @@ class NodeWorker:
         t0 = time.perf_counter()
         by_id = {a.id: a for a in self.agents}
         agents = [by_id[i] for i in unit.task_ids]
-        before = await asyncio.to_thread(self.store.ids, Task)
+        # the tasks of these agents stored before (not every task of the store: one indexed query)
+        before = await asyncio.to_thread(self.store.ids_in, Task, "agent_id", unit.task_ids)
         task_cfg = self.cfg.tasks.model_copy(
             update={
                 "toolkits": stages.toolkit_refs(self.cfg),

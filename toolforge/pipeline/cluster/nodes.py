@@ -4,6 +4,7 @@ handed units, and closed at the end (or killed, when the driver is)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,10 @@ class Nodes:
     actors: dict[str, Any]
     limits: Any  # the cluster-wide model budget and concurrency (cluster/limits.py)
     lost: list[str] = field(default_factory=list)
+    # per node: seconds from asking Ray for its actor to the actor built (a worker process,
+    # toolforge imported), then seconds its runtime took to open
+    started_s: dict[str, float] = field(default_factory=dict)
+    opened_s: dict[str, float] = field(default_factory=dict)
 
     async def run(
         self, units: list[WorkUnit], on_result: Callable[[dict[str, Any]], None], per_node: int = 2
@@ -68,6 +73,7 @@ async def open_nodes(
             "the Ray cluster has no node to work on (alive, with CPUs): start workers with "
             "`ray start --address HEAD:6379` (or docker compose up --scale ray-worker=N)"
         )
+    asked_at = time.time()
     remote = ray.remote(num_cpus=0, max_restarts=0)(NodeWorker)
     limits = start_limits(ray)
     shared = [ray.put(agents), ray.put(tools), ray.put(tasks)]
@@ -79,7 +85,7 @@ async def open_nodes(
     }
     nodes = Nodes(ray, actors, limits)
     try:
-        await asyncio.to_thread(ray.get, [a.open.remote() for a in actors.values()])
+        opened = await asyncio.to_thread(ray.get, [a.open.remote() for a in actors.values()])
     except ray.exceptions.RayError as exc:
         for actor in [*actors.values(), limits]:
             ray.kill(actor)
@@ -87,4 +93,7 @@ async def open_nodes(
             f"a cluster node could not open its runtime: {exc}. Every node needs the same toolforge "
             "version, the config's input files at the same paths, and access to the store"
         ) from exc
+    for answer in opened:
+        nodes.started_s[answer["node"]] = round(answer["created_at"] - asked_at, 3)
+        nodes.opened_s[answer["node"]] = answer["open_s"]
     return nodes

@@ -14,12 +14,9 @@ from toolforge.core.types import Agent, Task, ToolSpec, Trajectory, Verdict
 from toolforge.pipeline.attempts import RoundReports, StageReport
 from toolforge.pipeline.cluster.nodes import Nodes, open_nodes
 from toolforge.pipeline.cluster.rounds import cluster_round
+from toolforge.pipeline.cluster.units import unit_size
 from toolforge.pipeline.config import PipelineConfig
 from toolforge.pipeline.progress import StageProgress
-
-# Tasks per unit: small enough that a lost node's units are little to redo and that nodes stay
-# balanced, large enough that Ray's per-call cost is spread over several episodes.
-UNIT_SIZE = 4
 
 
 @dataclass
@@ -27,6 +24,10 @@ class NodeStats:
     by_node: dict[str, dict[str, float]] = field(default_factory=dict)
     lost: list[str] = field(default_factory=list)
     open_s: float = 0.0  # the nodes opening their runtimes (a process each, imports, servers)
+    # of which, per node: its actor built (a worker process with toolforge imported), then its
+    # runtime opened (store, servers, judge)
+    started_s: dict[str, float] = field(default_factory=dict)
+    opened_s: dict[str, float] = field(default_factory=dict)
 
     def add(self, result: dict[str, Any]) -> None:
         row = self.by_node.setdefault(
@@ -61,7 +62,7 @@ class ClusterRun:
                 attempt,
                 run_key,
                 judge_key,
-                UNIT_SIZE,
+                unit_size(len(pending), len(self.nodes.actors)),
                 reports,
                 self.stats.add,
             )
@@ -70,7 +71,8 @@ class ClusterRun:
 
     async def write_tasks(self, agents: list[Agent], key: str) -> None:
         """The tasks stage on the nodes: units of agents; each node stores its agents' tasks."""
-        units = split_work("tasks", key, [a.id for a in agents], parts_of(len(agents), UNIT_SIZE))
+        size = unit_size(len(agents), len(self.nodes.actors))
+        units = split_work("tasks", key, [a.id for a in agents], parts_of(len(agents), size))
         await self.nodes.run(units, self.stats.add)
         self.stats.lost = list(self.nodes.lost)
 
@@ -97,4 +99,5 @@ async def open_cluster(
     started = time.perf_counter()
     nodes = await open_nodes(ray, url, cfg, agents, tools, tasks, run_id)
     stats.open_s = round(time.perf_counter() - started, 2)
+    stats.started_s, stats.opened_s = dict(nodes.started_s), dict(nodes.opened_s)
     return ClusterRun(nodes, store, reports, progress, stats)
