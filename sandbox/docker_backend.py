@@ -443,7 +443,9 @@ class DockerBackend(Backend):
 
     def list(self, owner: str | None = None) -> list[Container]:
         labels = [LABEL] + ([f"{LABEL_OWNER}={owner}"] if owner else [])
-        return self.client.containers.list(all=True, filters={"label": labels})
+        # ignore_removed: a container another owner removes between the listing and its inspect
+        # is not an error (the engine is shared by concurrent runs)
+        return self.client.containers.list(all=True, filters={"label": labels}, ignore_removed=True)
 
     def gc(self, owner: str | None = None, older_than_s: float = 0.0) -> list[str]:
         """Remove labelled containers (all owners unless `owner`), running ones included."""
