@@ -41,9 +41,8 @@ def check_rules(traj: Trajectory, task: Task | None, cfg: RulesConfig) -> CheckR
     violations += _end_violations(traj, cfg)
     violations += _error_violations(traj.messages)
     violations += _confirmation_violations(traj)
-    # A code task's calls (write a file, run a command, run the tests) act on one workspace that no
-    # argument names, so the value links the chain rule looks for are not there to find.
-    if cfg.require_coherent_chain and not (task is not None and task.difficulty == "code"):
+    # Calls on one shared workspace (a code task's) are linked by it, not by values the rule could find.
+    if cfg.require_coherent_chain and not (task is not None and task.calls_share_workspace):
         violations += chain_violations(traj.messages)
     if task is not None and cfg.require_expected_tools:
         violations += _expected_tool_violations(traj, task, offered)

@@ -63,8 +63,14 @@ def connect(config: DockerBackendConfig) -> docker.DockerClient:
             )
         else:
             client = docker.from_env(timeout=int(config.client_timeout_s), max_pool_size=config.max_pool_size)
+    except docker.errors.DockerException as exc:
+        raise EngineUnavailableError(
+            f"no Docker engine answered ({exc}); start dockerd, set DOCKER_HOST, or use the local backend"
+        ) from exc
+    try:
         client.ping()
     except (docker.errors.DockerException, requests.exceptions.ConnectionError) as exc:
+        client.close()  # its pool would otherwise hold the failed connection until collected
         raise EngineUnavailableError(
             f"no Docker engine answered ({exc}); start dockerd, set DOCKER_HOST, or use the local backend"
         ) from exc
@@ -73,6 +79,19 @@ def connect(config: DockerBackendConfig) -> docker.DockerClient:
 
 def _raw(sock: Any) -> socket.socket:
     return getattr(sock, "_sock", sock)
+
+
+def _close_stream(sock: Any) -> None:
+    """Close a hijacked attach/exec stream for good. docker-py hands back the response's SocketIO,
+    whose close() only drops a reference: the socket under it (and the HTTP response docker-py
+    keeps on it) stay open until garbage collection, one leaked engine connection per stream."""
+    response = getattr(sock, "_response", None)
+    parts = [response, sock, _raw(sock)] if response is not None else [sock, _raw(sock)]
+    for part in parts:
+        try:
+            part.close()
+        except (OSError, ValueError):  # ValueError: already closed under the response
+            pass
 
 
 class _Frames:
@@ -226,10 +245,7 @@ class DockerSandbox(Sandbox):
             return
         self._closed = True
         if self._attach_sock is not None:
-            try:
-                self._attach_sock.close()
-            except OSError:
-                pass
+            _close_stream(self._attach_sock)
         try:
             self.container.remove(force=True)
         except docker.errors.NotFound:
@@ -298,7 +314,7 @@ class DockerSandbox(Sandbox):
                 f"file transfer in sandbox {self.id} passed its deadline; it was destroyed", sweep=True
             )
         finally:
-            sock.close()
+            _close_stream(sock)
         code = api.exec_inspect(eid)["ExitCode"]
         return code, bytes(frames.stdout), bytes(frames.stderr)
 
@@ -427,7 +443,9 @@ class DockerBackend(Backend):
 
     def list(self, owner: str | None = None) -> list[Container]:
         labels = [LABEL] + ([f"{LABEL_OWNER}={owner}"] if owner else [])
-        return self.client.containers.list(all=True, filters={"label": labels})
+        # ignore_removed: a container another owner removes between the listing and its inspect
+        # is not an error (the engine is shared by concurrent runs)
+        return self.client.containers.list(all=True, filters={"label": labels}, ignore_removed=True)
 
     def gc(self, owner: str | None = None, older_than_s: float = 0.0) -> list[str]:
         """Remove labelled containers (all owners unless `owner`), running ones included."""

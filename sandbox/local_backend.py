@@ -162,19 +162,20 @@ class LocalSandbox(Sandbox):
             preexec_fn=self._rlimits,
         )
         deadline = t0 + timeout + 5
-        out, err, dropped, expired = _capture(
-            proc, request.stdin or b"", self.spec.limits.output_bytes, deadline
-        )
-        if not expired:
-            try:  # the pipes closed; the command itself may still be exiting
-                proc.wait(timeout=max(deadline - time.monotonic(), 0))
-            except subprocess.TimeoutExpired:
-                expired = True
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group (bwrap: already gone)
-        except ProcessLookupError:
-            pass
-        code = proc.wait()
+        with proc:  # closes the three pipes however this ends (they were left to the collector)
+            out, err, dropped, expired = _capture(
+                proc, request.stdin or b"", self.spec.limits.output_bytes, deadline
+            )
+            if not expired:
+                try:  # the pipes closed; the command itself may still be exiting
+                    proc.wait(timeout=max(deadline - time.monotonic(), 0))
+                except subprocess.TimeoutExpired:
+                    expired = True
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group (bwrap: already gone)
+            except ProcessLookupError:
+                pass
+            code = proc.wait()
         duration = time.monotonic() - t0
         return ExecResult(
             exit_code=code if code >= 0 else 128 - code,

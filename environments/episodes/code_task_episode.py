@@ -271,6 +271,7 @@ def code_task_records(code_task: CodeTask) -> tuple[Agent, Task]:
             persona="a developer who reported the problem",
         ),
         difficulty="code",
+        calls_share_workspace=True,
         rubric=Rubric(
             success_criteria=[
                 f"the FAIL_TO_PASS tests pass: {', '.join(code_task.fail_to_pass)}",

@@ -46,6 +46,7 @@ def test_gc_removes_leftovers_of_an_owner() -> None:
         assert backend.list(owner) == []
     finally:
         backend.gc(owner=owner)
+        leftover.close()  # its container is gone; this closes the attach stream
         backend.close()
 
 

@@ -5,14 +5,18 @@ the rule can be switched off."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import planted_defects as planted
 
+from environments.code_task_episode import code_task_records
 from judges import RulesConfig, check_rules
+from sandbox import load_task
 from toolforge.core.call_links import Call
 from toolforge.core.types import CheckResult, Message, ToolCall, Trajectory
 
+REPO = Path(__file__).resolve().parents[2]
 # tests/core/test_call_links.py holds the same real shapes, call by call.
 SLOTS = {"day": "2026-03-17", "slots": [{"start": "2026-03-17T09:00", "end": "2026-03-17T12:00"}]}
 
@@ -110,3 +114,18 @@ def test_the_planted_mix_up_of_two_orders_is_caught_as_crossed() -> None:
     result = check_rules(traj, planted.task(), RulesConfig())
     assert "crossed_entity" in _codes(result)
     assert check_rules(planted.good(), planted.task(), RulesConfig()).passed
+
+
+def test_a_code_tasks_calls_share_its_workspace_so_the_chain_rule_leaves_them_alone() -> None:
+    """A code task's calls link through the workspace no argument names: the task built for it
+    declares so, and the rule reads the declaration; a tool task's unlinked calls are flagged."""
+    _, code = code_task_records(load_task(REPO / "examples" / "code_tasks" / "median"))
+    assert code.calls_share_workspace and not planted.task().calls_share_workspace
+    calls = [
+        Call("read_file", {"path": "stats.py"}, "def median(xs):\n    return sorted(xs)[len(xs) // 2]\n"),
+        Call("run_tests", {"tests": ["tests/test_stats.py"]}, {"exit_code": 1, "output": "2 failed"}),
+    ]
+    traj = _trajectory(calls)
+    assert check_rules(traj, code, RulesConfig()).passed
+    flagged = check_rules(traj, planted.task(), RulesConfig())
+    assert "unrelated_call" in _codes(flagged), flagged.reason

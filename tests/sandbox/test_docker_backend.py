@@ -68,8 +68,9 @@ def test_missing_image_is_a_clear_error_and_never_pulled(docker_backend: DockerB
 def test_gc_removes_leftovers_by_label(spec: SandboxSpec) -> None:
     owner = f"tf-test-gc-{uuid.uuid4().hex[:6]}"
     backend = DockerBackend(DockerBackendConfig(owner=owner))
+    boxes = []
     try:
-        boxes = [backend.start(spec) for _ in range(2)]  # "crashed" owners never close these
+        boxes += [backend.start(spec) for _ in range(2)]  # "crashed" owners never close these
         assert {c.name for c in backend.list(owner)} == {b.id for b in boxes}
         assert all(c.labels[LABEL_OWNER] == owner for c in backend.list(owner))
         assert backend.gc(owner=owner, older_than_s=3600) == []  # too young
@@ -79,6 +80,8 @@ def test_gc_removes_leftovers_by_label(spec: SandboxSpec) -> None:
             boxes[0].exec("true")
     finally:
         backend.gc(owner=owner)
+        for box in boxes:  # their containers are gone; this closes the attach streams
+            box.close()
         backend.close()
 
 

@@ -128,13 +128,18 @@ def build_image_cmd(
     config = DockerBackendConfig()
     try:
         client = connect(config)
-        started = time.perf_counter()
+    except SandboxError as exc:
+        fail(str(exc))
+    started = time.perf_counter()
+    try:
         image_id = build_image(
             client, tag, method=method, force=force, log=lambda m: console.print(f"[dim]{m}[/]")
         )
+        size = client.images.get(tag).attrs.get("Size", 0)
     except SandboxError as exc:
         fail(str(exc))
-    size = client.images.get(tag).attrs.get("Size", 0)
+    finally:
+        client.close()
     console.print(
         f"{tag} ready: {image_id[:19]}, {size / 2**20:.0f} MiB, {time.perf_counter() - started:.1f}s"
     )
@@ -166,6 +171,8 @@ def exec_cmd(
             result = box.exec(cmd, timeout_s=timeout)
     except SandboxError as exc:
         fail(str(exc))
+    finally:
+        chosen.close()
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
     if result.timed_out:

@@ -58,6 +58,9 @@ class Task(Record):
     seed: int = 0
     domain: str = ""
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # True when the calls act on one workspace that no argument names (a code task's write a file,
+    # run a command, run the tests), so a call's link to the others is the workspace, not a value.
+    calls_share_workspace: bool = False
 
     @property
     def id(self) -> str:
