@@ -10,7 +10,7 @@ from typing import Any
 
 import planted_defects as planted
 
-from environments.code_task_episode import code_task_records
+from environments.episodes.code_task_episode import code_task_records
 from judges import RulesConfig, check_rules
 from sandbox import load_task
 from toolforge.core.call_links import Call
