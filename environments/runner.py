@@ -219,7 +219,8 @@ async def play(
     run_key = config.run_key()
     agents_by_id = {a.id: a for a in agents}
     tools_by_id = {t.id: t for t in tools}
-    done = await asyncio.to_thread(store.stored_attempts, run_key)
+    # the attempts stored for these tasks only: a large run plays in batches, each asking for its own
+    done = await asyncio.to_thread(store.stored_attempts, run_key, [t.id for t in tasks])
     todo: list[tuple[Task, str, int]] = []  # (task, its id, attempt)
     unplayable = 0
     for task in tasks:

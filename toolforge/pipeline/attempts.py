@@ -30,19 +30,6 @@ class StageReport:
     note: str = ""
 
 
-@dataclass
-class Attempts:
-    """Every judged attempt of the run, by task, in attempt order."""
-
-    by_task: dict[str, list[Judged]] = field(default_factory=dict)
-
-    def accepted(self, task_id: str) -> int:
-        return sum(v.accepted for _, v in self.by_task.get(task_id, []))
-
-    def made(self, task_id: str) -> int:
-        return len(self.by_task.get(task_id, []))
-
-
 def accepted(pair: Judged) -> bool:
     return pair[1].accepted
 
@@ -57,12 +44,12 @@ class RoundReports:
 
 
 def read_round(store: Store, run_key: str, attempt: int, task_ids: Sequence[str]) -> dict[str, Trajectory]:
-    """Attempt `attempt` of each task as the store holds it under `run_key`: one query; a task
-    whose attempt is not stored is an error (it was handed out to be played)."""
-    wanted = set(task_ids)
-    found = {
-        t.task_id: t for t in store.list(Trajectory, run_key=run_key, attempt=attempt) if t.task_id in wanted
-    }
+    """Attempt `attempt` of each task as the store holds it under `run_key`, asked for by these
+    tasks' ids (a round of a large run reads its own, not the run's); a task whose attempt is not
+    stored is an error (it was handed out to be played)."""
+    stored = store.stored_attempts(run_key, task_ids)
+    ids = [traj_id for (_, at), traj_id in stored.items() if at == attempt]
+    found = {t.task_id: t for t in store.get_many(Trajectory, ids).values()}
     missing = [t for t in task_ids if t not in found]
     if missing:
         raise RuntimeError(

@@ -183,14 +183,25 @@ class Store:
                     found[row.id] = from_row(kind, row)
         return found
 
-    def stored_attempts(self, run_key: str) -> dict[tuple[str, int], str]:
-        """(task id, attempt) -> trajectory id of every trajectory stored under `run_key`: what a
+    def stored_attempts(
+        self, run_key: str, task_ids: Iterable[str] | None = None
+    ) -> dict[tuple[str, int], str]:
+        """(task id, attempt) -> trajectory id of every trajectory stored under `run_key` (of
+        `task_ids` only, when given: a batch of a large run asks for its own, not the run's): what a
         resumed run has played, read from the store's columns (no id is recomputed to find it)."""
         stmt = select(TrajectoryRow.task_id, TrajectoryRow.attempt, TrajectoryRow.id).where(
             col(TrajectoryRow.run_key) == run_key
         )
         with Session(self.engine) as session:
-            return {(task_id, attempt): traj_id for task_id, attempt, traj_id in session.exec(stmt)}
+            if task_ids is None:
+                return {(task_id, attempt): traj_id for task_id, attempt, traj_id in session.exec(stmt)}
+            found: dict[tuple[str, int], str] = {}
+            for chunk in _chunks(sorted(set(task_ids)), 500):
+                for task_id, attempt, traj_id in session.exec(
+                    stmt.where(col(TrajectoryRow.task_id).in_(chunk))
+                ):
+                    found[task_id, attempt] = traj_id
+            return found
 
     def ids_starting(self, kind: type[R], prefix: str, limit: int = 20) -> list[str]:
         """Up to `limit` ids of `kind` that start with `prefix`, in order (for id prefixes typed by hand)."""
