@@ -163,5 +163,7 @@ def test_a_tally_fed_a_task_at_a_time_in_any_order_gives_the_whole_list_statisti
     oracle = whole_list_groups(outcomes)
     assert {name: list(g.failures.items()) for name, g in streamed.by_domain.items()} == oracle
     assert streamed.attempts == len(outcomes) and streamed.tasks == 300
-    passed_at_1 = sum(1 for attempts in by_task.values() if any(o.accepted and o.attempt == 0 for o in attempts))
+    passed_at_1 = sum(
+        1 for attempts in by_task.values() if any(o.accepted and o.attempt == 0 for o in attempts)
+    )
     assert streamed.pass_at[1] == pytest.approx(passed_at_1 / 300)
