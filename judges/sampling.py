@@ -130,50 +130,85 @@ class SamplingStats(BaseModel):
 
 
 def sampling_stats(outcomes: Iterable[AttemptOutcome], k: int | None = None) -> SamplingStats:
-    outcomes = sorted(outcomes, key=lambda o: (o.task_id, o.attempt))
     by_task: dict[str, list[AttemptOutcome]] = defaultdict(list)
     for outcome in outcomes:
         by_task[outcome.task_id].append(outcome)
-    k = k or max((o.attempt + 1 for o in outcomes), default=0)
-    first_accepted = {
-        task: min((o.attempt for o in attempts if o.accepted), default=None)
-        for task, attempts in by_task.items()
-    }
-    pass_at = {
-        j: (
-            sum(1 for a in first_accepted.values() if a is not None and a < j) / len(by_task)
-            if by_task
-            else 0.0
-        )
-        for j in range(1, k + 1)
-    }
-    failures = Counter(check for o in outcomes if not o.accepted for check in o.failed_checks)
-    accepted = sum(o.accepted for o in outcomes)
-    return SamplingStats(
-        tasks=len(by_task),
-        attempts=len(outcomes),
-        accepted=accepted,
-        acceptance_rate=accepted / len(outcomes) if outcomes else 0.0,
-        pass_at=pass_at,
-        failures_by_check=dict(sorted(failures.items())),
-        by_domain=_group(by_task, lambda o: o.domain or "-"),
-        by_difficulty=_group(by_task, lambda o: o.difficulty or "-"),
-        judge_errors=sum(1 for o in outcomes if o.error),
-    )
-
-
-def _group(
-    by_task: dict[str, list[AttemptOutcome]], key: Callable[[AttemptOutcome], str]
-) -> dict[str, GroupStats]:
-    groups: dict[str, GroupStats] = defaultdict(GroupStats)
+    tally = SamplingTally(k)
     for attempts in by_task.values():
-        group = groups[key(attempts[0])]
-        group.tasks += 1
-        group.tasks_passed += any(o.accepted for o in attempts)
-        group.attempts += len(attempts)
-        group.accepted += sum(o.accepted for o in attempts)
-        for o in attempts:
-            if not o.accepted:
-                for check in o.failed_checks:
+        tally.add(attempts)
+    return tally.stats()
+
+
+# Where a group's failed check was first met, in the order the whole-list statistics walk the
+# attempts (task id, attempt, position in its failed checks): its place in `GroupStats.failures`.
+FirstSeen = tuple[str, int, int]
+
+
+class SamplingTally:
+    """`sampling_stats`, folded one task at a time: a run of 100,000 attempts keeps counts (a few
+    per group and check), never the outcomes. `add` takes all the judged attempts of one task;
+    tasks may come in any order and the statistics are the same, dict order included."""
+
+    def __init__(self, k: int | None = None) -> None:
+        self.k = k
+        self.tasks = self.attempts = self.accepted = self.judge_errors = self.max_attempts = 0
+        self.first_accepted: Counter[int] = Counter()  # attempt index of a task's first acceptance
+        self.failures: Counter[str] = Counter()
+        self.groups: dict[str, dict[str, GroupStats]] = {"domain": {}, "difficulty": {}}
+        self.first_seen: dict[tuple[str, str, str], FirstSeen] = {}
+
+    def add(self, attempts: Sequence[AttemptOutcome]) -> None:
+        if not attempts:
+            return
+        attempts = sorted(attempts, key=lambda o: o.attempt)
+        self.tasks += 1
+        self.attempts += len(attempts)
+        accepted = [o.attempt for o in attempts if o.accepted]
+        self.accepted += len(accepted)
+        if accepted:
+            self.first_accepted[min(accepted)] += 1
+        self.judge_errors += sum(1 for o in attempts if o.error)
+        self.max_attempts = max(self.max_attempts, *(o.attempt + 1 for o in attempts))
+        self.failures.update(check for o in attempts if not o.accepted for check in o.failed_checks)
+        first = attempts[0]
+        for axis, name in (("domain", first.domain or "-"), ("difficulty", first.difficulty or "-")):
+            group = self.groups[axis].setdefault(name, GroupStats())
+            group.tasks += 1
+            group.tasks_passed += bool(accepted)
+            group.attempts += len(attempts)
+            group.accepted += len(accepted)
+            for o in attempts:
+                if o.accepted:
+                    continue
+                for i, check in enumerate(o.failed_checks):
                     group.failures[check] = group.failures.get(check, 0) + 1
-    return dict(sorted(groups.items()))
+                    seen = (o.task_id, o.attempt, i)
+                    key = (axis, name, check)
+                    self.first_seen[key] = min(self.first_seen.get(key, seen), seen)
+
+    def stats(self) -> SamplingStats:
+        k = self.k or self.max_attempts
+        passed = 0
+        pass_at = {}
+        for j in range(1, k + 1):
+            passed += self.first_accepted.get(j - 1, 0)
+            pass_at[j] = passed / self.tasks if self.tasks else 0.0
+        return SamplingStats(
+            tasks=self.tasks,
+            attempts=self.attempts,
+            accepted=self.accepted,
+            acceptance_rate=self.accepted / self.attempts if self.attempts else 0.0,
+            pass_at=pass_at,
+            failures_by_check=dict(sorted(self.failures.items())),
+            by_domain=self._ordered("domain"),
+            by_difficulty=self._ordered("difficulty"),
+            judge_errors=self.judge_errors,
+        )
+
+    def _ordered(self, axis: str) -> dict[str, GroupStats]:
+        """The groups by name; each group's failures in the order they were first met."""
+        out = {}
+        for name, group in sorted(self.groups[axis].items()):
+            order = sorted(group.failures, key=lambda check: self.first_seen[axis, name, check])
+            out[name] = group.model_copy(update={"failures": {c: group.failures[c] for c in order}})
+        return out

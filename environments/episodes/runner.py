@@ -219,7 +219,7 @@ async def play(
     run_key = config.run_key()
     agents_by_id = {a.id: a for a in agents}
     tools_by_id = {t.id: t for t in tools}
-    # these tasks' attempts only: a cluster node plays a unit of a large run, not the run
+    # these tasks' attempts only: a cluster node's unit, or a batch of a large run, never the whole run
     done = await asyncio.to_thread(store.stored_attempts, run_key, [t.id for t in tasks])
     todo: list[tuple[Task, str, int]] = []  # (task, its id, attempt)
     unplayable = 0

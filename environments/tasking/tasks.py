@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -432,27 +433,49 @@ async def generate_tasks(
     llm: Any = None,
     writer_cfg: Any = None,
 ) -> list[Task]:
-    """Tasks for every agent × difficulty × `per_difficulty`, stored; existing ones are reused.
-    Blueprints are sampled from and replayed on the world they will run on: the seeded worlds of
-    `config.mcp_servers` (a fresh copy of the real server per replay), Python toolkits, else the
-    schema simulator. With `llm` and `writer_cfg` (an LLMConfig) and `config.writer == "llm"`, the
-    model writes the language; a writer failure is stored by the LLM layer and the template text
-    is kept."""
+    """Tasks for every agent × difficulty × `per_difficulty`, stored; existing ones are reused
+    (`write_tasks`, collected: a large run takes each agent's as they come instead)."""
+    out: list[Task] = []
+    await write_tasks(store, agents, tools, config, lambda made: out.extend(made.tasks), llm, writer_cfg)
+    return out
+
+
+@dataclass
+class AgentTasks:
+    """One agent's tasks, stored, and how many of them the store held before."""
+
+    tasks: list[Task]
+    stored_before: int
+
+
+async def write_tasks(
+    store: Store,
+    agents: Sequence[Agent],
+    tools: Sequence[ToolSpec],
+    config: TaskGenConfig,
+    on_agent: Callable[[AgentTasks], Any],
+    llm: Any = None,
+    writer_cfg: Any = None,
+) -> None:
+    """Each agent's tasks for every difficulty × `per_difficulty`, stored, then given to `on_agent`;
+    existing ones are reused. Blueprints are sampled from and replayed on the world they will run
+    on: the seeded worlds of `config.mcp_servers` (a fresh copy of the real server per replay),
+    Python toolkits, else the schema simulator. With `llm` and `writer_cfg` (an LLMConfig) and
+    `config.writer == "llm"`, the model writes the language; a writer failure is stored by the LLM
+    layer and the template text is kept."""
     if config.writer != "template" and (llm is None or writer_cfg is None):
         raise ValueError(f"writer={config.writer!r} needs an LLM client and a task_writer model (--model)")
     toolkits = [load_toolkit(ref) for ref in config.toolkits]
     by_id = {t.id: t for t in tools}
     graph = ToolGraph.build(list(tools))
-    out: list[Task] = []
     async with MCPPool(config.mcp_servers) as pool:
         replayer = Replayer(toolkits, pool if config.mcp_servers else None)
         worlds = await fresh_worlds(pool, tools) if config.mcp_servers else {}
         for agent in agents:
             agent_tools = [by_id[i] for i in agent.tool_ids if i in by_id]
-            existing = {
-                (t.difficulty, t.seed, t.metadata.get("writer") == "llm_free"): t
-                for t in store.list(Task, agent_id=agent.id)
-            }
+            stored = store.list(Task, agent_id=agent.id)
+            existing = {(t.difficulty, t.seed, t.metadata.get("writer") == "llm_free"): t for t in stored}
+            out: list[Task] = []
             fresh: list[Task] = []
             for difficulty in config.difficulties:
                 for k in range(config.per_difficulty):
@@ -489,4 +512,5 @@ async def generate_tasks(
                     fresh.append(task)
             store.put(fresh)
             out += fresh
-    return out
+            before = {t.id for t in stored}
+            on_agent(AgentTasks(out, len({t.id for t in out} & before)))

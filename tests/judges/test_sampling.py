@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+from collections import defaultdict
+
 import pytest
 
 from judges import AttemptOutcome, SamplingConfig, sampling_stats
-from judges.sampling import rejection_sample, sample_task
+from judges.sampling import SamplingTally, rejection_sample, sample_task
 from toolforge.core.types import CheckResult, Verdict
 
 
@@ -105,3 +108,62 @@ def test_stats_give_acceptance_pass_at_k_and_failure_reasons() -> None:
 def test_outcome_of_a_failed_judge_counts_a_judge_error() -> None:
     failed = Verdict(trajectory_id="t", checks=[], score=0.0, accepted=False, error="rubric: boom")
     assert AttemptOutcome.of("t", 0, failed).failed_checks == ["judge_error"]
+
+
+def test_group_failures_are_listed_in_the_order_they_were_first_met() -> None:
+    outcomes = [
+        outcome("c", 1, False, failed_checks=["rules", "state"]),
+        outcome("d", 0, False, failed_checks=["judge_error"]),
+        outcome("c", 0, False, failed_checks=["state"]),
+        outcome("c", 2, False, failed_checks=["rubric"]),
+    ]
+    stats = sampling_stats(outcomes, k=3)
+    assert list(stats.by_domain["shop"].failures) == ["state", "rules", "rubric", "judge_error"]
+
+
+def whole_list_groups(outcomes: list[AttemptOutcome]) -> dict[str, list[tuple[str, int]]]:
+    """The statistics' group failures as one pass over every outcome (sorted) makes them: the
+    oracle a tally fed a task at a time, in any order, must equal (counts and order)."""
+    by_task: dict[str, list[AttemptOutcome]] = defaultdict(list)
+    for o in sorted(outcomes, key=lambda o: (o.task_id, o.attempt)):
+        by_task[o.task_id].append(o)
+    groups: dict[str, dict[str, int]] = defaultdict(dict)
+    for attempts in by_task.values():
+        failures = groups[attempts[0].domain]
+        for o in attempts:
+            for check in [] if o.accepted else o.failed_checks:
+                failures[check] = failures.get(check, 0) + 1
+    return {name: list(failures.items()) for name, failures in sorted(groups.items())}
+
+
+def test_a_tally_fed_a_task_at_a_time_in_any_order_gives_the_whole_list_statistics() -> None:
+    rng = random.Random(7)
+    checks = ["rules", "state", "rubric", "grounding", "judge_error"]
+    outcomes = []
+    for t in range(300):
+        domain = rng.choice(["shop", "agenda", "bank"])
+        difficulty = rng.choice(["single_call", "multi_call", "recovery"])
+        for attempt in range(rng.randint(1, 3)):
+            accepted = rng.random() < 0.4
+            failed = [] if accepted else rng.sample(checks, rng.randint(1, 3))
+            outcomes.append(
+                outcome(f"task{t:03d}", attempt, accepted, domain, difficulty, failed_checks=failed)
+            )
+    whole = sampling_stats(outcomes, k=3)
+    by_task: dict[str, list[AttemptOutcome]] = defaultdict(list)
+    for o in outcomes:
+        by_task[o.task_id].append(o)
+    order = list(by_task)
+    rng.shuffle(order)
+    tally = SamplingTally(3)
+    for task in order:
+        tally.add(list(reversed(by_task[task])))
+    streamed = tally.stats()
+    assert streamed.model_dump_json() == whole.model_dump_json()  # every count, and every dict's order
+    oracle = whole_list_groups(outcomes)
+    assert {name: list(g.failures.items()) for name, g in streamed.by_domain.items()} == oracle
+    assert streamed.attempts == len(outcomes) and streamed.tasks == 300
+    passed_at_1 = sum(
+        1 for attempts in by_task.values() if any(o.accepted and o.attempt == 0 for o in attempts)
+    )
+    assert streamed.pass_at[1] == pytest.approx(passed_at_1 / 300)

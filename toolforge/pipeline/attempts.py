@@ -30,19 +30,6 @@ class StageReport:
     note: str = ""
 
 
-@dataclass
-class Attempts:
-    """Every judged attempt of the run, by task, in attempt order."""
-
-    by_task: dict[str, list[Judged]] = field(default_factory=dict)
-
-    def accepted(self, task_id: str) -> int:
-        return sum(v.accepted for _, v in self.by_task.get(task_id, []))
-
-    def made(self, task_id: str) -> int:
-        return len(self.by_task.get(task_id, []))
-
-
 def accepted(pair: Judged) -> bool:
     return pair[1].accepted
 

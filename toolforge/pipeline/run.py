@@ -26,7 +26,7 @@ from rich.console import Console
 
 from environments.episodes.code_task_episode import TOOL_SPECS
 from environments.episodes.executors.mcp_pool import MCPPool
-from judges import Judge, SamplingStats, sampling_stats
+from judges import Judge, SamplingStats
 from toolforge.core import secrets
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient
@@ -237,16 +237,18 @@ class _Run:
                 stack.callback(code.backend.close)
             agents, tasks, cluster = await self.agents_and_tasks(stack, tools, llm, ray)
             judge = await self.judge(stack, tools, llm, code)
-            attempts = await self.sampling(tasks, agents, tools, judge, cluster)
+            judgements = stages.Judgements(self.cfg.sampling.attempts)
+            await self.sampling(tasks, agents, tools, judge, cluster, judgements)
+            del tasks  # ids only, but a large run's many: the sampling was their last reader
             if code is not None:
-                code_agents, code_tasks = await stages.stage_code(
-                    self.store, self.cfg, code, self.sampling_options(judge, None), attempts
+                code_agents, _ = await stages.stage_code(
+                    self.store, self.cfg, code, self.sampling_options(judge, None), judgements
                 )
-                agents, tasks, tools = [*agents, *code_agents], [*tasks, *code_tasks], [*tools, *TOOL_SPECS]
-        stats = sampling_stats(stages.outcomes(attempts, tasks), k=self.cfg.sampling.attempts)
+                agents, tools = [*agents, *code_agents], [*tools, *TOOL_SPECS]
+        stats = judgements.stats()
         # (trajectory id, verdict id) of every judged attempt: the export reads the bodies back
         # from the store in batches, so a large run never holds them all.
-        judged = [(t.id, v.id) for pairs in attempts.by_task.values() for t, v in pairs]
+        judged = judgements.judged
         batches = record_batches(
             self.store, judged, {a.id: a for a in agents}, {t.id: t.source for t in tools}
         )
@@ -261,7 +263,7 @@ class _Run:
             export=exported,
             seconds=round(time.perf_counter() - started, 2),
             changes=self.changes,
-            outcome=Outcome(groups=failure_groups(self.store, self.known_failures, infra_errors(attempts))),
+            outcome=Outcome(groups=failure_groups(self.store, self.known_failures, judgements.infra)),
             nodes=self.nodes,
         )
 
@@ -314,10 +316,10 @@ class _Run:
 
     async def agents_and_tasks(
         self, stack: AsyncExitStack, tools: list[ToolSpec], llm: Any, ray: Any
-    ) -> tuple[list[Agent], list[Task], ClusterRun | None]:
+    ) -> tuple[list[Agent], stages.TaskSet, ClusterRun | None]:
         """The agents, then their tasks (written on the cluster's nodes in a Ray run)."""
         if not tools:
-            return [], [], None
+            return [], stages.TaskSet.held([]), None
         store, cfg, reports = self.store, self.cfg, self.reports
         t0 = time.perf_counter()
         self.progress.start("agents")
@@ -340,9 +342,8 @@ class _Run:
             await cluster.write_tasks(agents, self.keys["tasks"])
         tasks = await stages.stage_tasks(store, cfg, agents, tools, llm, reports["tasks"])
         if cluster is not None:  # written on the nodes: what was stored before this run is "done"
-            reports["tasks"].done_before = len({t.id for t in tasks} & before)
+            reports["tasks"].done_before = len(set(tasks.ids) & before)
             reports["tasks"].new = reports["tasks"].total - reports["tasks"].done_before
-            await cluster.set_tasks(tasks)
         self.stage_done("tasks", t0)
         return agents, tasks, cluster
 
@@ -362,18 +363,19 @@ class _Run:
 
     async def sampling(
         self,
-        tasks: list[Task],
+        tasks: stages.TaskSet,
         agents: list[Agent],
         tools: list[ToolSpec],
         judge: Judge,
         cluster: ClusterRun | None,
-    ) -> stages.Attempts:
+        judgements: stages.Judgements,
+    ) -> None:
         self.progress.start("rollouts")
         self.progress.start("judges")
-        if not tasks:
-            return stages.Attempts()
+        if not tasks.ids:
+            return
         options = self.sampling_options(judge, cluster)
-        return await stages.stage_sampling(self.store, self.cfg, tasks, agents, tools, options)
+        await stages.stage_sampling(self.store, self.cfg, tasks, agents, tools, options, judgements)
 
     def export(
         self, batches: Iterator[list[ExportRecord]], stats: SamplingStats, judge: Judge
@@ -435,16 +437,6 @@ class _Run:
             **({"nodes": nodes.by_node, "lost_nodes": nodes.lost} if nodes.by_node else {}),
         }
         self.store.save_run(self.row)
-
-
-def infra_errors(attempts: stages.Attempts) -> list[tuple[str, str]]:
-    """(stage, error) of every attempt that ended in an infrastructure failure."""
-    return [
-        ("rollouts", traj.error or "infra_error")
-        for pairs in attempts.by_task.values()
-        for traj, _ in pairs
-        if traj.end_reason == "infra_error"
-    ]
 
 
 def dataset_files(result: PipelineResult) -> list[Path]:

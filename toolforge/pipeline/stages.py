@@ -23,8 +23,9 @@ from environments.episodes.toolkit import load_toolkit
 from environments.episodes.worlds import world_servers
 from environments.tasking.agents import generate_agents
 from environments.tasking.blueprints import replay_blueprint
-from environments.tasking.tasks import generate_tasks
-from judges import AttemptOutcome, Judge
+from environments.tasking.tasks import AgentTasks, write_tasks
+from judges import Judge
+from judges.replay_cache import ReplayCache
 from judges.sampling import rejection_sample
 from judges.tests_check import SandboxGrader
 from sandbox import Backend, CodeTask, SandboxSpec, load_tasks, make_backend
@@ -32,8 +33,9 @@ from toolforge.core.errors import ConfigError
 from toolforge.core.llm import LLMClient
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Task, ToolSpec, Trajectory, Verdict
-from toolforge.pipeline.attempts import Attempts, Judged, RoundReports, StageReport, accepted, play_and_judge
+from toolforge.pipeline.attempts import Judged, RoundReports, StageReport, accepted, play_and_judge
 from toolforge.pipeline.config import PipelineConfig
+from toolforge.pipeline.judged import Judgements
 from toolforge.tools.catalog import detect_format, read_mcp_jsonl, read_openai
 from toolforge.tools.harvest import harvest
 from toolforge.tools.library import admit, load_tools
@@ -42,7 +44,43 @@ from toolforge.tools.servers import load_servers
 # One round on a cluster: (pending tasks, attempt, run key, judge key) -> what was stored for them.
 ClusterRound = Callable[[list[Task], int, str, str], Awaitable[list[tuple[Task, Trajectory, Verdict]]]]
 
-__all__ = ["Attempts", "StageReport"]  # with the stages, what the run reads of them
+__all__ = ["Judgements", "StageReport"]  # with the stages, what the run reads of them
+
+# Tasks sampled together: every round of one batch, then the next batch. Memory holds one batch's
+# tasks, trajectories and verdicts, whatever the run's size; a round's episodes are in flight
+# together, so a batch should stay well above `rollouts.max_in_flight`.
+TASK_BATCH = 1000
+# The state check's replayed end states kept (`judges.replay_cache`): above a batch, so every
+# attempt at a task after its first finds its task's end state.
+REPLAY_CACHE = 2 * TASK_BATCH
+
+
+@dataclass
+class TaskSet:
+    """A run's tasks by id (each once, in sampling order); `load` gives the bodies of some of them,
+    in the order asked: the pipeline's tasks are read from the store a batch at a time."""
+
+    ids: list[str]
+    load: Callable[[list[str]], list[Task]]
+
+    @classmethod
+    def stored(cls, store: Store, ids: list[str]) -> TaskSet:
+        def load(batch: list[str]) -> list[Task]:
+            found = store.get_many(Task, batch)
+            missing = [i for i in batch if i not in found]
+            if missing:
+                raise RuntimeError(
+                    f"{len(missing)} task(s) of the run are not in the store, e.g. {missing[0]}"
+                )
+            return [found[i] for i in batch]
+
+        return cls(ids, load)
+
+    @classmethod
+    def held(cls, tasks: list[Task]) -> TaskSet:
+        """Tasks already in memory (a run's code tasks, read from their files)."""
+        by_id = {t.id: t for t in tasks}
+        return cls(list(by_id), lambda batch: [by_id[i] for i in batch])
 
 
 @dataclass
@@ -144,21 +182,26 @@ async def stage_tasks(
     tools: list[ToolSpec],
     llm: Any,
     report: StageReport,
-) -> list[Task]:
-    before = store.ids(Task)
+) -> TaskSet:
+    """Every agent's tasks, written and stored an agent at a time; the run keeps their ids (in id
+    order) and reads the bodies back from the store when it samples them."""
     task_cfg = cfg.tasks.model_copy(
         update={"toolkits": toolkit_refs(cfg), "mcp_servers": world_servers_of(cfg)}
     )
-    tasks = await generate_tasks(store, agents, tools, task_cfg, llm=llm, writer_cfg=cfg.models.task_writer)
-    tasks = sorted(tasks, key=lambda t: t.id)
+    ids: list[str] = []
+
+    def keep_ids(made: AgentTasks) -> None:
+        ids.extend(t.id for t in made.tasks)
+        report.done_before += made.stored_before
+
+    await write_tasks(store, agents, tools, task_cfg, keep_ids, llm=llm, writer_cfg=cfg.models.task_writer)
     wanted = len(agents) * len(cfg.tasks.difficulties) * cfg.tasks.per_difficulty
-    report.total = len(tasks)
-    report.done_before = len({t.id for t in tasks} & before)
+    report.total = len(ids)
     report.new = report.total - report.done_before
-    report.failed = wanted - len(tasks)
+    report.failed = wanted - len(ids)
     if report.failed:
         report.note = f"{report.failed} task(s) without a runnable chain (stored as failures)"
-    return tasks
+    return TaskSet.stored(store, sorted(set(ids)))
 
 
 def world_servers_of(cfg: PipelineConfig) -> dict[str, MCPServerConfig]:
@@ -186,16 +229,14 @@ def make_replay(
     tools: list[ToolSpec], cfg: PipelineConfig, pool: MCPPool | None = None
 ) -> Callable[[Task], Awaitable[dict[str, Any]]]:
     """The state check's reference: the task's blueprint replayed on a fresh copy of its world
-    (real servers through `pool`, one per run), once per task."""
+    (real servers through `pool`, one per run), once per task while the task is among the
+    `REPLAY_CACHE` used last (the judge it is given to owns the cache)."""
     toolkits = [load_toolkit(ref) for ref in toolkit_refs(cfg)]
-    cache: dict[str, dict[str, Any]] = {}
 
     async def replay(task: Task) -> dict[str, Any]:
-        if task.id not in cache:
-            cache[task.id] = (await replay_blueprint(task, tools, toolkits, pool)).end_state
-        return cache[task.id]
+        return (await replay_blueprint(task, tools, toolkits, pool)).end_state
 
-    return replay
+    return ReplayCache(replay, REPLAY_CACHE)
 
 
 def make_judge(
@@ -223,35 +264,37 @@ def make_judge(
 async def stage_sampling(
     store: Store,
     cfg: PipelineConfig,
-    tasks: list[Task],
+    tasks: TaskSet,
     agents: list[Agent],
     tools: list[ToolSpec],
     options: SamplingOptions,
-) -> Attempts:
-    """Rejection sampling (`judges.sampling.rejection_sample`) over the tool tasks: round r plays
-    attempt r of every task that still needs one (in this process or in `rollouts.workers`
-    processes), then judges it.
+    judgements: Judgements,
+) -> None:
+    """Rejection sampling (`judges.sampling.rejection_sample`) over the tool tasks, `TASK_BATCH`
+    tasks at a time: round r plays attempt r of every task of the batch that still needs one (in
+    this process or in `rollouts.workers` processes), then judges it. Each task's judged attempts
+    go to `judgements`.
 
     With `options.cluster` (a Ray run), each round's episodes and judgements run on the cluster's
     nodes (`toolforge.pipeline.cluster`); this process only hands out the work and reads it back."""
     rcfg = rollout_config(cfg)
     if options.cluster is not None:
-        attempts = await _sample_on_cluster(store, rcfg.run_key(), tasks, options, options.cluster, cfg)
+        await _sample_on_cluster(store, rcfg.run_key(), tasks, options, options.cluster, cfg, judgements)
         options.reports.judged.note = "judged on the cluster's nodes, with the episodes (time under rollouts)"
-        return attempts
+        return
     async with open_players(
         store, agents, tools, rcfg, cfg.models, cfg.budget, options.run_id, rcfg.workers
     ) as players:
-        return await _sample_here(store, players, tasks, options, cfg)
+        await _sample_here(store, players, tasks, options, cfg, judgements)
 
 
-class _Rounds:
-    """A sampling stage's rounds as the reports and progress see them: each round's tasks, with
-    how many of them the store held before the stage began (asked once, at its start)."""
+class _Batch:
+    """A batch of tasks as its rounds, reports and progress see it, with the attempts the store
+    held for them when the batch began (asked once, for these tasks only)."""
 
     def __init__(self, store: Store, run_key: str, tasks: list[Task], options: SamplingOptions) -> None:
         self.by_id = {t.id: t for t in tasks}
-        self.stored = store.stored_attempts(run_key)
+        self.stored = store.stored_attempts(run_key, list(self.by_id))
         self.reports = options.reports
 
     def begin(self, pending: list[str], attempt: int) -> tuple[list[Task], int]:
@@ -262,44 +305,66 @@ class _Rounds:
         return [self.by_id[i] for i in pending], before
 
 
+# One round of a batch: (the batch, its pending task ids, the attempt) -> each one's judged attempt.
+PlayRound = Callable[[_Batch, list[str], int], Awaitable[dict[str, Judged]]]
+
+
+async def _sample_batches(
+    store: Store, run_key: str, tasks: TaskSet, options: SamplingOptions, cfg: PipelineConfig,
+    judgements: Judgements, play: PlayRound,
+) -> None:  # fmt: skip
+    """Every round of one batch, then the next. A task's attempts depend on its own verdicts only,
+    so the batches make the attempts (and ids) one pass over all the tasks would; what a batch held
+    is let go once its tasks are in `judgements`."""
+
+    def open_batch(ids: list[str]) -> _Batch:
+        return _Batch(store, run_key, tasks.load(ids), options)
+
+    for start in range(0, len(tasks.ids), TASK_BATCH):
+        batch = await asyncio.to_thread(open_batch, tasks.ids[start : start + TASK_BATCH])
+
+        async def play_round(pending: list[str], attempt: int, batch: _Batch = batch) -> dict[str, Judged]:
+            return await play(batch, pending, attempt)
+
+        made = await rejection_sample(list(batch.by_id), play_round, cfg.sampling, accepted)
+        for task_id, pairs in made.items():
+            judgements.add(batch.by_id[task_id], pairs)
+    _totals(options.reports)
+
+
 async def _sample_here(
-    store: Store, players: Players, tasks: list[Task], options: SamplingOptions, cfg: PipelineConfig
-) -> Attempts:
-    rounds = await asyncio.to_thread(_Rounds, store, players.config.run_key(), tasks, options)
+    store: Store, players: Players, tasks: TaskSet, options: SamplingOptions, cfg: PipelineConfig,
+    judgements: Judgements,
+) -> None:  # fmt: skip
     gate = judge_gate(cfg)
 
-    async def play_round(pending: list[str], attempt: int) -> dict[str, Judged]:
-        round_tasks, before = rounds.begin(pending, attempt)
+    async def play_round(batch: _Batch, pending: list[str], attempt: int) -> dict[str, Judged]:
+        round_tasks, before = batch.begin(pending, attempt)
         options.reports.progress.advance("rollouts", before)
         return await play_and_judge(
             store, players, round_tasks, attempt, options.judge, gate, options.reports
         )
 
-    made = await rejection_sample(list(rounds.by_id), play_round, cfg.sampling, accepted)
-    return _totals(Attempts(made), options.reports)
+    await _sample_batches(store, players.config.run_key(), tasks, options, cfg, judgements, play_round)
 
 
 async def _sample_on_cluster(
-    store: Store, run_key: str, tasks: list[Task], options: SamplingOptions, cluster: ClusterRound,
-    cfg: PipelineConfig,
-) -> Attempts:  # fmt: skip
-    rounds = await asyncio.to_thread(_Rounds, store, run_key, tasks, options)
-
-    async def play_round(pending: list[str], attempt: int) -> dict[str, Judged]:
+    store: Store, run_key: str, tasks: TaskSet, options: SamplingOptions, cluster: ClusterRound,
+    cfg: PipelineConfig, judgements: Judgements,
+) -> None:  # fmt: skip
+    async def play_round(batch: _Batch, pending: list[str], attempt: int) -> dict[str, Judged]:
         loop = asyncio.get_running_loop()
         t0 = loop.time()
-        done = await cluster(rounds.begin(pending, attempt)[0], attempt, run_key, options.judge.key)
+        done = await cluster(batch.begin(pending, attempt)[0], attempt, run_key, options.judge.key)
         options.reports.rollouts.seconds += round(loop.time() - t0, 2)
         return {task.id: (traj, verdict) for task, traj, verdict in done}
 
-    made = await rejection_sample(list(rounds.by_id), play_round, cfg.sampling, accepted)
-    return _totals(Attempts(made), options.reports)
+    await _sample_batches(store, run_key, tasks, options, cfg, judgements, play_round)
 
 
-def _totals(attempts: Attempts, reports: RoundReports) -> Attempts:
+def _totals(reports: RoundReports) -> None:
     for report in (reports.rollouts, reports.judged):
         report.total = report.done_before + report.new
-    return attempts
 
 
 @dataclass
@@ -333,11 +398,11 @@ def code_setup(cfg: PipelineConfig) -> CodeSetup | None:
 
 
 async def stage_code(
-    store: Store, cfg: PipelineConfig, setup: CodeSetup, options: SamplingOptions, attempts: Attempts
+    store: Store, cfg: PipelineConfig, setup: CodeSetup, options: SamplingOptions, judgements: Judgements
 ) -> tuple[list[Agent], list[Task]]:
     """Rejection sampling over the code tasks, by the same sampler and the same round as the tool
     tasks: each attempt played by the runner in a fresh sandbox, then judged (the tests check
-    re-grades its patch). Adds to `attempts`; returns the code agents and tasks."""
+    re-grades its patch). Adds to `judgements`; returns the code agents and tasks."""
     code = cfg.code_tasks
     records = {t.id: code_task_records(t) for t in setup.tasks}
     agents = list({a.id: a for a, _ in records.values()}.values())
@@ -354,19 +419,8 @@ async def stage_code(
         settings = CodeRunConfig(policy, code.limits, models, max_in_flight=code.concurrency)
         runtime = code_runtime(setup.backend, {t.id: t for t in setup.tasks}, policy, code.limits, setup.spec)
         players = Players(store, agents, TOOL_SPECS, runtime, settings)
-        made = await _sample_here(store, players, tasks, options, cfg)
+        await _sample_here(store, players, TaskSet.held(tasks), options, cfg, judgements)
     finally:
         if llm is not None:
             await llm.aclose()
-    attempts.by_task.update(made.by_task)
-    _totals(attempts, options.reports)
     return agents, tasks
-
-
-def outcomes(attempts: Attempts, tasks: list[Task]) -> list[AttemptOutcome]:
-    by_id = {t.id: t for t in tasks}
-    return [
-        AttemptOutcome.of(task_id, traj.attempt, verdict, by_id[task_id].domain, by_id[task_id].difficulty)
-        for task_id, pairs in attempts.by_task.items()
-        for traj, verdict in pairs
-    ]

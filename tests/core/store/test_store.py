@@ -49,6 +49,17 @@ def test_upsert_is_idempotent_and_updates(store: Store) -> None:
     assert store.count(ToolRow) == 2
 
 
+def test_stored_attempts_of_some_tasks_are_theirs_only(store: Store) -> None:
+    store.put([trajectory(f"task{i:04d}", a) for i in range(1200) for a in range(2)])
+    every = store.stored_attempts("")
+    assert len(every) == 2400
+    some = {f"task{i:04d}" for i in range(0, 1200, 2)} | {"task9999"}  # over one query's 500 ids
+    mine = store.stored_attempts("", some)
+    assert mine == {key: traj_id for key, traj_id in every.items() if key[0] in some}
+    assert len(mine) == 1200
+    assert store.stored_attempts("another run", some) == {}
+
+
 def test_status_columns_and_filters(store: Store) -> None:
     store.put([tool("good")])
     store.put([tool("bad")], status="rejected", reason="root type is not object")

@@ -38,6 +38,18 @@ class Nodes:
 
         await dispatch(self.ray, self.actors, units, on_result, lose, per_node)
 
+    async def set_tasks(self, tasks: list[Task]) -> None:
+        """Hand every node `tasks` (each replaces what it held); a node that cannot take them is
+        lost, as one lost in a unit is (the others do its share)."""
+        handed = self.ray.put(tasks)
+        calls = {node: actor.set_tasks.remote(handed) for node, actor in self.actors.items()}
+        for node, call in calls.items():
+            try:
+                await asyncio.to_thread(self.ray.get, call)
+            except (self.ray.exceptions.RayActorError, self.ray.exceptions.ActorUnavailableError) as exc:
+                self.lost.append(f"{node} ({type(exc).__name__})")
+                self.actors.pop(node, None)
+
     async def close(self) -> None:
         closing = [actor.close.remote() for actor in self.actors.values()]
         try:

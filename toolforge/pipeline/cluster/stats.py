@@ -3,7 +3,6 @@ calls, and the per-node tally the summary (and the run's stored stats) shows."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +53,8 @@ class ClusterRun:
         self, pending: list[Task], attempt: int, run_key: str, judge_key: str
     ) -> list[tuple[Task, Trajectory, Verdict]]:
         try:
+            # the nodes hold this round's tasks only (units name them by id), not the run's
+            await self.set_tasks(pending)
             reports = RoundReports(self.reports["rollouts"], self.reports["judges"], self.progress)
             return await cluster_round(
                 self.nodes,
@@ -77,9 +78,8 @@ class ClusterRun:
         self.stats.lost = list(self.nodes.lost)
 
     async def set_tasks(self, tasks: list[Task]) -> None:
-        ray = self.nodes.ray
-        handed = ray.put(tasks)
-        await asyncio.to_thread(ray.get, [a.set_tasks.remote(handed) for a in self.nodes.actors.values()])
+        """Hand `tasks` to every node (each replaces what it held)."""
+        await self.nodes.set_tasks(tasks)
 
 
 async def open_cluster(
