@@ -291,7 +291,7 @@ class Store:
         with self.engine.connect() as conn:
             for chunk in _chunks(list(keys), 500):
                 stmt = select(LLMCacheRow.key, LLMCacheRow.response).where(col(LLMCacheRow.key).in_(chunk))
-                for key, response in conn.execute(stmt).tuples():
+                for key, response in conn.execute(stmt):
                     found[key] = dict(response)  # the JSON column gives a dict; typed as a Mapping
         return found
 
