@@ -175,17 +175,17 @@ class Store:
 
     def get_many(self, kind: type[R], item_ids: Iterable[str]) -> dict[str, R]:
         """The stored records among `item_ids`, by id (missing ones are left out)."""
-        table = TABLE_OF[kind]
-        found: dict[str, R] = {}
-        with Session(self.engine) as session:
-            for chunk in _chunks(sorted(set(item_ids)), 500):
-                for row in session.exec(select(table).where(col(table.id).in_(chunk))):
-                    found[row.id] = from_row(kind, row)
-        return found
+        return self._by_id_where_in(kind, "id", item_ids, {})
 
     def list_in(self, kind: type[R], column: str, values: Iterable[Any], **where: Any) -> list[R]:
         """The records whose `column` is one of `values` (and that match `where`), by id: a
         query per 500 values, so a caller holding a few ids never reads the whole table."""
+        found = self._by_id_where_in(kind, column, values, where)
+        return [found[i] for i in sorted(found)]
+
+    def _by_id_where_in(
+        self, kind: type[R], column: str, values: Iterable[Any], where: dict[str, Any]
+    ) -> dict[str, R]:
         table = TABLE_OF[kind]
         found: dict[str, R] = {}
         with Session(self.engine) as session:
@@ -196,7 +196,7 @@ class Store:
                 )
                 for row in session.exec(stmt):
                     found[row.id] = from_row(kind, row)
-        return [found[i] for i in sorted(found)]
+        return found
 
     def ids_in(self, kind: type[R], column: str, values: Iterable[Any]) -> set[str]:
         """The ids of the records whose `column` is one of `values` (a query per 500 values)."""
