@@ -162,3 +162,18 @@ def test_bad_models_are_one_line_errors_that_name_the_fix(
         "--model", str(tiny_llama), "--init", str(tiny_llama)
     )
     assert "--chat-template 'own' is unknown; choose model or fallback" in error("--chat-template", "own")
+
+
+@pytest.mark.parametrize(("flag", "bf16"), [("--bf16", True), ("--fp32", False)])
+def test_bf16_flag_reaches_the_trainer_on_a_cpu(
+    exported_jsonl: Path, tiny_llama: Path, tmp_path: Path, flag: str, bf16: bool
+) -> None:
+    out = tmp_path / "precision"
+    result = CliRunner().invoke(
+        app,
+        ["train", "sft", "--data", str(exported_jsonl), "--out", str(out), "--model", str(tiny_llama),
+         "--max-steps", "1", "--save-steps", "1", "--max-length", "1024", flag],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    args = torch.load(out / "checkpoint-1" / "training_args.bin", weights_only=False)
+    assert args.bf16 is bf16

@@ -89,6 +89,13 @@ def sft(
     activation_checkpointing: Annotated[
         bool, typer.Option(help="Recompute activations in backward: less memory, ~20% slower.")
     ] = False,
+    bf16: Annotated[
+        bool | None,
+        typer.Option(
+            "--bf16/--fp32",
+            help="bf16 autocast (default: on a GPU); on a CPU with AVX512-BF16 it trains faster too.",
+        ),
+    ] = None,
     resume: Annotated[
         bool, typer.Option(help="Resume from the last checkpoint in --out if there is one.")
     ] = True,
@@ -125,6 +132,7 @@ def sft(
         logging_steps=logging_steps,
         seed=seed,
         activation_checkpointing=activation_checkpointing,
+        bf16=bf16,
         resume=resume,
     )
     try:
