@@ -52,6 +52,12 @@ def show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def fact(key: str, value: Any) -> str:
+    """"the title is Groceries", "the tags are vendor, home": one fact as the user states it."""
+    verb = "are" if isinstance(value, list) else "is"
+    return f"the {field_name(key)} {verb} {show(value)}"
+
+
 def field_name(key: str) -> str:
     """`price_cents` → "price", `customer_id` → "customer id": a key as people say it."""
     parts = [w for w in words(key) if w != "cents"]
@@ -69,6 +75,10 @@ def quote(key: str, value: Any) -> str:
 
 
 _QUERY_KEYS = {"query", "q", "search", "keyword", "keywords", "term", "text"}
+# What a write puts in a record ("append_to_note(text=…)" adds that text): quoted as what it says,
+# never as a search term.
+_CONTENT_KEYS = {"text", "content", "body", "message"}
+_SEARCH_VERBS = {"find", "search", "query", "list", "browse", "lookup", "filter"}
 
 
 def intent(tool_name: str, arguments: dict[str, Any], known: dict[str, Any]) -> str:
@@ -94,8 +104,10 @@ def intent(tool_name: str, arguments: dict[str, Any], known: dict[str, Any]) -> 
             head = f"{verb} {obj} {value}"
         elif kind:
             extras.append(f"for {kind} {value}")
-        elif key in _QUERY_KEYS:
+        elif key in _QUERY_KEYS and (key not in _CONTENT_KEYS or ws[0] in _SEARCH_VERBS):
             extras.append(f"matching “{value}”")
+        elif key in _CONTENT_KEYS:
+            extras.append(f"saying “{value}”")
         elif key in _TITLE_KEYS:
             extras.append(f"called “{value}”")
         elif key == "start":
@@ -280,7 +292,7 @@ _THANKS = {
 
 
 def give_facts(facts: dict[str, Any], style: str, key: Any) -> str:
-    said = " and ".join(f"the {field_name(k)} is {show(v)}" for k, v in sorted(facts.items()))
+    said = " and ".join(fact(k, v) for k, v in sorted(facts.items()))
     template = pick(_GIVE[style_family(style)], "give", key)
     return template.replace("{facts}", said).replace("{Facts}", said[:1].upper() + said[1:])
 

@@ -90,9 +90,7 @@ class TemplateUser:
                 return UserTurn(phrasing.thanks(goal.style, key), stop=True)
             return UserTurn("I don't have more details than that; please go ahead with what you have.")
         if set(asked) & set(episode.task.metadata.get("mistaken_facts") or {}):
-            said = " and ".join(
-                f"the {phrasing.field_name(k)} is {_fact_text(v)}" for k, v in sorted(asked.items())
-            )
+            said = " and ".join(phrasing.fact(k, v) for k, v in sorted(asked.items()))
             return UserTurn(f"Sorry, my mistake: {said}.")
         return UserTurn(phrasing.give_facts(asked, goal.style, key))
 

@@ -100,6 +100,13 @@ def test_lengths_patterns_and_enums_hold() -> None:
     assert {instance_for(schema, random.Random(s))["status"] for s in SEEDS} <= {"new", "done"}
 
 
+def test_paths_are_absolute_file_paths_that_fit_an_absolute_path_pattern() -> None:
+    # A path pattern like the workspace server's must be met by a real-looking path, not by
+    # characters sampled from the pattern ("/hR").
+    for value in _strings("path", {"pattern": r"^/[^\s]*$"}) + _strings("file"):
+        assert re.fullmatch(r"/documents/[a-z0-9-]+-\d\.md", value), value
+
+
 def test_numbers_are_sensible_and_in_bounds() -> None:
     def draw(name: str, schema: dict, integer: bool) -> list[float]:
         return [number_value(schema, random.Random(s), Hint(name), integer=integer) for s in SEEDS]

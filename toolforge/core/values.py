@@ -381,7 +381,7 @@ _STRINGS: dict[str, Callable[[random.Random, Hint], str]] = {
     "size": lambda r, h: r.choice(wb.SIZES),
     "secret": lambda r, h: f"tok_{r.getrandbits(64):016x}",
     "version": lambda r, h: f"{r.randint(1, 4)}.{r.randint(0, 12)}.{r.randint(0, 9)}",
-    "path": lambda r, h: f"documents/{_slug(r.choice(_bank(h)['subjects']))}-{r.randint(1, 9)}.pdf",
+    "path": lambda r, h: f"/documents/{_slug(r.choice(_bank(h)['subjects']))}-{r.randint(1, 9)}.md",
     "mime": lambda r, h: r.choice(wb.MIME_TYPES),
     "coupon": lambda r, h: f"{r.choice(('SPRING', 'WELCOME', 'SAVE', 'VIP'))}{r.choice((10, 15, 20, 25))}",
     "code": _code,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from environments.episodes import phrasing
 from environments.episodes.phrasing import final_reply
 from toolforge.core.values import Hint, string_value
 
@@ -23,3 +24,12 @@ def test_titles_never_repeat_a_word_of_their_subject() -> None:
     for _ in range(300):
         title = string_value({"type": "string"}, rng, hint).lower().split()
         assert all(a != b for a, b in zip(title, title[1:], strict=False)), title
+
+
+def test_a_write_quotes_its_text_as_what_it_says_and_a_search_as_what_it_matches() -> None:
+    append = phrasing.intent("append_to_note", {"note_id": "garden", "text": "call Ada"}, {"text": "call Ada"})
+    assert "saying “call Ada”" in append and "matching" not in append
+    search = phrasing.intent("search_notes", {"text": "Q4"}, {"text": "Q4"})
+    assert "matching “Q4”" in search
+    write = phrasing.intent("write_file", {"path": "/a.md", "content": "hi"}, {"content": "hi"})
+    assert "saying “hi”" in write
