@@ -53,7 +53,7 @@ def show(value: Any) -> str:
 
 
 def fact(key: str, value: Any) -> str:
-    """"the title is Groceries", "the tags are vendor, home": one fact as the user states it."""
+    """One fact as the user states it: "the title is Groceries", "the tags are vendor, home"."""
     verb = "are" if isinstance(value, list) else "is"
     return f"the {field_name(key)} {verb} {show(value)}"
 

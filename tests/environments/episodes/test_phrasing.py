@@ -27,7 +27,9 @@ def test_titles_never_repeat_a_word_of_their_subject() -> None:
 
 
 def test_a_write_quotes_its_text_as_what_it_says_and_a_search_as_what_it_matches() -> None:
-    append = phrasing.intent("append_to_note", {"note_id": "garden", "text": "call Ada"}, {"text": "call Ada"})
+    append = phrasing.intent(
+        "append_to_note", {"note_id": "garden", "text": "call Ada"}, {"text": "call Ada"}
+    )
     assert "saying “call Ada”" in append and "matching" not in append
     search = phrasing.intent("search_notes", {"text": "Q4"}, {"text": "Q4"})
     assert "matching “Q4”" in search
