@@ -116,7 +116,19 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=3, help="tasks per difficulty per agent")
     parser.add_argument("--holdout", default=None, help="held-out domains (default: the last one)")
     parser.add_argument("--max-train-s", type=float, default=1800.0)
-    parser.add_argument("--max-steps", type=int, default=2000)
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        default=240,
+        help="the cosine schedule's length: about what fits in --max-train-s on 2 cores with bf16",
+    )
+    parser.add_argument("--warmup-steps", type=int, default=10)
+    parser.add_argument(
+        "--precision",
+        choices=["bf16", "fp32"],
+        default="bf16",
+        help="bf16 autocast trains about 1.3x faster on a CPU with AVX512-BF16; use fp32 on one without",
+    )
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument(
         "--max-length", type=int, default=2048, help="tokens per row; longer rows are dropped"
@@ -160,6 +172,7 @@ def main() -> None:
         "train", "sft", "--data", str(export / "openai.jsonl"), "--model", "local/smollm2", "--out", str(tuned),
         "--max-steps", str(args.max_steps), "--max-train-s", str(args.max_train_s), "--lr", str(args.lr),
         "--max-length", str(args.max_length), "--save-steps", "200", "--logging-steps", "10",
+        "--warmup-steps", str(args.warmup_steps), f"--{args.precision}",
     )  # fmt: skip
     train_s = time.monotonic() - started
 
