@@ -78,6 +78,8 @@ _QUERY_KEYS = {"query", "q", "search", "keyword", "keywords", "term", "text"}
 # What a write puts in a record ("append_to_note(text=…)" adds that text): quoted as what it says,
 # never as a search term.
 _CONTENT_KEYS = {"text", "content", "body", "message"}
+# Verbs whose object takes a preposition: "append to note garden", not "append note garden".
+_VERB_WITH_PREPOSITION = {"append": "append to", "subscribe": "subscribe to", "reply": "reply to"}
 _SEARCH_VERBS = {"find", "search", "query", "list", "browse", "lookup", "filter"}
 
 
@@ -89,10 +91,12 @@ def intent(tool_name: str, arguments: dict[str, Any], known: dict[str, Any]) -> 
     if not ws:
         return "get this done"
     verb, rest = ws[0], [w for w in ws[1:] if w not in _STOP]
-    verb = _READ_VERBS.get(verb, verb)
+    verb = _READ_VERBS.get(verb, _VERB_WITH_PREPOSITION.get(verb, verb))
     obj = " ".join(rest)
     head = f"{verb} {_article(obj)}{obj}".strip()
-    if len(ws) > 2 and ws[1] in ("to", "from", "into", "onto", "on"):  # add_to_cart, remove_from_list
+    if ws[0] in _VERB_WITH_PREPOSITION:  # append_to_note: "append to the note"
+        head = f"{verb} the {obj}"
+    elif len(ws) > 2 and ws[1] in ("to", "from", "into", "onto", "on"):  # add_to_cart, remove_from_list
         head = f"{verb} an item {ws[1]} the {obj}"
     extras = []
     for key in sorted(known, key=_said_first):

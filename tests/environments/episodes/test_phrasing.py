@@ -31,7 +31,15 @@ def test_a_write_quotes_its_text_as_what_it_says_and_a_search_as_what_it_matches
         "append_to_note", {"note_id": "garden", "text": "call Ada"}, {"text": "call Ada"}
     )
     assert "saying “call Ada”" in append and "matching" not in append
+    assert append.startswith("append to the note")
+    named = phrasing.intent("append_to_note", {"note_id": "garden", "text": "x"}, {"note_id": "garden"})
+    assert named == "append to note garden"
     search = phrasing.intent("search_notes", {"text": "Q4"}, {"text": "Q4"})
     assert "matching “Q4”" in search
     write = phrasing.intent("write_file", {"path": "/a.md", "content": "hi"}, {"content": "hi"})
     assert "saying “hi”" in write
+
+
+def test_a_verb_that_takes_a_preposition_keeps_it_with_or_without_the_record_named() -> None:
+    assert phrasing.intent("append_to_note", {"text": "x"}, {}) == "append to the note"
+    assert phrasing.intent("add_to_cart", {"product_id": "prd_mug"}, {}) == "add an item to the cart"
