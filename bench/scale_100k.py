@@ -8,7 +8,9 @@ played: `stop_after_accepted: 2`, so the count does not depend on acceptance), t
 state judges (no model anywhere), export to every format. A fresh SQLite store per size.
 
 - total_s: the subprocess's wall time (interpreter start included).
-- per_stage_s: each stage's seconds as the run stored them (its run row's `stages`).
+- per_stage_s: each stage's seconds as the run stored them (its run row's `stages`); the table
+  also prints each stage's CPU seconds (`cpu_seconds`: the run's process, all its threads), which
+  a loaded machine inflates far less than wall seconds.
 - peak_rss_mb: the subprocess's peak resident set (`os.wait4`'s ru_maxrss), so it is the run's
   own, not this script's.
 - cpu_s: the subprocess's user + system CPU time. On a loaded machine wall time is several times
@@ -16,7 +18,7 @@ state judges (no model anywhere), export to every format. A fresh SQLite store p
   quiet-box time.
 
 The small size runs first; the table prints both and the ratio of each stage's seconds per item
-(big / small: 1.0 is linear) and of peak RSS (1.0 is bounded).
+(big / small: 1.0 is linear), wall and CPU, and of peak RSS (1.0 is bounded).
 
     .venv/bin/python bench/scale_100k.py [--sizes 10000 100000] [--keep DIR]
 """
@@ -117,6 +119,19 @@ def run_one(work: Path, trajectories: int) -> Run:
     )
 
 
+def cpu_of(run: Run, stage: str) -> float:
+    return run.stages[stage].get("cpu_seconds", 0.0)  # absent from runs stored before it was kept
+
+
+def per_item_ratio(small: Run, big: Run, stage: str, key: str) -> str:
+    """The stage's `key` seconds per item in the big run over the small one's (1.0 is linear)."""
+    s_items, b_items = small.stages[stage]["total"], big.stages[stage]["total"]
+    s_spent, b_spent = small.stages[stage].get(key, 0.0), big.stages[stage].get(key, 0.0)
+    if big is small or not (s_spent > 0 and s_items and b_items):
+        return "-"
+    return f"{b_spent / b_items / (s_spent / s_items):.2f}"
+
+
 def per_stage(run: Run) -> str:
     return ",".join(f"{name}:{run.stages[name]['seconds']:.1f}" for name in STAGES)
 
@@ -141,16 +156,19 @@ def main() -> None:
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"{'stage':<10}" + "".join(f"{'items':>9}{'s':>9}" for _ in runs) + f"{'ratio/item':>12}")
+    print(
+        f"{'stage':<10}"
+        + "".join(f"{'items':>9}{'s':>9}{'cpu s':>9}" for _ in runs)
+        + f"{'ratio/item':>12}{'cpu ratio':>11}"
+    )
     small, big = runs[0], runs[-1]
     for name in STAGES:
-        cells = "".join(f"{int(r.stages[name]['total']):>9}{r.stages[name]['seconds']:>9.1f}" for r in runs)
-        ratio = "-"
-        s_items, b_items = small.stages[name]["total"], big.stages[name]["total"]
-        if small.stages[name]["seconds"] > 0 and s_items and b_items and big is not small:
-            per_small = small.stages[name]["seconds"] / s_items
-            ratio = f"{big.stages[name]['seconds'] / b_items / per_small:.2f}"
-        print(f"{name:<10}{cells}{ratio:>12}")
+        cells = "".join(
+            f"{int(r.stages[name]['total']):>9}{r.stages[name]['seconds']:>9.1f}{cpu_of(r, name):>9.1f}"
+            for r in runs
+        )
+        wall, cpu = (per_item_ratio(small, big, name, key) for key in ("seconds", "cpu_seconds"))
+        print(f"{name:<10}{cells}{wall:>12}{cpu:>11}")
     for label, attr in (("wall s", "total_s"), ("cpu s", "cpu_s"), ("peak rss MB", "peak_rss_mb")):
         print(f"{label:<10}" + "".join(f"{'':>9}{getattr(r, attr):>9.1f}" for r in runs))
     if big is not small:

@@ -27,7 +27,21 @@ class StageReport:
     new: int = 0
     failed: int = 0
     seconds: float = 0.0
+    # this process's CPU time in the stage, all its threads (not `rollouts.workers`' processes):
+    # on a loaded machine, wall seconds measure the load as much as the stage
+    cpu_seconds: float = 0.0
     note: str = ""
+
+
+def clock() -> tuple[float, float]:
+    """(wall, this process's CPU) seconds now, for `since`."""
+    return time.perf_counter(), time.process_time()
+
+
+def since(start: tuple[float, float]) -> tuple[float, float]:
+    """(wall, CPU) seconds since `start` (a `clock()`), rounded as a report keeps them."""
+    wall, cpu = clock()
+    return round(wall - start[0], 2), round(cpu - start[1], 2)
 
 
 def accepted(pair: Judged) -> bool:
@@ -117,14 +131,15 @@ async def play_and_judge(
 ) -> dict[str, Judged]:
     """Attempt `attempt` of each task (and any earlier attempt the store lacks) played and stored,
     read back, and judged."""
-    t0 = time.perf_counter()
+    t0 = clock()
     summary = await players.play(tasks, attempt + 1, lambda n: reports.progress.advance("rollouts", n))
     reports.rollouts.new += summary.ran
     reports.rollouts.failed += summary.end_reasons.get("infra_error", 0)
-    t1 = time.perf_counter()
+    played, t1 = since(t0), clock()
     run_key = players.config.run_key()
     trajectories = await asyncio.to_thread(read_round, store, run_key, attempt, [t.id for t in tasks])
     judged = await judge_round(store, judge, trajectories, tasks, gate, reports)
-    reports.rollouts.seconds += round(t1 - t0, 2)
-    reports.judged.seconds += round(time.perf_counter() - t1, 2)
+    for report, (seconds, cpu_seconds) in ((reports.rollouts, played), (reports.judged, since(t1))):
+        report.seconds += seconds
+        report.cpu_seconds += cpu_seconds
     return judged

@@ -34,7 +34,7 @@ from toolforge.core.store import RunRow, Store
 from toolforge.core.types import Agent, Task, ToolSpec
 from toolforge.export import ExportRecord, ExportResult, export_batches, record_batches
 from toolforge.pipeline import stages
-from toolforge.pipeline.attempts import RoundReports
+from toolforge.pipeline.attempts import RoundReports, clock, since
 from toolforge.pipeline.cluster.stats import ClusterRun, NodeStats, open_cluster
 from toolforge.pipeline.config import PipelineConfig
 from toolforge.pipeline.fingerprint import changed_keys, changed_stages, config_dict, semantic, stage_keys
@@ -285,14 +285,14 @@ class _Run:
             )
         return None
 
-    def stage_done(self, name: str, t0: float) -> None:
+    def stage_done(self, name: str, t0: tuple[float, float]) -> None:
         report = self.reports[name]
-        report.seconds = round(time.perf_counter() - t0, 2)
+        report.seconds, report.cpu_seconds = since(t0)
         self.progress.finish(name, report.total)
 
     async def tools(self, allow_changes: bool) -> list[ToolSpec]:
         """The run's tool library; a finished run whose inputs lost tools stops here."""
-        t0 = time.perf_counter()
+        t0 = clock()
         self.progress.start("tools")
         failed_servers: dict[str, str] = {}
         tools = await stages.stage_tools(self.store, self.cfg, self.reports["tools"], failed_servers)
@@ -321,12 +321,12 @@ class _Run:
         if not tools:
             return [], stages.TaskSet.held([]), None
         store, cfg, reports = self.store, self.cfg, self.reports
-        t0 = time.perf_counter()
+        t0 = clock()
         self.progress.start("agents")
         agents = await stages.stage_agents(store, cfg, tools, llm, reports["agents"])
         self.stage_done("agents", t0)
 
-        t0 = time.perf_counter()
+        t0 = clock()
         self.progress.start("tasks")
         cluster: ClusterRun | None = None
         before: set[str] = set()  # the tasks stored before the cluster writes its own
@@ -383,7 +383,7 @@ class _Run:
         """The dataset written from the judged attempts; every stage's report, selection and export
         included."""
         cfg = self.cfg
-        t0 = time.perf_counter()
+        t0 = clock()
         exported = export_batches(
             batches,
             cfg.dataset_dir(),
@@ -391,11 +391,13 @@ class _Run:
             self.provenance(judge),
             sampling=stats.model_dump(mode="json"),
         )
+        seconds, cpu_seconds = since(t0)
         export_report = StageReport(
             "export",
             total=exported.stats["exported"],
             new=exported.stats["exported"],
-            seconds=round(time.perf_counter() - t0, 2),
+            seconds=seconds,
+            cpu_seconds=cpu_seconds,
         )
         selection = StageReport(
             "selection",

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, inspect, text
 
 from toolforge.core.errors import StoreError
 from toolforge.core.store import (
@@ -216,3 +217,48 @@ def test_a_units_reads_find_its_own_tasks_only(store: Store) -> None:
     attempts = store.stored_attempts(run_key, ["t5", "t7", "nope"])
     assert sorted(attempts) == [("t5", 0), ("t5", 1), ("t7", 0), ("t7", 1)]
     assert len(store.stored_attempts(run_key)) == 1200
+
+
+def test_a_batchs_reads_cost_the_same_in_a_small_and_a_large_run(sqlite_store: Store) -> None:
+    """What sampling reads of a batch of tasks (their stored attempts, then one attempt of each)
+    seeks those tasks' rows: the SQLite statements it runs take about as many steps when the run
+    holds twenty times more trajectories (a scan of the run's rows would take twenty times more)."""
+    steps = [0]
+
+    def count(dbapi_connection: sqlite3.Connection, *_: object) -> None:
+        def step() -> int:
+            steps[0] += 1
+            return 0  # go on
+
+        dbapi_connection.set_progress_handler(step, 100)
+
+    event.listen(sqlite_store.engine, "checkout", count)
+    batch = [f"t{i:05d}" for i in range(0, 200, 2)]
+
+    def cost() -> int:
+        steps[0] = 0
+        assert len(sqlite_store.stored_attempts("", batch)) == 2 * len(batch)
+        assert len(sqlite_store.list_in(Trajectory, "task_id", batch, run_key="", attempt=1)) == len(batch)
+        return steps[0]
+
+    sqlite_store.put([trajectory(f"t{i:05d}", a) for i in range(200) for a in (0, 1)])
+    small = cost()
+    sqlite_store.put([trajectory(f"t{i:05d}", a) for i in range(200, 4000) for a in (0, 1)])
+    assert cost() < 1.5 * small
+
+
+def test_an_index_added_since_a_store_was_made_is_made_when_it_opens(store: Store) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_trajectories_task_run_attempt"))
+    assert "ix_trajectories_task_run_attempt" not in {
+        i["name"] for i in inspect(store.engine).get_indexes("trajectories")
+    }
+    url = store.engine.url.render_as_string(hide_password=False)
+    again = Store(url)
+    try:
+        Store(url).close()  # and once more: it is there now, and opening is no error
+        assert "ix_trajectories_task_run_attempt" in {
+            i["name"] for i in inspect(again.engine).get_indexes("trajectories")
+        }
+    finally:
+        again.close()

@@ -19,6 +19,7 @@ from sqlalchemy import event, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.schema import CreateIndex
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from toolforge.core import secrets
@@ -29,6 +30,7 @@ from toolforge.core.store.convert import TABLE_OF, from_row, to_row
 from toolforge.core.store.inline import InlineSQLite
 from toolforge.core.store.location import DB_ENV, resolve_store_url
 from toolforge.core.store.tables import (
+    ADDED_INDEXES,
     FailureRow,
     LLMCacheRow,
     LLMCallRow,
@@ -92,11 +94,23 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
             SQLModel.metadata.create_all(self.engine)
+            self._add_indexes()
         except OperationalError as exc:
             raise StoreError(
                 f"cannot open the store at {self.display_url}: {exc.orig}. "
                 "Check the path or URL (set TOOLFORGE_DB or pass --db) and that the server is running."
             ) from exc
+
+    def _add_indexes(self) -> None:
+        """The indexes added to tables since a store could have been made without them. Each is
+        looked up in the catalog first (no lock on its table), then made if missing; IF NOT EXISTS
+        lets two processes opening the same store both get here."""
+        with self.engine.begin() as conn:
+            for index in ADDED_INDEXES:
+                table = index.table
+                assert table is not None  # an Index in a table's __table_args__ is bound to it
+                if not self.engine.dialect.has_index(conn, table.name, str(index.name)):
+                    conn.execute(CreateIndex(index, if_not_exists=True))
 
     @property
     def display_url(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -55,10 +55,19 @@ class TaskRow(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+# A task's attempts under one run: what sampling reads, a batch of tasks at a time. Without it
+# SQLite (no statistics) answers `run_key = ? AND task_id IN (...)` from the run_key index, which in
+# a run's store holds every trajectory: each batch's reads scanned the whole run so far. It leads
+# with task_id, so it serves lookups by task alone too (stores made before it also have
+# `ix_trajectories_task_id`).
+TASK_ATTEMPTS = Index("ix_trajectories_task_run_attempt", "task_id", "run_key", "attempt")
+
+
 class TrajectoryRow(SQLModel, table=True):
     __tablename__ = "trajectories"
+    __table_args__ = (TASK_ATTEMPTS,)
     id: str = Field(primary_key=True)
-    task_id: str = Field(index=True)
+    task_id: str
     attempt: int
     run_key: str = Field(default="", index=True)
     end_reason: str = Field(index=True)
@@ -163,3 +172,8 @@ class RunLockRow(SQLModel, table=True):
     pid: int
     acquired_at: float
     heartbeat_at: float
+
+
+# Indexes added to a table after stores with that table existed: `create_all` makes a missing table
+# with all its indexes but adds nothing to a table that exists, so the store adds these on open.
+ADDED_INDEXES = (TASK_ATTEMPTS,)
