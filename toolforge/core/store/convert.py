@@ -24,55 +24,25 @@ TABLE_OF: dict[type[Record], type[RecordRow]] = {
 }
 
 
+# The record fields each table copies into indexed columns of the same name.
+INDEXED: dict[type[Record], tuple[str, ...]] = {
+    ToolSpec: ("name", "source", "origin", "category", "domain", "fingerprint"),
+    Agent: ("domain",),
+    Task: ("agent_id", "difficulty", "domain", "source"),
+    Trajectory: ("task_id", "attempt", "run_key", "end_reason"),
+    Verdict: ("trajectory_id", "judge_key", "accepted", "score"),
+}
+
+
 def to_row(record: Record, **columns: Any) -> SQLModel:
     """The row for a record; `columns` sets non-derived columns (a tool's status, for one)."""
     data = record.model_dump(mode="json")
-    match record:
-        case ToolSpec():
-            return ToolRow(
-                id=record.id,
-                name=record.name,
-                source=record.source,
-                origin=record.origin,
-                category=record.category,
-                domain=record.domain,
-                fingerprint=record.fingerprint,
-                content_hash=digest(data),
-                data=data,
-                **columns,
-            )
-        case Agent():
-            return AgentRow(id=record.id, domain=record.domain, data=data, **columns)
-        case Task():
-            return TaskRow(
-                id=record.id,
-                agent_id=record.agent_id,
-                difficulty=record.difficulty,
-                domain=record.domain,
-                source=record.source,
-                data=data,
-                **columns,
-            )
-        case Trajectory():
-            return TrajectoryRow(
-                id=record.id,
-                task_id=record.task_id,
-                attempt=record.attempt,
-                run_key=record.run_key,
-                end_reason=record.end_reason,
-                data=data,
-                **columns,
-            )
-        case Verdict():
-            return VerdictRow(
-                id=record.id,
-                trajectory_id=record.trajectory_id,
-                judge_key=record.judge_key,
-                accepted=record.accepted,
-                score=record.score,
-                data=data,
-                **columns,
-            )
+    for kind, table in TABLE_OF.items():
+        if isinstance(record, kind):
+            indexed = {name: getattr(record, name) for name in INDEXED[kind]}
+            if isinstance(record, ToolSpec):  # a tool's content hash tells a changed tool from a resent one
+                indexed["content_hash"] = digest(data)
+            return table(id=record.id, **indexed, data=data, **columns)
     raise TypeError(f"no table stores {type(record).__name__}")
 
 
