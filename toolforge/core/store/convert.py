@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
-from sqlmodel import SQLModel
+from typing import Any, TypeVar, overload
 
 from toolforge.core.ids import digest
 from toolforge.core.store.tables import AgentRow, TaskRow, ToolRow, TrajectoryRow, VerdictRow
@@ -34,16 +32,28 @@ INDEXED: dict[type[Record], tuple[str, ...]] = {
 }
 
 
-def to_row(record: Record, **columns: Any) -> SQLModel:
+@overload
+def to_row(record: ToolSpec, **columns: Any) -> ToolRow: ...
+@overload
+def to_row(record: Agent, **columns: Any) -> AgentRow: ...
+@overload
+def to_row(record: Task, **columns: Any) -> TaskRow: ...
+@overload
+def to_row(record: Trajectory, **columns: Any) -> TrajectoryRow: ...
+@overload
+def to_row(record: Verdict, **columns: Any) -> VerdictRow: ...
+@overload
+def to_row(record: Record, **columns: Any) -> RecordRow: ...
+def to_row(record: Record, **columns: Any) -> RecordRow:
     """The row for a record; `columns` sets non-derived columns (a tool's status, for one)."""
+    if not isinstance(record, ToolSpec | Agent | Task | Trajectory | Verdict):
+        raise TypeError(f"no table stores {type(record).__name__}")
+    kind = next(k for k in TABLE_OF if isinstance(record, k))
     data = record.model_dump(mode="json")
-    for kind, table in TABLE_OF.items():
-        if isinstance(record, kind):
-            indexed = {name: getattr(record, name) for name in INDEXED[kind]}
-            if isinstance(record, ToolSpec):  # a tool's content hash tells a changed tool from a resent one
-                indexed["content_hash"] = digest(data)
-            return table(id=record.id, **indexed, data=data, **columns)
-    raise TypeError(f"no table stores {type(record).__name__}")
+    indexed = {name: getattr(record, name) for name in INDEXED[kind]}
+    if isinstance(record, ToolSpec):  # a tool's content hash tells a changed tool from a resent one
+        indexed["content_hash"] = digest(data)
+    return TABLE_OF[kind](id=record.id, **indexed, data=data, **columns)
 
 
 def from_row(kind: type[R], row: RecordRow) -> R:
