@@ -56,7 +56,6 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "support"))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from mcp import Client  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -64,28 +63,15 @@ from environments.episodes.config import Limits, OutcomeMix, RolloutConfig  # no
 from environments.episodes.parallel import run_episodes  # noqa: E402
 from environments.tasking.agents import AgentGenConfig, generate_agents  # noqa: E402
 from environments.tasking.tasks import TaskGenConfig, generate_tasks  # noqa: E402
-from examples.mcp_servers import agenda, shop, workspace  # noqa: E402
 from toolforge.core import aio  # noqa: E402
 from toolforge.core.jsonschema_tools import instance_for  # noqa: E402
 from toolforge.core.llm import LLMClient, LLMConfig, RolesConfig  # noqa: E402
 from toolforge.core.schema.fast import fast_on_by_default, use_fast  # noqa: E402
 from toolforge.core.store import Store  # noqa: E402
-from toolforge.core.types import Agent, Rubric, Task, ToolSpec, UserGoal  # noqa: E402
-from toolforge.tools.convert import from_wire  # noqa: E402
+from toolforge.core.types import Agent, Rubric, Task, UserGoal  # noqa: E402
+from toolforge_testing.example_tools import example_server_tools  # noqa: E402
 from toolforge_testing.llm_server import Reply, Request, TestServer  # noqa: E402
 from toolforge_testing.llm_server.server import run_forever  # noqa: E402
-
-
-async def example_tools() -> list[ToolSpec]:
-    tools: list[ToolSpec] = []
-    for name, module in (("agenda", agenda), ("shop", shop), ("workspace", workspace)):
-        async with Client(module.build(None)) as client:
-            page = await client.list_tools()
-        tools += [
-            from_wire(t.model_dump(by_alias=True, exclude_none=True), source="catalog", origin=name)
-            for t in page.tools
-        ]
-    return tools
 
 
 async def offline(
@@ -98,7 +84,7 @@ async def offline(
     The CPU time is this process's (`time.process_time`) around `run_episodes` alone: it runs in
     process (one worker), so it holds every episode's policy, user, simulator, fitting,
     validation and store writes, and none of the setup."""
-    tools = await example_tools()
+    tools = await example_server_tools("catalog")
     rates: dict[bool, list[float]] = {c: [] for c in checks}
     cpu_ms: dict[bool, list[float]] = {c: [] for c in checks}
     n, reasons = 0, {}
@@ -178,7 +164,7 @@ async def ceiling(url: str, concurrency: int, n: int, transport: str) -> float:
 async def llm_run(
     latency_ms: float, in_flight: int, episodes: int, transport: str, workers: int = 1
 ) -> dict[str, Any]:
-    tools = [t for t in await example_tools() if t.origin == "shop"][:6]
+    tools = [t for t in await example_server_tools("catalog") if t.origin == "shop"][:6]
     proc, url = start_server(latency_ms)
     zero, zero_url = start_server(0.0)
     try:

@@ -32,6 +32,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from toolforge.core.json_leaves import keyed_leaves
+
 MAX_EXAMPLES = 5
 
 # ---------------------------------------------------------------------------------------------
@@ -343,18 +345,6 @@ def mask(text: str) -> str:
     return " ".join(masked.lower().split())
 
 
-def _leaves(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
-    """(key, scalar) for every scalar in a JSON value; list items carry their list's key."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _leaves(v, str(k))
-    elif isinstance(value, list):
-        for v in value:
-            yield from _leaves(v, key)
-    else:
-        yield key, value
-
-
 def _key_tokens(key: str) -> list[str]:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", key)
     return [t for t in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if t]
@@ -440,7 +430,7 @@ def description_echo(rows: list[Row]) -> _Tally:
 
 
 def _id_arguments(args: Any) -> Iterator[tuple[str, str]]:
-    for key, value in _leaves(args):
+    for key, value in keyed_leaves(args):
         if isinstance(value, bool) or value is None or value == "":
             continue
         by_key = key == "id" or key.endswith(("_id", "Id", "_ids", "Ids"))
@@ -485,7 +475,7 @@ def _result_values(result: Turn) -> tuple[list[str], list[float]]:
         strings = [result.text.strip(), *id_tokens(result.text)]
         return [s for s in strings if len(s) >= 3], [float(n) for n in _NUMBER.findall(result.text)]
     strings, numbers = [], []
-    for _, value in _leaves(result.data):
+    for _, value in keyed_leaves(result.data):
         if isinstance(value, str) and len(value.strip()) >= 3:
             strings.append(value.strip())
         elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -534,7 +524,7 @@ def filler_results(rows: list[Row]) -> _Tally:
         for turn in row.turns:
             if turn.role != "tool":
                 continue
-            leaves = list(_leaves(turn.data)) if turn.data is not None else [("", turn.text)]
+            leaves = list(keyed_leaves(turn.data)) if turn.data is not None else [("", turn.text)]
             found = [f"{k}={v!r}" if k else repr(v) for k, v in leaves if isinstance(v, str) and _filler(v)]
             tally.add(bool(found), f"{row.id}: result has {', '.join(found[:4])}")
     return tally
@@ -616,7 +606,7 @@ def bad_dates(rows: list[Row]) -> _Tally:
         sources = [(f"{c.name} arguments", c.args) for _, c, _ in _pairs(row)]
         sources += [("result", t.data) for t in row.turns if t.role == "tool" and t.data is not None]
         for where, data in sources:
-            for key, value in _leaves(data):
+            for key, value in keyed_leaves(data):
                 bad = _bad_date(key, value)
                 if bad is not None:
                     tally.add(bad, f"{row.id}: {where}: {key}={value!r}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,6 +10,11 @@ from toolforge.core.ids import digest
 
 CheckName = Literal["rules", "grounding", "state", "tests", "rubric"]
 CHECK_ORDER: tuple[CheckName, ...] = ("rules", "grounding", "state", "tests", "rubric")
+
+
+def is_check_name(name: str) -> TypeGuard[CheckName]:
+    """`name` is one of the judge's checks (a CheckResult's `check` is any string)."""
+    return name in CHECK_ORDER
 
 
 class _Strict(BaseModel):

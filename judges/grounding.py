@@ -25,9 +25,10 @@ from decimal import Decimal
 from typing import Any
 
 from judges.config import GroundingConfig
-from judges.values import Evidence, Mention, checked, json_leaves, mentions, parse_json, token_in
+from judges.values import Evidence, Mention, checked, mentions, parse_json, token_in
 from judges.violations import Violation, violations_result
 from toolforge.core.ids import canonical_json
+from toolforge.core.json_leaves import keyed_leaves, leaves
 from toolforge.core.types import CheckResult, Message, Task, ToolCall, Trajectory
 
 _TRANSIENT = re.compile(
@@ -192,18 +193,13 @@ def _is_id_key(key: str) -> bool:
     return key in ("id", "ids") or key.endswith(("_id", "Id", "_ids", "Ids", "ID"))
 
 
-def _id_arguments(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
+def _id_arguments(arguments: Any) -> Iterator[tuple[str, Any]]:
     """(key, value) for every argument leaf that is an id by its key or by its shape."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _id_arguments(v, str(k))
-    elif isinstance(value, list):
-        for v in value:
-            yield from _id_arguments(v, key)
-    elif isinstance(value, bool) or value is None or value == "":
-        return
-    elif _is_id_key(key) or (isinstance(value, str) and _ID_VALUE.fullmatch(value)):
-        yield key, value
+    for key, value in keyed_leaves(arguments):
+        if isinstance(value, bool) or value is None or value == "":
+            continue
+        if _is_id_key(key) or (isinstance(value, str) and _ID_VALUE.fullmatch(value)):
+            yield key, value
 
 
 def _guessed_ids(index: int, call: ToolCall, evidence: Evidence) -> list[Violation]:
@@ -257,10 +253,9 @@ def _result_values(content: str | None) -> list[Any]:
         text = content or ""
         values: list[Any] = [m.text for m in mentions(text) if m.kind != "name" and checked(m)]
         return values + [line.strip() for line in text.splitlines() if 3 <= len(line.strip()) <= 80]
-    leaves = json_leaves(parsed)
     return [
         leaf
-        for leaf in leaves
+        for leaf in leaves(parsed)
         if (isinstance(leaf, str) and len(leaf.strip()) >= 3)
         or (isinstance(leaf, int | float) and not isinstance(leaf, bool) and leaf != 0)
     ]

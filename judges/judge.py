@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from judges.config import CHECK_ORDER, CheckName, JudgeConfig
+from judges.config import CHECK_ORDER, CheckName, JudgeConfig, is_check_name
 from judges.grounding import check_grounding
 from judges.rubric import check_rubric
 from judges.rules import check_rules
@@ -127,6 +127,6 @@ class Judge:
     def _score(self, results: list[CheckResult]) -> float:
         """The weighted mean score of the applicable checks among `results`."""
         applicable = [r for r in results if r.details.get("applicable", True)]
-        weights = [self.cfg.weights.get(r.check, 1.0) for r in applicable]  # type: ignore[call-overload]
+        weights = [self.cfg.weights.get(r.check, 1.0) if is_check_name(r.check) else 1.0 for r in applicable]
         total = sum(weights)
         return sum(w * r.score for w, r in zip(weights, applicable, strict=True)) / total if total else 0.0

@@ -236,15 +236,6 @@ def checked(mention: Mention) -> bool:
     return value != value.to_integral_value() or abs(value) >= 10 or "." in mention.text
 
 
-def json_leaves(value: Any) -> list[Any]:
-    """The scalar leaves of a JSON value."""
-    if isinstance(value, dict):
-        return [leaf for v in value.values() for leaf in json_leaves(v)]
-    if isinstance(value, list):
-        return [leaf for v in value for leaf in json_leaves(v)]
-    return [value]
-
-
 def parse_json(text: str | None) -> Any:
     try:
         return json.loads(text or "")

@@ -41,11 +41,13 @@ def pytest_sessionfinish(session, exitstatus):
 
 Outcome = Literal["passed", "failed", "error", "skipped", "not_run"]
 Status = Literal["resolved", "partial", "not_resolved"]
+# FAIL_TO_PASS tests fail before the change and must pass after it; PASS_TO_PASS must keep passing.
+Kind = Literal["FAIL_TO_PASS", "PASS_TO_PASS"]
 
 
 class CaseResult(BaseModel):
     test: str
-    kind: Literal["FAIL_TO_PASS", "PASS_TO_PASS"]
+    kind: Kind
     outcome: Outcome
 
     @property
@@ -131,7 +133,7 @@ def grade(sandbox: Sandbox, task: CodeTask) -> GradeReport:
             "TF_GRADE_NONCE": nonce,
         },
     )
-    outcomes: dict[str, str] = {}
+    outcomes: dict[str, Outcome] = {}  # as the plugin reports them; CaseResult validates each
     reason = ""
     try:
         data = json.loads(sandbox.read_file(report_path))
@@ -144,9 +146,13 @@ def grade(sandbox: Sandbox, task: CodeTask) -> GradeReport:
         reason = f"the tests never executed ({type(exc).__name__}: {exc}); nothing can count as passed. "
     sandbox.exec(["rm", "-rf", GRADE_DIR], timeout_s=30)
 
+    groups: tuple[tuple[Kind, list[str]], ...] = (
+        ("FAIL_TO_PASS", task.fail_to_pass),
+        ("PASS_TO_PASS", task.pass_to_pass),
+    )
     results = [
-        CaseResult(test=t, kind=kind, outcome=outcomes.get(t, "not_run"))  # type: ignore[arg-type]
-        for kind, tests in (("FAIL_TO_PASS", task.fail_to_pass), ("PASS_TO_PASS", task.pass_to_pass))
+        CaseResult(test=t, kind=kind, outcome=outcomes.get(t, "not_run"))
+        for kind, tests in groups
         for t in tests
     ]
     f2p = sum(r.passed for r in results if r.kind == "FAIL_TO_PASS")

@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: stores on SQLite and on PostgreSQL, both for real."""
+"""Fixtures shared by the whole suite: stores on SQLite and on PostgreSQL, both for real; the
+loopback LLM server; the Docker backend."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import psycopg
@@ -17,6 +18,7 @@ from sandbox.errors import EngineUnavailableError
 from sandbox.images import image_present
 from sandbox.models import DEFAULT_IMAGE, DockerBackendConfig
 from toolforge.core.store import Store
+from toolforge_testing.llm_server import TestServer
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES_URL_ENV = "TOOLFORGE_TEST_POSTGRES_URL"
@@ -89,6 +91,15 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 def store(request: pytest.FixtureRequest) -> Store:
     """The same test against both backends."""
     return request.getfixturevalue(f"{request.param}_store")
+
+
+@pytest.fixture
+async def llm_server() -> AsyncIterator[TestServer]:
+    """The loopback OpenAI-compatible server, started for one test (episode and judge tests)."""
+    server = TestServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

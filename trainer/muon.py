@@ -139,7 +139,7 @@ class MuonClip(torch.optim.Optimizer):
                 raise ValueError("Muon groups take 2-D matrices and 3-D expert tensors only")
 
     @torch.no_grad()
-    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:  # type: ignore[override]
+    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:  # pyright: ignore[reportIncompatibleMethodOverride]  # torch types the closure as returning float; a training closure returns the loss tensor
         loss = None
         if closure is not None:
             with torch.enable_grad():

@@ -38,6 +38,27 @@ def _k2_shape(**sizes: Any) -> DeepseekV3Config:
     )
 
 
+def _yarn(factor: float, original_context: int) -> dict[str, Any]:
+    """K2's YaRN RoPE (theta 50000, unit betas and mscales) stretching `original_context` by `factor`."""
+    return {
+        "rope_type": "yarn",
+        "rope_theta": 50000.0,
+        "factor": factor,
+        "original_max_position_embeddings": original_context,
+        "beta_fast": 1.0,
+        "beta_slow": 1.0,
+        "mscale": 1.0,
+        "mscale_all_dim": 1.0,
+    }
+
+
+def _with_k2_token_ids(cfg: DeepseekV3Config) -> DeepseekV3Config:
+    """`cfg` with K2's own token ids (163584 [BOS], 163585 [EOS], 163586 <|im_end|> ends a turn),
+    for the presets that use K2's vocabulary."""
+    cfg.bos_token_id, cfg.eos_token_id, cfg.pad_token_id = 163584, 163586, 163839
+    return cfg
+
+
 def k2() -> DeepseekV3Config:
     """Kimi K2 (Instruct/Base, July 2025): 61 layers, 384 experts top-8, ~1.03T total / ~32.9B active."""
     cfg = _k2_shape(
@@ -56,20 +77,9 @@ def k2() -> DeepseekV3Config:
         n_routed_experts=384,
         num_experts_per_tok=8,
         max_position_embeddings=131072,
-        rope_parameters={
-            "rope_type": "yarn",
-            "rope_theta": 50000.0,
-            "factor": 32.0,
-            "original_max_position_embeddings": 4096,
-            "beta_fast": 1.0,
-            "beta_slow": 1.0,
-            "mscale": 1.0,
-            "mscale_all_dim": 1.0,
-        },
+        rope_parameters=_yarn(factor=32.0, original_context=4096),
     )
-    # K2's own token ids (163584 [BOS], 163585 [EOS], 163586 <|im_end|> ends a turn).
-    cfg.bos_token_id, cfg.eos_token_id, cfg.pad_token_id = 163584, 163586, 163839
-    return cfg
+    return _with_k2_token_ids(cfg)
 
 
 def k2_small() -> DeepseekV3Config:
@@ -90,19 +100,9 @@ def k2_small() -> DeepseekV3Config:
         n_routed_experts=48,
         num_experts_per_tok=6,
         max_position_embeddings=32768,
-        rope_parameters={
-            "rope_type": "yarn",
-            "rope_theta": 50000.0,
-            "factor": 8.0,
-            "original_max_position_embeddings": 4096,
-            "beta_fast": 1.0,
-            "beta_slow": 1.0,
-            "mscale": 1.0,
-            "mscale_all_dim": 1.0,
-        },
+        rope_parameters=_yarn(factor=8.0, original_context=4096),
     )
-    cfg.bos_token_id, cfg.eos_token_id, cfg.pad_token_id = 163584, 163586, 163839
-    return cfg
+    return _with_k2_token_ids(cfg)
 
 
 def k2_tiny() -> DeepseekV3Config:
@@ -123,16 +123,7 @@ def k2_tiny() -> DeepseekV3Config:
         n_routed_experts=24,
         num_experts_per_tok=4,
         max_position_embeddings=8192,
-        rope_parameters={
-            "rope_type": "yarn",
-            "rope_theta": 50000.0,
-            "factor": 4.0,
-            "original_max_position_embeddings": 2048,
-            "beta_fast": 1.0,
-            "beta_slow": 1.0,
-            "mscale": 1.0,
-            "mscale_all_dim": 1.0,
-        },
+        rope_parameters=_yarn(factor=4.0, original_context=2048),
     )
 
 

@@ -96,9 +96,10 @@ def take_max_logits(model: nn.Module) -> Tensor | None:
     """The captured per-head maxima `[layers, H]` (max over ranks), clearing them; None if none."""
     layers = _attention_layers(model)
     maxima = [_captured.pop(layer, None) for layer in layers]
-    if any(m is None for m in maxima):
+    found = [m for m in maxima if m is not None]
+    if len(found) < len(maxima):
         return None
-    stacked = torch.stack(maxima)  # type: ignore[arg-type]
+    stacked = torch.stack(found)
     if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
         dist.all_reduce(stacked, op=dist.ReduceOp.MAX)
     return stacked

@@ -26,6 +26,10 @@ class Limits(Strict):
     max_wall_s: float = Field(default=300.0, gt=0)
 
 
+# The classes of a simulated call's outcome.
+Outcome = Literal["ok", "partial", "error", "edge"]
+
+
 class OutcomeMix(Strict):
     """K2's controlled stochasticity: how often a simulated call succeeds, half-succeeds, fails or
     hits an edge case. Drawn before the world model writes the result."""
@@ -42,7 +46,7 @@ class OutcomeMix(Strict):
             raise ValueError(f"outcome probabilities must sum to 1, got {total:.4f}")
         return self
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[Outcome, float]:
         return {"ok": self.ok, "partial": self.partial, "error": self.error, "edge": self.edge}
 
 
@@ -66,11 +70,20 @@ class MCPServerConfig(Strict):
     warm: int = Field(default=4, ge=0)
 
 
+# Who plays the agent, who plays the user, and what executes tools that are neither Python toolkits
+# nor served MCP tools.
+PolicyName = Literal["llm", "blueprint"]
+UserName = Literal["llm", "template"]
+SimulatorName = Literal["schema", "world_model"]
+POLICIES: tuple[PolicyName, ...] = ("blueprint", "llm")
+USERS: tuple[UserName, ...] = ("template", "llm")
+SIMULATORS: tuple[SimulatorName, ...] = ("schema", "world_model")
+
+
 class RolloutConfig(Strict):
-    policy: Literal["llm", "blueprint"] = "blueprint"
-    user: Literal["llm", "template"] = "template"
-    # The executor of tools that are neither Python toolkits nor served MCP tools.
-    simulator: Literal["schema", "world_model"] = "schema"
+    policy: PolicyName = "blueprint"
+    user: UserName = "template"
+    simulator: SimulatorName = "schema"
     limits: Limits = Field(default_factory=Limits)
     outcomes: OutcomeMix = Field(default_factory=OutcomeMix)
     toolkits: list[str] = Field(default_factory=list)  # "file.py:Class" or "module:Class"

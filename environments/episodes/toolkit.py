@@ -45,7 +45,7 @@ def tool(
     fn: Callable[..., Any] | None = None, *, read_only: bool | None = None, destructive: bool | None = None
 ) -> Any:
     def mark(f: Callable[..., Any]) -> Callable[..., Any]:
-        f.__toolkit_tool__ = ToolAnnotations(  # type: ignore[attr-defined]
+        f.__toolkit_tool__ = ToolAnnotations(  # pyright: ignore[reportFunctionMemberAccess]  # the mark lives on the function, which checkers do not model
             read_only=read_only, destructive=destructive if not read_only else False
         )
         return f
@@ -112,7 +112,7 @@ def _spec_of(toolkit: type[Toolkit], name: str, fn: Callable[..., Any]) -> ToolS
         description=description,
         input_schema=input_schema,
         output_schema=output_schema,
-        annotations=fn.__toolkit_tool__,  # type: ignore[attr-defined]
+        annotations=fn.__toolkit_tool__,  # pyright: ignore[reportFunctionMemberAccess]  # set by @tool above
         source="python",
         origin=f"toolkit:{toolkit.name}",
         domain=toolkit.domain or toolkit.name,

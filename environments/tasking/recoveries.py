@@ -25,21 +25,39 @@ from typing import Any
 from environments.episodes.executors.semantics import semantics
 from environments.episodes.state import State
 from environments.tasking.blueprints import Built, Replayer, Source, Step, World, world_view
-from environments.tasking.recoveries_more import MORE_NEEDS, MORE_PATTERNS, Run
+from environments.tasking.recoveries_more import (
+    MORE_NEEDS,
+    MORE_PATTERNS,
+    Run,
+    confirmed_events,
+    first_free_start,
+)
 from toolforge.core.types import ToolSpec
 
 Pattern = Callable[[dict[str, ToolSpec], State, random.Random, Run], Awaitable[dict[str, Any] | None]]
 
 
-async def _out_of_stock(tools: dict[str, ToolSpec], view: State, rng: random.Random, run: Run) -> Any:
-    if "add_to_cart" not in tools:
-        return None
-    products = [p for p in view.get("products", {}).values() if p.get("stock", 0) >= 1]
+def _customer_and_product(
+    view: State, rng: random.Random, min_stock: int
+) -> tuple[str, dict[str, Any]] | None:
+    """A customer and a product with at least `min_stock` units, drawn product first; None when
+    the world has neither."""
+    products = [p for p in view.get("products", {}).values() if p.get("stock", 0) >= min_stock]
     customers = sorted(view.get("customers", {}))
     if not products or not customers:
         return None
     product = rng.choice(sorted(products, key=lambda p: p["id"]))
-    cid, pid, stock = rng.choice(customers), product["id"], product["stock"]
+    return rng.choice(customers), product
+
+
+async def _out_of_stock(tools: dict[str, ToolSpec], view: State, rng: random.Random, run: Run) -> Any:
+    if "add_to_cart" not in tools:
+        return None
+    picked = _customer_and_product(view, rng, min_stock=1)
+    if picked is None:
+        return None
+    cid, product = picked
+    pid, stock = product["id"], product["stock"]
     want = stock + rng.randint(1, 4)
     user: dict[str, Source] = {"customer_id": "user", "product_id": "user", "quantity": "user"}
     failed = await run("add_to_cart", {"customer_id": cid, "product_id": pid, "quantity": want}, user)
@@ -60,16 +78,10 @@ async def _out_of_stock(tools: dict[str, ToolSpec], view: State, rng: random.Ran
     }
 
 
-def _busy(view: State) -> list[dict[str, Any]]:
-    return sorted(
-        (e for e in view.get("events", {}).values() if e.get("status") == "confirmed"), key=lambda e: e["id"]
-    )
-
-
 async def _slot_taken(tools: dict[str, ToolSpec], view: State, rng: random.Random, run: Run) -> Any:
     if not {"create_event", "find_free_slots"} <= set(tools):
         return None
-    events = _busy(view)
+    events = confirmed_events(view)
     if not events:
         return None
     clash = rng.choice(events)
@@ -80,11 +92,9 @@ async def _slot_taken(tools: dict[str, ToolSpec], view: State, rng: random.Rando
     failed = await run("create_event", args, user)
     if not failed.is_error:
         return None
-    free = await run("find_free_slots", {"calendar_id": cal, "day": day, "duration_minutes": 60}, {})
-    slots = (free.result or {}).get("slots") or []
-    if free.is_error or not slots:
+    start = await first_free_start(run, cal, day, 60, {})
+    if start is None:
         return None
-    start = slots[0]["start"]
     end = f"{start[:11]}{int(start[11:13]) + 1:02d}{start[13:]}"
     ok = await run(
         "create_event",
@@ -129,12 +139,11 @@ async def _invalid_date(tools: dict[str, ToolSpec], view: State, rng: random.Ran
 async def _not_found_by_name(tools: dict[str, ToolSpec], view: State, rng: random.Random, run: Run) -> Any:
     if not {"add_to_cart", "search_products"} <= set(tools):
         return None
-    products = [p for p in view.get("products", {}).values() if p.get("stock", 0) >= 2]
-    customers = sorted(view.get("customers", {}))
-    if not products or not customers:
+    picked = _customer_and_product(view, rng, min_stock=2)
+    if picked is None:
         return None
-    product = rng.choice(sorted(products, key=lambda p: p["id"]))
-    cid, word = rng.choice(customers), product["name"].split()[-1].lower()
+    cid, product = picked
+    word = product["name"].split()[-1].lower()
     guess = "-".join(product["name"].lower().split()[:2])  # what a user calls it, not an id
     user: dict[str, Source] = {"customer_id": "user", "product_id": "user", "quantity": "user"}
     failed = await run("add_to_cart", {"customer_id": cid, "product_id": guess, "quantity": 1}, user)

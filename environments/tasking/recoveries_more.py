@@ -37,12 +37,31 @@ def _plus(start: str, minutes: int) -> str:
     return (datetime.fromisoformat(start) + timedelta(minutes=minutes)).isoformat(timespec="minutes")
 
 
+def confirmed_events(view: State) -> list[dict[str, Any]]:
+    """The world's confirmed events, by id: the times a new or moved event clashes with."""
+    return sorted(
+        (e for e in view.get("events", {}).values() if e.get("status") == "confirmed"), key=lambda e: e["id"]
+    )
+
+
+async def first_free_start(
+    run: Run, cal: str, day: str, minutes: int, sources: dict[str, Source]
+) -> str | None:
+    """find_free_slots on `cal` and `day` for `minutes`; the first free start, None when the call
+    fails or finds none."""
+    free = await run(
+        "find_free_slots", {"calendar_id": cal, "day": day, "duration_minutes": minutes}, sources
+    )
+    slots = (free.result or {}).get("slots") or []
+    if free.is_error or not slots:
+        return None
+    return slots[0]["start"]
+
+
 async def _move_slot_taken(tools: dict[str, ToolSpec], view: State, rng: random.Random, run: Run) -> Any:
     if not {"update_event", "find_free_slots"} <= set(tools):
         return None
-    events = sorted(
-        (e for e in view.get("events", {}).values() if e.get("status") == "confirmed"), key=lambda e: e["id"]
-    )
+    events = confirmed_events(view)
     pairs = [
         (e, b) for e in events for b in events if e["id"] != b["id"] and e["calendar_id"] == b["calendar_id"]
     ]
@@ -55,15 +74,9 @@ async def _move_slot_taken(tools: dict[str, ToolSpec], view: State, rng: random.
     failed = await run("update_event", asked, user)
     if not failed.is_error:
         return None
-    free = await run(
-        "find_free_slots",
-        {"calendar_id": cal, "day": day, "duration_minutes": length},
-        {"calendar_id": "user"},
-    )
-    slots = (free.result or {}).get("slots") or []
-    if free.is_error or not slots:
+    start = await first_free_start(run, cal, day, length, {"calendar_id": "user"})
+    if start is None:
         return None
-    start = slots[0]["start"]
     moved = {"event_id": event["id"], "start": start, "end": _plus(start, length)}
     if (await run("update_event", moved, {"event_id": "user", "start": "result", "end": "result"})).is_error:
         return None

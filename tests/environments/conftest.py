@@ -1,9 +1,8 @@
-"""Fixtures for the episode tests: a small synthetic ticketing library, the example shop toolkit,
-and the loopback LLM server. Stores come from the suite's `sqlite_store`."""
+"""Fixtures for the episode tests: a small synthetic ticketing library and the example shop toolkit.
+Stores and the loopback LLM server (`llm_server`) come from the suite's conftest."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,6 @@ import pytest
 
 from environments.episodes.toolkit import Toolkit, load_toolkit
 from toolforge.core.types import ToolAnnotations, ToolSpec
-from toolforge_testing.llm_server import TestServer
 
 REPO = Path(__file__).resolve().parents[2]
 SHOP_REF = f"{REPO}/examples/domains/shop/toolkit.py:ShopToolkit"
@@ -122,11 +120,3 @@ def shop_ref() -> str:
 @pytest.fixture
 def shop() -> type[Toolkit]:
     return load_toolkit(SHOP_REF)
-
-
-@pytest.fixture
-async def llm_server() -> AsyncIterator[TestServer]:
-    server = TestServer()
-    server.start()
-    yield server
-    server.stop()

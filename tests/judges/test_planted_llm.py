@@ -11,12 +11,11 @@ results, (f) the user's opening is a tool description pasted in.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from shop_toolkit import Cart, Line, Order, ShopToolkit, ShopWorld
 
 from environments.episodes.config import RolloutConfig
@@ -238,14 +237,6 @@ def responder(script: Script) -> Callable[[Request], Reply | None]:
         return Reply.json({**(value if isinstance(value, dict) else {}), "message": text, "stop": stop})
 
     return answer
-
-
-@pytest.fixture
-async def llm_server() -> AsyncIterator[TestServer]:
-    server = TestServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 async def replay(tools: list[ToolSpec], script: Script) -> dict[str, Any]:

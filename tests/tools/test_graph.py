@@ -66,10 +66,10 @@ def test_chains_follow_feed_edges_and_repeat_with_the_seed(example_tools: list[T
 
 def test_sampling_is_identical_across_processes(example_tools: list[ToolSpec]) -> None:
     code = (
-        "import asyncio,sys,runpy; sys.path.insert(0, '.');"
-        "_example_tools = runpy.run_path('tests/tools/conftest.py')['_example_tools'];"
+        "import asyncio,sys; sys.path[:0] = ['.', 'tests/support'];"
+        "from toolforge_testing.example_tools import example_server_tools;"
         "from toolforge.tools.graph import ToolGraph;"
-        "g = ToolGraph.build(asyncio.run(_example_tools()));"
+        "g = ToolGraph.build(asyncio.run(example_server_tools('mcp')));"
         "print(','.join(t.id for t in g.sample_toolset(7, 4, 9)));"
         "print(','.join(t.id for t in g.sample_chain(list(g.tools.values()), 5, 7)))"
     )

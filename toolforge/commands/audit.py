@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import JustifyMethod
 from rich.table import Table
 
 from judges.audit import AuditReport, audit_jsonl
@@ -51,8 +52,14 @@ def audit(
 
 def _print(report: AuditReport, dataset_dir: Path) -> None:
     table = Table(title=f"audit of {dataset_dir}")
-    for column, justify in (("figure", "left"), ("count", "right"), ("of", "right"), ("share", "right")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("figure", "left"),
+        ("count", "right"),
+        ("of", "right"),
+        ("share", "right"),
+    )
+    for column, justify in columns:
+        table.add_column(column, justify=justify)
     table.add_column("bar")
     table.add_column("result")
     for f in report.figures:

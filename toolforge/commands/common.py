@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from collections.abc import Sequence
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -46,3 +47,15 @@ def open_store(db: str | None) -> Store:
         return Store(resolve_store_url(db))
     except ToolforgeError as exc:
         fail(str(exc))
+
+
+C = TypeVar("C", bound=str)
+
+
+def chosen(value: str, choices: Sequence[C]) -> C:
+    """`value` as the choice it equals, typed as the choices are (a Literal); for an option already
+    checked against them, so the ValueError means a missing check."""
+    for choice in choices:
+        if choice == value:
+            return choice
+    raise ValueError(f"{value!r} is not one of {', '.join(choices)}")

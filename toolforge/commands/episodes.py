@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from environments.episodes.config import Limits, MCPServerConfig, RolloutConfig
+from environments.episodes.config import POLICIES, SIMULATORS, USERS, Limits, MCPServerConfig, RolloutConfig
 from environments.episodes.parallel import run_episodes
 from environments.episodes.runner import RolloutSummary
 from environments.episodes.toolkit import load_toolkit
@@ -17,11 +17,12 @@ from environments.episodes.transcript import render_transcript
 from environments.episodes.worlds import world_servers
 from environments.tasking.agents import AgentGenConfig, generate_agents
 from environments.tasking.tasks import BLUEPRINT_DIFFICULTIES, TaskGenConfig, generate_tasks
-from toolforge.commands.common import DbOption, console, fail, open_store, progress_bar
+from toolforge.commands.common import DbOption, chosen, console, fail, open_store, progress_bar
 from toolforge.commands.summary import DEFAULT_MAX_FAILURE_RATE, FailureSummary, MaxFailureRateOption
 from toolforge.core import aio
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient, LLMConfig, RolesConfig
+from toolforge.core.llm.config import TOOL_MODES, ToolMode
 from toolforge.core.store import Store
 from toolforge.core.types import Agent, Task, ToolSpec, Trajectory
 from toolforge.tools.servers import load_servers
@@ -36,11 +37,11 @@ ToolkitOption = Annotated[
     list[str] | None,
     typer.Option("--toolkit", help="A Python toolkit, 'file.py:Class' or 'module:Class' (repeatable)."),
 ]
-ROLLOUT_CHOICES = {
-    "policy": ("blueprint", "llm"),
-    "user": ("template", "llm"),
-    "simulator": ("schema", "world_model"),
-    "tool_mode": ("native", "json"),
+ROLLOUT_CHOICES: dict[str, tuple[str, ...]] = {
+    "policy": POLICIES,
+    "user": USERS,
+    "simulator": SIMULATORS,
+    "tool_mode": TOOL_MODES,
 }
 NO_BLUEPRINT_FIX = (
     "play it with --policy llm --agent-model MODEL, or write tasks with blueprints (--writer template)"
@@ -83,10 +84,10 @@ def _library(store: Store, toolkits: list[str]) -> list[ToolSpec]:
     return list(tools.values())
 
 
-def _cfg(model: str | None, api_base: str | None, tool_mode: str = "native") -> LLMConfig | None:
+def _cfg(model: str | None, api_base: str | None, tool_mode: ToolMode = "native") -> LLMConfig | None:
     if model is None:
         return None
-    return LLMConfig(model=model, api_base=api_base, tool_mode=tool_mode)  # type: ignore[arg-type]
+    return LLMConfig(model=model, api_base=api_base, tool_mode=tool_mode)
 
 
 @agents_app.command("generate")
@@ -184,7 +185,7 @@ def tasks_generate(
         fail(f"unknown difficulty {bad[0]!r}; choose from {', '.join(BLUEPRINT_DIFFICULTIES)}")
     config = TaskGenConfig(
         per_difficulty=per_difficulty,
-        difficulties=list(difficulty or BLUEPRINT_DIFFICULTIES),  # type: ignore[arg-type]
+        difficulties=[chosen(d, BLUEPRINT_DIFFICULTIES) for d in difficulty or BLUEPRINT_DIFFICULTIES],
         seed=seed,
         writer=writer,
         toolkits=toolkit or [],
@@ -260,11 +261,11 @@ def rollout(
     tasks = store.list(Task)[:limit] if limit else store.list(Task)
     if not tasks:
         fail("no tasks in the store: run `toolforge tasks generate` first")
-    roles = _roles(agent_model, user_model, sim_model, api_base, tool_mode)
+    roles = _roles(agent_model, user_model, sim_model, api_base, chosen(tool_mode, TOOL_MODES))
     config = RolloutConfig(
-        policy=policy,  # type: ignore[arg-type]
-        user=user,  # type: ignore[arg-type]
-        simulator=simulator,  # type: ignore[arg-type]
+        policy=chosen(policy, POLICIES),
+        user=chosen(user, USERS),
+        simulator=chosen(simulator, SIMULATORS),
         limits=Limits(
             max_turns=max_turns, max_tool_calls=max_tool_calls, max_tokens=max_tokens, max_wall_s=max_wall_s
         ),
@@ -296,7 +297,7 @@ def _roles(
     user_model: str | None,
     sim_model: str | None,
     api_base: str | None,
-    tool_mode: str,
+    tool_mode: ToolMode,
 ) -> RolesConfig:
     return RolesConfig(
         agent=_cfg(agent_model, api_base, tool_mode),

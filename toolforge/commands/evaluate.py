@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from toolforge.commands.common import console, fail, progress_bar
+from toolforge.commands.common import chosen, console, fail, progress_bar
 from toolforge.commands.summary import DEFAULT_MAX_FAILURE_RATE, FailureSummary, MaxFailureRateOption
 from toolforge.core import aio
 from toolforge.core.errors import ToolforgeError
 from toolforge.core.llm import LLMClient
+from toolforge.core.llm.config import TOOL_MODES, ToolMode
 from toolforge.evaluation.cases import EvalCase, find_question_files, load_cases
 from toolforge.evaluation.models import open_model
 from toolforge.evaluation.report import markdown, summary, table, write_report
@@ -69,7 +70,7 @@ def eval_command(
     when every call failed or more than --max-failure-rate of them did."""
     if answers is not None and len(questions) != 1:
         fail("--answers goes with exactly one question file; keep BFCL's possible_answer/ folder for several")
-    if tool_mode not in ("native", "json"):
+    if tool_mode not in TOOL_MODES:
         fail(f"--tool-mode {tool_mode!r}: choose native or json")
     card_path = card / "README.md" if card is not None and card.is_dir() else card
     if card_path is not None and not card_path.is_file():
@@ -86,7 +87,9 @@ def eval_command(
         fail(str(exc))
     if not cases:
         fail(f"no cases to run in {', '.join(map(str, files))} (check --category)")
-    results = aio.run(_run(model, cases, out, api_base, api_key_env, tool_mode, batch_size, max_tokens))
+    results = aio.run(
+        _run(model, cases, out, api_base, api_key_env, chosen(tool_mode, TOOL_MODES), batch_size, max_tokens)
+    )
     write_report(out, model, [str(f) for f in files], results)
     numbers = summary(results)
     console.print(table(model, numbers))
@@ -117,7 +120,7 @@ async def _run(
     out: Path,
     api_base: str | None,
     api_key_env: str | None,
-    tool_mode: str,
+    tool_mode: ToolMode,
     batch_size: int,
     max_tokens: int,
 ) -> list[CaseResult]:

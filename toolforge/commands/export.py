@@ -8,12 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
-from toolforge.commands.common import DbOption, console, fail, open_store
+from toolforge.commands.common import DbOption, chosen, console, fail, open_store
 from toolforge.commands.summary import FailureSummary
 from toolforge.core.store import Store
 from toolforge.evaluation.holdout import HeldoutSplit, heldout_cases
 from toolforge.export import ExportConfig, ExportFilter, export_store
-from toolforge.export.config import ALL_FORMATS, CardConfig
+from toolforge.export.config import ALL_FORMATS, CardConfig, Format
 from toolforge.export.exporter import ExportResult
 from toolforge.export.formats import openai_line
 from toolforge.export.hub import push_to_hub as publish
@@ -72,7 +72,7 @@ def export(
     Exits 1 when no trajectory is exported, naming the filters that left each one out."""
     formats, held_out = _checked_options(fmt, min_score, holdout_domains, domain)
     cfg = ExportConfig(
-        formats=formats,  # type: ignore[arg-type]
+        formats=formats,
         name=name,
         card=CardConfig(license=license_id, language=language or ["en"]),
         filter=ExportFilter(
@@ -123,10 +123,10 @@ class _RunScope:
 
 def _checked_options(
     fmt: list[str] | None, min_score: float, holdout_domains: str | None, domain: list[str] | None
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[Format], list[str]]:
     """The formats and the held-out domains, or a one-line error naming the bad option."""
-    formats = fmt or list(ALL_FORMATS)
-    unknown = [f for f in formats if f not in ALL_FORMATS]
+    given = fmt or list(ALL_FORMATS)
+    unknown = [f for f in given if f not in ALL_FORMATS]
     if unknown:
         fail(f"unknown format(s) {unknown}: choose from {', '.join(ALL_FORMATS)}")
     if not 0.0 <= min_score <= 1.0:
@@ -134,7 +134,7 @@ def _checked_options(
     held_out = [d.strip() for d in (holdout_domains or "").split(",") if d.strip()]
     if held_out and domain and set(held_out) & set(domain):
         fail(f"--holdout-domains {sorted(set(held_out) & set(domain))} are also kept by --domain: pick one")
-    return formats, held_out
+    return [chosen(f, ALL_FORMATS) for f in given], held_out
 
 
 def _heldout(store: Store, scope: _RunScope, training: ExportFilter, held_out: list[str]) -> HeldoutSplit:

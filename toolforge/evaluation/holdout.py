@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolforge.core.json_leaves import leaves
+
 HELDOUT_FILE = "BFCL_toolforge_heldout.json"
 
 _BFCL_TYPE = {
@@ -68,18 +70,10 @@ def bfcl_parameter(schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _leaves(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        return [leaf for v in value.values() for leaf in _leaves(v)]
-    if isinstance(value, list):
-        return [leaf for v in value for leaf in _leaves(v)]
-    return [value]
-
-
 def _stated(value: Any, text: str) -> bool:
     """Every scalar inside `value` appears in the question (a number as written, a string any case)."""
     lowered = text.lower()
-    return all(isinstance(leaf, bool) or str(leaf).lower() in lowered for leaf in _leaves(value))
+    return all(isinstance(leaf, bool) or str(leaf).lower() in lowered for leaf in leaves(value))
 
 
 def _said(messages: list[dict[str, Any]]) -> str:

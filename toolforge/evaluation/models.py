@@ -22,6 +22,7 @@ from toolforge.core.errors import AuthError, LLMError
 from toolforge.core.ids import digest
 from toolforge.core.llm import LLMClient, LLMConfig
 from toolforge.core.llm.actions import action_schema, json_mode_messages
+from toolforge.core.llm.config import ToolMode
 from toolforge.core.types import Message
 from toolforge.evaluation.cases import EvalCase
 from toolforge.evaluation.functions import tool_specs
@@ -122,7 +123,7 @@ def open_model(
     api_base: str | None = None,
     api_key_env: str | None = None,
     max_tokens: int = 512,
-    tool_mode: str = "native",
+    tool_mode: ToolMode = "native",
     concurrency: int = 8,
     timeout_s: float = 120.0,
 ) -> EvalModel:
@@ -139,7 +140,7 @@ def open_model(
         api_base=api_base,
         api_key_env=api_key_env,
         max_tokens=max_tokens,
-        tool_mode=tool_mode,  # type: ignore[arg-type]
+        tool_mode=tool_mode,
         concurrency=concurrency,
         timeout_s=timeout_s,
     )

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import col
 
 from toolforge.core.errors import ToolforgeError
-from toolforge.core.store import RunLockRow, Store
+from toolforge.core.store import RunLockRow, Store, sql_table
 
 DEFAULT_TTL_S = 60.0
 HOST = socket.gethostname()
@@ -132,7 +132,9 @@ class RunLock:
                 with store.engine.begin() as conn:
                     now = store_now(conn)
                     conn.execute(
-                        RunLockRow.__table__.insert().values(  # type: ignore[attr-defined]
+                        sql_table(RunLockRow)
+                        .insert()
+                        .values(
                             run=self.run_name,
                             token=self.token,
                             host=HOST,

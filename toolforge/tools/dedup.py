@@ -162,7 +162,7 @@ def apply(store: Store, tools: Sequence[ToolSpec], result: DedupResult) -> int:
                 reason = f"near-duplicate (cosine {result.near[tool.id][1]:.3f})"
             elif tool.id in result.exact:
                 reason = "exact duplicate (same fingerprint)"
-            rows.append(to_row(tool, status=target[0], duplicate_of=target[1], reason=reason))  # type: ignore[arg-type]
+            rows.append(to_row(tool, status=target[0], duplicate_of=target[1], reason=reason))
     if rows:
         store.upsert_rows(rows)
     return len(rows)

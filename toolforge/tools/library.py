@@ -61,7 +61,7 @@ def admit(store: Store, tools: Sequence[ToolSpec], max_description: int = MAX_DE
         else:
             status = "ok"
             out.added.append(kept.id)
-        rows.append(to_row(kept, status=status, reason=reason, duplicate_of=None))  # type: ignore[arg-type]
+        rows.append(to_row(kept, status=status, reason=reason, duplicate_of=None))
     if rows:
         store.upsert_rows(rows)
     return out

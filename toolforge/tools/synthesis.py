@@ -358,7 +358,7 @@ class Synthesizer:
                     counts["not_novel"] += 1
                     continue
                 reason = rejection(tool)
-                rows.append(to_row(tool, status="rejected" if reason else "ok", reason=reason))  # type: ignore[arg-type]
+                rows.append(to_row(tool, status="rejected" if reason else "ok", reason=reason))
                 if reason:
                     self.report.rejected += 1
                     counts["rejected"] += 1

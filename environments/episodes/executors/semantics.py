@@ -15,16 +15,14 @@ from toolforge.core.values import words as name_words
 
 Effect = Literal["read", "list", "create", "update", "delete", "action"]
 
-_VERBS: dict[str, Effect] = {}
-for _effect, _words in {
+_VERB_WORDS: dict[Effect, str] = {
     "create": "create add new insert make register book open post submit place schedule upload",
     "read": "get read fetch retrieve show describe lookup view load check find",
     "list": "list search query browse filter all",
     "update": "update set edit modify change rename patch move assign mark toggle reschedule",
     "delete": "delete remove cancel drop archive close revoke clear",
-}.items():
-    for _w in _words.split():
-        _VERBS[_w] = _effect  # type: ignore[assignment]
+}
+_VERBS: dict[str, Effect] = {w: effect for effect, words in _VERB_WORDS.items() for w in words.split()}
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ def semantics(tool: ToolSpec) -> Semantics:
 
 @lru_cache(maxsize=8192)
 def _cached(
-    name: str, props: tuple[str, ...], effect_hint: str, kinds: tuple[str, ...], ro: bool
+    name: str, props: tuple[str, ...], effect_hint: Effect | Literal[""], kinds: tuple[str, ...], ro: bool
 ) -> Semantics:
     words = name_words(name)
     effect: Effect | None = None
@@ -58,7 +56,7 @@ def _cached(
             effect, rest = _VERBS[w], words[:i] + words[i + 1 :]
             break
     if effect_hint:
-        effect = "list" if effect_hint == "read" and effect == "list" else effect_hint  # type: ignore[assignment]
+        effect = "list" if effect_hint == "read" and effect == "list" else effect_hint
     if effect is None:
         effect = "read" if ro else "action"
     id_props = [p for p in props if p == "id" or p.endswith("_id") or p.endswith("Id")]
@@ -81,7 +79,7 @@ def _cached(
 
 
 def _semantics(name: str, props: tuple[str, ...], tool: ToolSpec) -> Semantics:
-    hint = ""
+    hint: Effect | Literal[""] = ""
     kinds: tuple[str, ...] = ()
     if tool.semantics is not None:
         hint = tool.semantics.effect

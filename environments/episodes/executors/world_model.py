@@ -18,11 +18,11 @@ never changes the state.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from environments.episodes.config import OutcomeMix
+from environments.episodes.config import Outcome, OutcomeMix
 from environments.episodes.errors import InfraError
 from environments.episodes.executors.base import CallContext, ToolResult
 from environments.episodes.executors.semantics import semantics
@@ -34,7 +34,6 @@ from toolforge.core.llm.config import LLMConfig
 from toolforge.core.llm.protocols import StructuredModel
 from toolforge.core.types import ToolSpec
 
-Outcome = Literal["ok", "partial", "error", "edge"]
 OUTCOME_GUIDE = {
     "ok": "The call succeeds normally and returns a complete, realistic result.",
     "partial": "The call only partly succeeds: some items missing, a warning, truncated or "
@@ -79,7 +78,7 @@ def draw_outcome(mix: OutcomeMix, ctx: CallContext) -> Outcome:
     ctx.outcome_draws += 1
     for name, p in mix.as_dict().items():
         if x < p:
-            return name  # type: ignore[return-value]
+            return name
         x -= p
     return "ok"
 

@@ -12,16 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from mcp import Client
 
-from examples.mcp_servers import agenda, shop, workspace
 from toolforge.core.jsonschema_tools import instance_for
 from toolforge.core.schema import PreparedSchema, prepare, schema_problems
 from toolforge.core.schema.fast import compiled, python_dollar, use_fast
 from toolforge.core.schema.resolve import ResolvedNode
-from toolforge.core.types import ToolSpec
-from toolforge.tools.convert import from_wire
 from toolforge.tools.synthesis import Domain, ToolIdea, tool_from_idea
+from toolforge_testing.example_tools import example_server_tools
 from toolforge_testing.synthesis_fake import tools as designed
 
 DIALECTS = {
@@ -43,16 +40,7 @@ NAMES = ["id", "name", "count", "tags", "a", "b", "x1"]
 def tool_schemas() -> list[tuple[str, Any]]:
     """(label, schema) of the example servers' tools and the synthesizer's, input and output."""
 
-    async def example_tools() -> list[ToolSpec]:
-        found: list[ToolSpec] = []
-        for name, module in (("agenda", agenda), ("shop", shop), ("workspace", workspace)):
-            async with Client(module.build(None)) as client:
-                page = await client.list_tools()
-            found += [from_wire(t.model_dump(by_alias=True, exclude_none=True), source="catalog", origin=name)
-                      for t in page.tools]  # fmt: skip
-        return found
-
-    tools = asyncio.run(example_tools())
+    tools = asyncio.run(example_server_tools("catalog"))
     for domain, entities in (("regional retail", ["order", "invoice"]), ("clinic", ["patient", "visit"])):
         text = (
             f"Domain: {domain} — A {domain} service.\nEntities: {', '.join(entities)}.\nDesign 12 new tools"

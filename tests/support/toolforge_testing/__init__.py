@@ -8,5 +8,6 @@ bench that uses it:
 - `planted_tools`: the planted near-duplicate tool set that measures dedup quality;
 - `ray_cluster`: a Ray cluster of several nodes on this one machine;
 - `tiny_llama`: a tiny random Llama checkpoint made offline;
-- `sample_trajectories`: synthetic trajectories in the exporter's JSONL format.
+- `sample_trajectories`: synthetic trajectories in the exporter's JSONL format;
+- `example_tools`: the example MCP servers' tools, harvested in process.
 """

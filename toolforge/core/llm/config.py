@@ -20,6 +20,11 @@ GGUF_SUFFIX = ".gguf"
 _PATH_PREFIXES = ("/", "./", "../", "~")
 
 
+# How the agent model calls tools: the provider's `tools=`, or a JSON action under a schema.
+ToolMode = Literal["native", "json"]
+TOOL_MODES: tuple[ToolMode, ...] = ("native", "json")
+
+
 class LLMConfig(BaseModel):
     """One model endpoint. `model` is any litellm model string; `local/smollm2` is the bundled model;
     a local checkpoint directory runs in-process with transformers, and a `.gguf` file is served by
@@ -36,7 +41,7 @@ class LLMConfig(BaseModel):
     api_key_env: str | None = None
     temperature: float = 0.0
     max_tokens: int = 1024
-    tool_mode: Literal["native", "json"] = "native"
+    tool_mode: ToolMode = "native"
     concurrency: int = Field(default=16, ge=1)
     timeout_s: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=4, ge=0)

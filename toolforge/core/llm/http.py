@@ -111,7 +111,7 @@ class _Connection(asyncio.Protocol):
     # ---- asyncio.Protocol ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport  # pyright: ignore[reportAttributeAccessIssue]  # asyncio types it BaseTransport; a stream connection gets a Transport (uvloop's is not a subclass, so no isinstance)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

@@ -23,7 +23,7 @@ class UnknownDialect(ValueError):
 def _known(uri: str) -> type[Validator] | None:
     # `validator_for` warns and falls back for an unknown URI; ask it only about ones it has.
     marker = object()
-    found = validator_for({"$schema": uri}, default=marker)  # type: ignore[arg-type]
+    found = validator_for({"$schema": uri}, default=marker)  # pyright: ignore[reportArgumentType]  # jsonschema types `default` as a validator class; any object serves as the not-found marker
     return None if found is marker else found
 
 

@@ -17,7 +17,7 @@ from referencing.exceptions import Unresolvable
 from toolforge.core.schema.dialect import dialect_uri
 from toolforge.core.schema.limits import MAX_SCHEMA_DEPTH, MAX_SCHEMA_NODES
 from toolforge.core.schema.refs import REF_KEYWORDS, registry_for
-from toolforge.core.schema.walk import LISTS, MAPS, SINGLE
+from toolforge.core.schema.walk import MAPS, map_subschemas
 
 if TYPE_CHECKING:
     from referencing._core import Resolver  # the type lookups return; not exported by name
@@ -107,19 +107,7 @@ def as_nodes(schema: Any, uri: str) -> Any:
     (`enum`, `const`, `default`, `examples`) and `$defs` are kept as they are."""
     if not isinstance(schema, dict):
         return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in _KEPT or key in _DATA:
-            out[key] = value
-        elif key in SINGLE and isinstance(value, dict):
-            out[key] = as_nodes(value, uri)
-        elif key in LISTS and isinstance(value, list):
-            out[key] = [as_nodes(v, uri) for v in value]
-        elif key in MAPS and isinstance(value, dict):
-            out[key] = {n: as_nodes(v, uri) for n, v in value.items()}
-        else:
-            out[key] = value
-    return ResolvedNode(out, uri)
+    return ResolvedNode(map_subschemas(schema, lambda sub: as_nodes(sub, uri), _KEPT | _DATA), uri)
 
 
 def with_dialect(schema: Any, uri: str) -> Any:
@@ -127,14 +115,4 @@ def with_dialect(schema: Any, uri: str) -> Any:
     of it (a property's schema, an item's) is still read in the dialect of the whole."""
     if not isinstance(schema, dict):
         return schema
-    out: dict[str, Any] = {**schema, "$schema": uri}
-    for key, value in schema.items():
-        if key in _KEPT or key in _DATA:
-            continue
-        if key in SINGLE and isinstance(value, dict):
-            out[key] = with_dialect(value, uri)
-        elif key in LISTS and isinstance(value, list):
-            out[key] = [with_dialect(v, uri) for v in value]
-        elif key in MAPS and isinstance(value, dict):
-            out[key] = {n: with_dialect(v, uri) for n, v in value.items()}
-    return out
+    return {**map_subschemas(schema, lambda sub: with_dialect(sub, uri), _KEPT | _DATA), "$schema": uri}

@@ -5,7 +5,7 @@ Only these places hold schemas: a `"$ref"` inside `enum`, `const`, `default` or 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 # One subschema as the value.
@@ -40,6 +40,22 @@ def subschemas(node: dict[str, Any]) -> Iterator[tuple[str, Any]]:
             for name, item in value.items():
                 if isinstance(item, dict | bool):
                     yield f"{token}/{escape(name)}", item
+
+
+def map_subschemas(node: dict[str, Any], fn: Callable[[Any], Any], keep: frozenset[str]) -> dict[str, Any]:
+    """A copy of `node` with `fn` applied to each object subschema directly inside it; the keys in
+    `keep` and every other keyword are copied as they are, in their order."""
+    out = dict(node)
+    for key, value in node.items():
+        if key in keep:
+            continue
+        if key in SINGLE and isinstance(value, dict):
+            out[key] = fn(value)
+        elif key in LISTS and isinstance(value, list):
+            out[key] = [fn(v) for v in value]
+        elif key in MAPS and isinstance(value, dict):
+            out[key] = {n: fn(v) for n, v in value.items()}
+    return out
 
 
 def escape(token: str) -> str:

@@ -15,6 +15,7 @@ from toolforge.core.store.tables import (
     TrajectoryRow,
     VerdictRow,
     WorkUnitRow,
+    sql_table,
 )
 from toolforge.core.store.writer import BatchWriter
 
@@ -37,6 +38,7 @@ __all__ = [
     "default_url",
     "failure_row",
     "resolve_store_url",
+    "sql_table",
     "store_source",
     "to_row",
 ]

@@ -20,6 +20,8 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from toolforge.core.store.tables import primary_key, sql_table
+
 
 @dataclass(frozen=True)
 class CompiledUpsert:
@@ -93,8 +95,8 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
 
 def compile_upsert(table: type[SQLModel], dialect: Dialect) -> CompiledUpsert:
     """`INSERT ... ON CONFLICT (pk) DO UPDATE SET every other column` for one table and dialect."""
-    sa_table = table.__table__  # type: ignore[attr-defined]
-    pk = sa_table.primary_key.columns.keys()[0]
+    sa_table = sql_table(table)
+    pk = primary_key(table)
     insert = (sqlite if dialect.name == "sqlite" else postgresql).insert(sa_table)
     stmt = insert.on_conflict_do_update(
         index_elements=[pk], set_={c.name: insert.excluded[c.name] for c in sa_table.columns if c.name != pk}

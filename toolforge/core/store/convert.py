@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
-from sqlmodel import SQLModel
+from typing import Any, TypeVar, overload
 
 from toolforge.core.ids import digest
 from toolforge.core.store.tables import AgentRow, TaskRow, ToolRow, TrajectoryRow, VerdictRow
@@ -24,56 +22,38 @@ TABLE_OF: dict[type[Record], type[RecordRow]] = {
 }
 
 
-def to_row(record: Record, **columns: Any) -> SQLModel:
+# The record fields each table copies into indexed columns of the same name.
+INDEXED: dict[type[Record], tuple[str, ...]] = {
+    ToolSpec: ("name", "source", "origin", "category", "domain", "fingerprint"),
+    Agent: ("domain",),
+    Task: ("agent_id", "difficulty", "domain", "source"),
+    Trajectory: ("task_id", "attempt", "run_key", "end_reason"),
+    Verdict: ("trajectory_id", "judge_key", "accepted", "score"),
+}
+
+
+@overload
+def to_row(record: ToolSpec, **columns: Any) -> ToolRow: ...
+@overload
+def to_row(record: Agent, **columns: Any) -> AgentRow: ...
+@overload
+def to_row(record: Task, **columns: Any) -> TaskRow: ...
+@overload
+def to_row(record: Trajectory, **columns: Any) -> TrajectoryRow: ...
+@overload
+def to_row(record: Verdict, **columns: Any) -> VerdictRow: ...
+@overload
+def to_row(record: Record, **columns: Any) -> RecordRow: ...
+def to_row(record: Record, **columns: Any) -> RecordRow:
     """The row for a record; `columns` sets non-derived columns (a tool's status, for one)."""
+    if not isinstance(record, ToolSpec | Agent | Task | Trajectory | Verdict):
+        raise TypeError(f"no table stores {type(record).__name__}")
+    kind = next(k for k in TABLE_OF if isinstance(record, k))
     data = record.model_dump(mode="json")
-    match record:
-        case ToolSpec():
-            return ToolRow(
-                id=record.id,
-                name=record.name,
-                source=record.source,
-                origin=record.origin,
-                category=record.category,
-                domain=record.domain,
-                fingerprint=record.fingerprint,
-                content_hash=digest(data),
-                data=data,
-                **columns,
-            )
-        case Agent():
-            return AgentRow(id=record.id, domain=record.domain, data=data, **columns)
-        case Task():
-            return TaskRow(
-                id=record.id,
-                agent_id=record.agent_id,
-                difficulty=record.difficulty,
-                domain=record.domain,
-                source=record.source,
-                data=data,
-                **columns,
-            )
-        case Trajectory():
-            return TrajectoryRow(
-                id=record.id,
-                task_id=record.task_id,
-                attempt=record.attempt,
-                run_key=record.run_key,
-                end_reason=record.end_reason,
-                data=data,
-                **columns,
-            )
-        case Verdict():
-            return VerdictRow(
-                id=record.id,
-                trajectory_id=record.trajectory_id,
-                judge_key=record.judge_key,
-                accepted=record.accepted,
-                score=record.score,
-                data=data,
-                **columns,
-            )
-    raise TypeError(f"no table stores {type(record).__name__}")
+    indexed = {name: getattr(record, name) for name in INDEXED[kind]}
+    if isinstance(record, ToolSpec):  # a tool's content hash tells a changed tool from a resent one
+        indexed["content_hash"] = digest(data)
+    return TABLE_OF[kind](id=record.id, **indexed, data=data, **columns)
 
 
 def from_row(kind: type[R], row: RecordRow) -> R:

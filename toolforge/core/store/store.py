@@ -37,6 +37,8 @@ from toolforge.core.store.tables import (
     RunRow,
     ToolRow,
     TrajectoryRow,
+    primary_key,
+    sql_table,
     utcnow,
 )
 from toolforge.core.types import Record
@@ -129,14 +131,14 @@ class Store:
         by_table: dict[type[SQLModel], dict[Any, dict[str, Any]]] = {}
         for row in rows:
             table = type(row)
-            key = getattr(row, _primary_key(table))
+            key = getattr(row, primary_key(table))
             by_table.setdefault(table, {})[key] = secrets.scrub_value(row.model_dump())  # last write wins
         dialect = postgresql if not self.is_sqlite else sqlite
         with self.engine.begin() as conn:
             for table, values_by_key in by_table.items():
                 values = list(values_by_key.values())
-                sa_table = table.__table__  # type: ignore[attr-defined]
-                pk = _primary_key(table)
+                sa_table = sql_table(table)
+                pk = primary_key(table)
                 for chunk in _chunks(values, 200):
                     stmt = dialect.insert(sa_table).values(chunk)
                     update = {c.name: stmt.excluded[c.name] for c in sa_table.columns if c.name != pk}
@@ -337,10 +339,6 @@ def failure_row(
         reason=reason,
         raw=raw,
     )
-
-
-def _primary_key(table: type[SQLModel]) -> str:
-    return table.__table__.primary_key.columns.keys()[0]  # type: ignore[attr-defined]
 
 
 def _chunks(values: list[Any], size: int) -> Iterable[list[Any]]:

@@ -10,12 +10,25 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Table, Text, inspect
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def sql_table(table: type[SQLModel]) -> Table:
+    """The SQLAlchemy Table of a table model (sqlmodel sets `__table__` but does not declare it)."""
+    found = inspect(table).local_table
+    if not isinstance(found, Table):
+        raise TypeError(f"{table.__name__} is not mapped to one table")
+    return found
+
+
+def primary_key(table: type[SQLModel]) -> str:
+    """The name of a table model's (single) primary-key column."""
+    return sql_table(table).primary_key.columns.keys()[0]
 
 
 class ToolRow(SQLModel, table=True):
