@@ -51,9 +51,12 @@ def final_reply(steps: Sequence[Step], key: Any, seen: str | None = None, style:
     write = next((s for s in reversed(steps) if semantics(s.tool).mutates), None)
     if write is None:
         return _Reply(last, seen, key, detail, names).looked_up()
-    rid = last.result.get("id") if isinstance(last.result, dict) else None
+    # The read is of the record the change touched (its id, or its path), named or made by it.
+    record = last.result if isinstance(last.result, dict) else {}
+    rid = record.get("id", record.get("path"))
+    made = write.result.get("id") if isinstance(write.result, dict) else None
     lead = _Reply(write, seen, key, detail, names)
-    again = past(lead.verb) if rid is not None and rid in write.arguments.values() else ""
+    again = past(lead.verb) if rid is not None and rid in (*write.arguments.values(), made) else ""
     return f"{lead.changed(brief=True)} {_Reply(last, seen, key, detail, names).looked_up(again)}".strip()
 
 
@@ -355,7 +358,7 @@ class _Reply:
                 facts.insert(0, f"it is {span}")
             return f"{_cap(', '.join(facts[: max(self.detail, 1)]))}." if facts else ""
         if isinstance(status, str) and status:
-            head = f"{name} is {'now ' if again else ''}{status}" + (f", {span}" if span else "")
+            head = f"{name} is {status}" + (f", {span}" if span else "")
             if not said:
                 return f"{_cap(head)}."
             options = [
@@ -365,8 +368,10 @@ class _Reply:
             ]
             if not again:
                 it = f"it is {status}" + (f", {span}" if span else "")
-                options += [f"I looked up {name}: {it}; {said}.", f"Here is {name}: {it}, with {said}."]
+                options += [f"I looked up {name}: {it}; {said}.", f"Here is {name}: {it}; {said}."]
             return pick(options, "final", "read", self.key)
+        if again and said:  # the change named it: its facts are the news
+            return f"{_cap(said)}."
         head = f"{name} {span}".strip()
         if empty := _empty(result):
             said = ", ".join(f for f in facts if not f.startswith("no "))
@@ -390,7 +395,7 @@ class _Reply:
             f"Here is {head}: {said}.",
             f"{_cap(head)}: {said}.",
             f"I looked up {head}: {said}.",
-            f"I found {head}, with {said}.",
+            f"I found {head}; {said}.",
         ]
         return pick(options, "final", "read", self.key)
 
