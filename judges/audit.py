@@ -365,7 +365,7 @@ WRITE_VERBS = frozenset(
         "checkout apply approve reject enroll subscribe unsubscribe invite share publish renew return "
         "exchange withdraw deposit charge issue grant reset restore save write put replace flag lock "
         "unlock enable disable activate deactivate complete resolve escalate notify reply respond "
-        "upgrade downgrade attach detach link unlink merge"
+        "upgrade downgrade attach detach link unlink merge tag untag label append prepend pin unpin"
     ).split()
 )
 

@@ -1,5 +1,5 @@
-"""The words around a blueprint, without a model: what the user wants, how they open, how the
-assistant asks before a change and how it reports what happened.
+"""The words around a blueprint, without a model: what the user wants, how they open and how the
+assistant asks before a change (what it reports at the end is `finals`).
 
 Everything is built from a tool's *name* (its verb and object) and from the values of the world
 (arguments and results, quoted verbatim), never from a tool's description: a description pasted
@@ -330,72 +330,3 @@ _ASK = [
 
 def ask_before(plans: list[str], key: Any) -> str:
     return pick(_ASK, "ask", key).replace("{plan}", join_intents(plans))
-
-
-_SUMMARY_KEYS = ("status", "total_cents", "amount_cents", "price_cents", "stock", "start", "end", "count")
-_NAME_KEYS = ("name", "title", "path", "email")
-
-
-def _label(record: dict[str, Any], loose: bool = False) -> str:
-    """A record as people name it: its name and id; with `loose`, for an item of a list that has
-    neither (a free slot), its span or first values."""
-    name = next((record[k] for k in _NAME_KEYS if isinstance(record.get(k), str) and record[k]), None)
-    rid = record.get("id")
-    if name and rid:
-        return f"{name} ({rid})"
-    if name or rid or not loose:
-        return str(name or rid or "")
-    if isinstance(record.get("start"), str) and isinstance(record.get("end"), str):
-        return f"{record['start']} to {record['end']}"
-    scalars = [quote(k, v) for k, v in record.items() if _speakable(v)][:2]
-    return ", ".join(scalars)
-
-
-def describe(result: Any) -> str:
-    """The facts of a result a user cares about, values verbatim."""
-    if isinstance(result, dict):
-        lists = [(k, v) for k, v in result.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
-        if lists and not result.get("id"):
-            key, items = lists[0]
-            shown = [x for x in (_label(r, loose=True) for r in items[:4]) if x]
-            more = f" and {len(items) - 4} more" if len(items) > 4 else ""
-            noun = field_name(key)
-            noun = noun[:-1] if len(items) == 1 and noun.endswith("s") else noun
-            return f"{len(items)} {noun}: " + "; ".join(shown) + more
-        parts = [_label(result)] if _label(result) else []
-        if not parts:  # a record without its own id (a cart): name whose it is
-            parts = [
-                f"{field_name(k)} {v}" for k, v in result.items() if k.endswith("_id") and isinstance(v, str)
-            ][:1]
-        for k in _SUMMARY_KEYS:
-            if k in result and isinstance(result[k], str | int | float) and not isinstance(result[k], bool):
-                parts.append(f"{field_name(k)} {quote(k, result[k])}")
-        if not parts:
-            parts = [f"{field_name(k)} {quote(k, v)}" for k, v in list(result.items())[:4] if _speakable(v)]
-        return ", ".join(parts)
-    if isinstance(result, list):
-        shown = [_label(r, loose=True) if isinstance(r, dict) else show(r) for r in result[:4]]
-        return f"{len(result)} found: " + "; ".join(x for x in shown if x)
-    return show(result)
-
-
-# Finals name no tool: a person reports the outcome, not the function that produced it.
-_DONE = [
-    "Done: {facts}.",
-    "All set. {facts}.",
-    "That's taken care of: {facts}.",
-    "The change is made. {facts}.",
-    "It went through: {facts}.",
-]
-_FOUND = [
-    "Here's what I found: {facts}.",
-    "I looked it up: {facts}.",
-    "Here are the details: {facts}.",
-    "Here you go: {facts}.",
-    "This is what I see: {facts}.",
-]
-
-
-def final_reply(tool_name: str, result: Any, wrote: bool, key: Any) -> str:
-    template = pick(_DONE if wrote else _FOUND, "final", tool_name, key)
-    return template.replace("{facts}", describe(result) or "no details returned")

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any, Protocol
 
-from environments.episodes import phrasing
+from environments.episodes import finals, phrasing
 from environments.episodes.episode import Episode
 from environments.episodes.executors.semantics import semantics
 from toolforge.core.llm.config import LLMConfig
@@ -121,7 +121,7 @@ class BlueprintPolicy:
                     return waiting
             effects = {t.name: semantics(t).effect for t in episode.tools}
             return self._call(actions, done, calls, results, mapping, effects)
-        return Message(role="assistant", content=self._final(calls, results, episode))
+        return Message(role="assistant", content=self._final(messages, episode))
 
     def _ask(
         self,
@@ -164,8 +164,10 @@ class BlueprintPolicy:
         call = ToolCall.make(f"call_{index}", action.name, arguments)
         return Message(role="assistant", content=text, tool_calls=[call])
 
-    def _final(self, calls: list[ToolCall], results: dict[str, Message], episode: Episode) -> str:
-        """The outcome, from this episode's last result."""
+    def _final(self, messages: list[Message], episode: Episode) -> str:
+        """The outcome, from this episode's results: what was changed or found, in words, quoting
+        only what the conversation has shown."""
+        calls, results = _calls_and_results(messages)
         if not calls:
             return episode.task.blueprint.final_reply if episode.task.blueprint else "All done."
         last_call = calls[-1]
@@ -173,12 +175,19 @@ class BlueprintPolicy:
         if last is None or last.is_error:
             error = ((last.content or "") if last is not None else "no result").removeprefix("Error: ")
             return f"I'm sorry, {last_call.name.replace('_', ' ')} failed: {error}"
-        try:
-            value = json.loads(last.content or "null")
-        except json.JSONDecodeError:
-            value = last.content
-        wrote = any(semantics(t).mutates for t in episode.tools if t.name in {c.name for c in calls})
-        return phrasing.final_reply(last_call.name, value, wrote, (episode.task.id, "final"))
+        tools = {t.name: t for t in episode.tools}
+        steps = []
+        for call in calls:
+            result = results.get(call.id)
+            if result is None or result.is_error or call.name not in tools:
+                continue
+            try:
+                value = json.loads(result.content or "null")
+            except json.JSONDecodeError:
+                value = result.content
+            steps.append(finals.Step(tools[call.name], call.parsed_arguments(), value))
+        style = episode.task.user_goal.style
+        return finals.final_reply(steps, (episode.task.id, "final"), _said(messages), style)
 
 
 def _actual_values(

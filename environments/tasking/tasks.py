@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from environments.episodes import phrasing
+from environments.episodes import finals, phrasing
 from environments.episodes.config import MCPServerConfig
 from environments.episodes.errors import InfraError
 from environments.episodes.executors.mcp_pool import MCPPool
@@ -171,8 +171,9 @@ def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built,
             0,
             f"When the world rejects {name} {wrong}, asks the user to check it instead of guessing or repeating",
         )
-    last = steps[-1]
-    final = phrasing.final_reply(last.tool.name, last.result, bool(mutating), key)
+    # The reference reply quotes only what the user tells and the results show, as the episode's will.
+    seen = json.dumps([told, [s.result for s in steps]], ensure_ascii=False, default=str)
+    final = finals.final_reply([finals.Step(s.tool, s.arguments, s.result) for s in steps], key, seen, style)
     return Task(
         agent_id=agent.id,
         user_goal=UserGoal(

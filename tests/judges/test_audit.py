@@ -381,6 +381,7 @@ def test_rereads_after_a_write_may_differ() -> None:
     assert (figure.numerator, figure.denominator) == (0, 0)
     assert tool_kind("list_open_tickets") == "read" and tool_kind("add_to_cart") == "write"
     assert tool_kind("calculate_tax") == "other"
+    assert tool_kind("tag_note") == "write" and tool_kind("append_to_note") == "write"
 
 
 def test_success_claims_are_told_from_admitted_failures() -> None:
