@@ -119,6 +119,9 @@ def run(req):
             os.kill(-1, signal.SIGKILL)  # the caller (PID 1) is exempt
             swept = True
     code = proc.wait()
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()  # now, not whenever `proc` is collected: this server runs every command
     duration = time.monotonic() - t0
     settle()
     return {

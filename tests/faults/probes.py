@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,7 @@ def files_of(folder: Path) -> dict[str, bytes]:
 
 
 def row_counts(db: Path) -> dict[str, int]:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
 
@@ -111,7 +112,7 @@ def lost(before: dict[str, int], after: dict[str, int]) -> int:
 
 
 def run_status(db: Path, name: str) -> str:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         row = conn.execute("SELECT status FROM runs WHERE id = ?", (f"pipeline:{name}",)).fetchone()
     return row[0] if row else ""
 
@@ -290,17 +291,22 @@ def probe_lock_and_sigterm(tmp: Path, server: TestServer) -> ProbeResult:
     ws = tmp / "ws"
     config = write_config(tmp / "lock.yaml", with_judge(small(ws, name="lock-probe"), server.url, False))
     env = {**os.environ, "PYTHONPATH": str(REPO), KEY_ENV: "sk-probe-lock-000000"}
-    first = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "toolforge.cli", "generate", "--config", str(config), "--no-progress"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + DEADLINE_S
-    while first.poll() is None and not server.requests and time.monotonic() < deadline:
-        time.sleep(0.05)  # until the first run is inside its (slow) judge stage
-    second = cli("generate", "--config", str(config), "--no-progress", env={KEY_ENV: "sk-probe-lock-000000"})
-    still_live = first.poll() is None
-    first.send_signal(signal.SIGTERM)
-    _, err = first.communicate(timeout=120)
+    ) as first:  # fmt: skip
+        try:
+            deadline = time.monotonic() + DEADLINE_S
+            while first.poll() is None and not server.requests and time.monotonic() < deadline:
+                time.sleep(0.05)  # until the first run is inside its (slow) judge stage
+            second = cli(
+                "generate", "--config", str(config), "--no-progress", env={KEY_ENV: "sk-probe-lock-000000"}
+            )
+            still_live = first.poll() is None
+            first.send_signal(signal.SIGTERM)
+            _, err = first.communicate(timeout=120)
+        finally:
+            first.kill()  # a no-op once it has exited; after a failure above it must not outlive the probe
     server.responder = None
     db = ws / "toolforge.db"
     result.check("first was live", still_live)
@@ -454,7 +460,7 @@ def probe_lock_held_on_another_machine(tmp: Path) -> ProbeResult:
     rows = row_counts(db) if first.returncode == 0 else {}
 
     def plant(age_s: float) -> None:
-        with sqlite3.connect(db) as conn:
+        with closing(sqlite3.connect(db)) as conn, conn:
             now = conn.execute("SELECT (julianday('now') - 2440587.5) * 86400.0").fetchone()[0]
             conn.execute(
                 "INSERT OR REPLACE INTO run_locks VALUES (?, ?, ?, ?, ?, ?)",

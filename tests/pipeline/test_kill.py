@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -53,7 +54,7 @@ def progress(workspace: Path) -> int:
     if not db.exists():
         return 0
     try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)) as conn:
             return sum(
                 conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("trajectories", "verdicts")
             )
@@ -76,18 +77,19 @@ def store_content(workspace: Path) -> tuple[dict[str, object], dict[str, object]
 def run_and_kill_at(config_path: Path, workspace: Path, target: int) -> int | None:
     """Start a run and SIGKILL it once `target` items are stored; the count then, or None if it
     finished first."""
-    proc = start(config_path)
-    deadline = time.monotonic() + DEADLINE_S
-    while proc.poll() is None and progress(workspace) < target:
-        assert time.monotonic() < deadline, "the run made no progress before the deadline"
-        time.sleep(0.005)  # polling the store, not waiting for a guess
-    if proc.poll() is not None:
-        assert proc.returncode == 0, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
-        return None
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    if proc.stderr:
-        proc.stderr.close()
+    with start(config_path) as proc:  # its exit closes the stderr pipe
+        try:
+            deadline = time.monotonic() + DEADLINE_S
+            while proc.poll() is None and progress(workspace) < target:
+                assert time.monotonic() < deadline, "the run made no progress before the deadline"
+                time.sleep(0.005)  # polling the store, not waiting for a guess
+            if proc.poll() is not None:
+                assert proc.returncode == 0, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+                return None
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        finally:
+            proc.kill()  # a no-op once it has exited; after a failure above it must not outlive the test
     return progress(workspace)
 
 

@@ -45,7 +45,7 @@ def wait_locked(proc: subprocess.Popen[str]) -> None:
 def stop(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is None:
         proc.kill()
-    proc.wait(timeout=30)
+    proc.communicate(timeout=30)  # reaps it and closes its pipes
 
 
 def test_a_live_holder_refuses_others_and_a_killed_one_is_taken_over_at_once(store: Store) -> None:

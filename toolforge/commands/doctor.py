@@ -37,8 +37,10 @@ def check_docker() -> Check:
 
     try:
         client = docker.from_env(timeout=5)
-        version = client.version().get("Version", "?")
-        client.close()
+        try:
+            version = client.version().get("Version", "?")
+        finally:
+            client.close()  # its pool would otherwise hold the socket until collected
     except (docker.errors.DockerException, OSError) as exc:
         return (
             False,

@@ -48,14 +48,19 @@ async def test_sigkill_mid_rollout_then_rerun_loses_and_duplicates_nothing(
             "--policy", "llm", "--agent-model", "openai/test", "--api-base", server.url, "--max-in-flight", "2",
         ]  # fmt: skip
         env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 120
-        while _count(store) < 15:  # poll the store until the run is well under way
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
-            assert time.monotonic() < deadline, "the rollout stored nothing within 120 s"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+        with subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        ) as proc:  # its exit closes the stderr pipe
+            try:
+                deadline = time.monotonic() + 120
+                while _count(store) < 15:  # poll the store until the run is well under way
+                    assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+                    assert time.monotonic() < deadline, "the rollout stored nothing within 120 s"
+                    time.sleep(0.02)
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(timeout=30)
+            finally:
+                proc.kill()  # a no-op once it has exited; after a failure above it must not outlive the test
         assert proc.returncode == -signal.SIGKILL
         killed_at = _count(store)
         assert 0 < killed_at < expected, f"not killed mid-run: {killed_at} of {expected}"

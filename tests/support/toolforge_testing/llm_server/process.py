@@ -31,9 +31,7 @@ class ServerProcess:
 
     def cpu_s(self) -> float:
         """CPU seconds the server process has used (Linux /proc)."""
-        import os
-
-        fields = open(f"/proc/{self.process.pid}/stat").read().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -55,12 +53,12 @@ def spawn_server(
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(SUPPORT_DIR), os.environ.get("PYTHONPATH")])),
     }
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        line = process.stdout.readline() if process.stdout is not None else ""
-        if not line.startswith("listening on "):
-            raise RuntimeError(f"the test server did not start (exit code {process.poll()})")
-        yield ServerProcess(line.split()[-1], process)
-    finally:
-        process.terminate()
-        process.wait(10)
+    with subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env) as process:  # closes the pipe
+        try:
+            line = process.stdout.readline() if process.stdout is not None else ""
+            if not line.startswith("listening on "):
+                raise RuntimeError(f"the test server did not start (exit code {process.poll()})")
+            yield ServerProcess(line.split()[-1], process)
+        finally:
+            process.terminate()
+            process.wait(10)
