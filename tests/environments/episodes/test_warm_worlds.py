@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import tempfile
 from pathlib import Path
 
 import psutil
@@ -73,26 +74,32 @@ async def test_warm_episodes_each_see_only_their_own_orders(
     assert own["products"]["prd_mug"]["stock"] == 1  # 3 in its own world, minus 2
 
 
-def _episode_folders() -> set[Path]:
-    return set(Path("/tmp").glob("mcp-episode-*"))
+def _episode_folders(root: Path) -> set[Path]:
+    return set(root.glob("mcp-episode-*"))
 
 
 @pytest.mark.parametrize("kind", ["process", *KINDS])
-async def test_closing_the_pool_leaves_nothing_behind(kind: str, request: pytest.FixtureRequest) -> None:
+async def test_closing_the_pool_leaves_nothing_behind(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _need(kind, request)
+    # The pool's episode folders go under this test's own temp root, so that other runs on the
+    # machine making their own folders in /tmp cannot fail (or hide a leak from) this check.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     me = psutil.Process()
     before_children = {p.pid for p in me.children(recursive=True)}
-    before_folders = _episode_folders()
+    before_folders = _episode_folders(tmp_path)
     async with MCPPool({"shop": shop_world(sandbox=kind, warm=3)}) as pool:
         await _order(pool, "one", "cus_ada", None)
         state: dict = {}
         ctx = CallContext(state=state, episode_id="never-released")  # an episode cut off mid-way
         await pool.execute(tool("get_product"), {"product_id": "prd_mug"}, ctx)
         assert len(pool.warm["shop"].idle) == 3  # started, some perhaps still starting
+        assert _episode_folders(tmp_path) - before_folders  # the cut-off episode's folder is there
         owner = pool.owner
     left = {p.pid for p in me.children(recursive=True)} - before_children
     assert not left, [psutil.Process(p).cmdline() for p in left if psutil.pid_exists(p)]
-    assert _episode_folders() <= before_folders
+    assert _episode_folders(tmp_path) <= before_folders
     if kind == "docker":
         backend: DockerBackend = request.getfixturevalue("docker_backend")
         listed = backend.client.containers.list(all=True, filters={"label": f"{LABEL_OWNER}={owner}"})
