@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mcp import Client
+from mcp.types import TextContent
 
 from examples.mcp_servers import travel
 from toolforge.core.store import Store
@@ -22,7 +23,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 async def call(client: Client, name: str, args: dict[str, Any]) -> tuple[bool, Any]:
     r = await client.call_tool(name, args)
-    return r.is_error, r.structured_content if not r.is_error else r.content[0].text
+    if r.is_error:
+        first = r.content[0]
+        assert isinstance(first, TextContent)
+        return True, first.text
+    return False, r.structured_content
 
 
 async def test_search_book_seat_bags_and_cancel(tmp_path: Path) -> None:
