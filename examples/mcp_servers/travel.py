@@ -2,7 +2,7 @@
 special requests.
 
 Run: ``python -m examples.mcp_servers.travel [--state FILE]`` (or by path); state file also from
-``TRAVEL_STATE_FILE``. Fares are whole euros; dates are ``YYYY-MM-DD`` and times ``HH:MM`` at the
+``TRAVEL_STATE_FILE``. Money is in integer euro cents (the seed below writes whole euros); dates are ``YYYY-MM-DD`` and times ``HH:MM`` at the
 departure airport. The world's clock stands still at ``NOW``, so what has departed never changes.
 """
 
@@ -27,15 +27,14 @@ ENV_VAR = "TRAVEL_STATE_FILE"
 # A fixed "now", so a replay on a fresh copy of the world sees the same flights as departed.
 NOW = datetime(2026, 3, 16, 9, 30)
 MAX_BAGS = 3
-CANCEL_FEE_EUR = 50  # economy and premium, waived for gold and platinum travellers
-MEAL_CUTOFF_HOURS = 48
+CANCEL_FEE_CENTS = 5000  # economy and premium, waived for gold and platinum travellers
+REQUEST_CUTOFF_HOURS = 48
 CABINS = ("economy", "premium", "business")
 # Seat rows per cabin (letters A-F everywhere): a seat belongs to exactly one cabin.
 ROWS = {"business": (1, 4), "premium": (5, 9), "economy": (10, 39)}
 
 Cabin = Literal["economy", "premium", "business"]
 Tier = Literal["none", "silver", "gold", "platinum"]
-RequestCategory = Literal["meal", "wheelchair", "infant", "medical", "other"]
 
 
 def _flight(
@@ -57,7 +56,7 @@ def _flight(
         "date": day,
         "departure_time": departure,
         "arrival_time": arrival,
-        "fares": dict(zip(CABINS, fares, strict=True)),
+        "fares": {cabin: euros * 100 for cabin, euros in zip(CABINS, fares, strict=True)},
         "seats_left": dict(zip(CABINS, seats, strict=True)),
     }
 
@@ -73,7 +72,7 @@ def _booking(bid: str, tid: str, fid: str, cabin: str, fare: int, bags: int, sea
         "traveller_id": tid,
         "flight_id": fid,
         "cabin": cabin,
-        "fare_eur": fare,
+        "fare_cents": fare * 100,
         "status": "confirmed",
         "checked_bags": bags,
         "seat": seat,
@@ -83,7 +82,7 @@ def _booking(bid: str, tid: str, fid: str, cabin: str, fare: int, bags: int, sea
 
 SEED: dict[str, Any] = {
     # A small network (LHR, CDG, AMS, LIS, MAD) over a few days; flt_0107 and flt_0108 have
-    # departed (before NOW), flt_0111 leaves within the 48 hours that close meal requests,
+    # departed (before NOW), flt_0111 leaves within the 48 hours that close special requests,
     # flt_0103 has no business seats and flt_0110 no economy seats left.
     "flights": {
         f["id"]: f
@@ -120,7 +119,7 @@ SEED: dict[str, Any] = {
                 "flt_0111", "BA 428", "LHR-AMS", "2026-03-17", "18:20-20:35", (104, 190, 455), (19, 4, 3)
             ),
         ]
-    },
+    },  # fmt: skip
     "travellers": {
         t["id"]: t
         for t in [
@@ -150,7 +149,6 @@ SEED: dict[str, Any] = {
         "req_0901": {
             "id": "req_0901",
             "booking_id": "bkg_0903",
-            "category": "meal",
             "details": "Vegetarian meal please, no mushrooms; I am allergic to them.",
             "status": "noted",
         },
@@ -178,7 +176,7 @@ class Flight(BaseModel):
     date: str = Field(description="departure date, YYYY-MM-DD")
     departure_time: str = Field(description="local time HH:MM")
     arrival_time: str = Field(description="local time HH:MM")
-    fares: Fares = Field(description="fare per cabin in euros")
+    fares: Fares = Field(description="fare per cabin in euro cents")
     seats_left: Fares = Field(description="seats left per cabin")
     departed: bool
 
@@ -201,7 +199,7 @@ class Booking(BaseModel):
     traveller_id: str
     flight_id: str
     cabin: str = Field(description="economy, premium or business")
-    fare_eur: int
+    fare_cents: int
     status: str = Field(description="confirmed or cancelled")
     checked_bags: int
     seat: str = Field(description="seat such as 14C; empty when none is assigned")
@@ -214,15 +212,22 @@ class BookingList(BaseModel):
 
 
 class Cancellation(BaseModel):
-    booking: Booking
-    fee_eur: int
-    refund_eur: int
+    """The cancelled booking with what the traveller gets back."""
+
+    id: str
+    traveller_id: str
+    flight_id: str
+    status: str = Field(description="cancelled")
+    refund_cents: int
+    fee_cents: int
+    fare_cents: int
+    cabin: str
+    cancel_reason: str
 
 
 class SpecialRequest(BaseModel):
     id: str
     booking_id: str
-    category: str
     details: str
     status: str = Field(description="noted")
 
@@ -279,6 +284,10 @@ def build(path: Path | None = None) -> MCPServer:
             )
         return f
 
+    def cancellation(b: dict[str, Any], fee: int, refund: int) -> Cancellation:
+        kept = {k: v for k, v in b.items() if k in Cancellation.model_fields}
+        return Cancellation(**kept, fee_cents=fee, refund_cents=refund)
+
     def take_seat(f: dict[str, Any], cabin: str) -> None:
         left = f["seats_left"][cabin]
         if left <= 0:
@@ -293,8 +302,9 @@ def build(path: Path | None = None) -> MCPServer:
         destination: Airport,
         date: Annotated[str, Field(description="departure date YYYY-MM-DD, e.g. 2026-03-20")],
         cabin: Annotated[Cabin, Field(description="cabin whose fare and seats to check")] = "economy",
-        max_fare: Annotated[
-            int | None, Field(gt=0, description="highest fare in euros for that cabin, e.g. 200")
+        max_fare_cents: Annotated[
+            int | None,
+            Field(gt=0, description="highest fare in euro cents for that cabin, e.g. 20000 for 200 euros"),
         ] = None,
     ) -> FlightList:
         """Find flights on a route and day that still have seats in the cabin, cheapest first."""
@@ -311,7 +321,7 @@ def build(path: Path | None = None) -> MCPServer:
             and f["date"] == day.isoformat()
             and f["seats_left"][cabin] > 0
             and _departs(f) > NOW
-            and (max_fare is None or f["fares"][cabin] <= max_fare)
+            and (max_fare_cents is None or f["fares"][cabin] <= max_fare_cents)
         ]
         return FlightList(flights=found, count=len(found))
 
@@ -368,7 +378,7 @@ def build(path: Path | None = None) -> MCPServer:
             traveller_id=traveller_id,
             flight_id=flight_id,
             cabin=cabin,
-            fare_eur=f["fares"][cabin],
+            fare_cents=f["fares"][cabin],
             status="confirmed",
             checked_bags=0,
             seat="",
@@ -384,10 +394,12 @@ def build(path: Path | None = None) -> MCPServer:
         b = booking(booking_id)
         f = changeable(b)
         if b["cabin"] == cabin:
-            return Booking(**b)
+            raise ToolError(
+                f"booking {booking_id} is already in {cabin}; ask which cabin the traveller wants"
+            )
         take_seat(f, cabin)
         f["seats_left"][b["cabin"]] += 1
-        b.update(cabin=cabin, fare_eur=f["fares"][cabin], seat="")
+        b.update(cabin=cabin, fare_cents=f["fares"][cabin], seat="")
         state.save()
         return Booking(**b)
 
@@ -455,42 +467,39 @@ def build(path: Path | None = None) -> MCPServer:
             0
             if b["cabin"] == "business"
             or traveller(b["traveller_id"])["loyalty_tier"] in ("gold", "platinum")
-            else CANCEL_FEE_EUR
+            else CANCEL_FEE_CENTS
         )
         if b["status"] == "cancelled":
-            return Cancellation(booking=Booking(**b), fee_eur=0, refund_eur=0)
+            return cancellation(b, fee=0, refund=0)
         f = changeable(b)
         f["seats_left"][b["cabin"]] += 1
         b.update(status="cancelled", seat="", cancel_reason=reason)
         state.save()
-        return Cancellation(booking=Booking(**b), fee_eur=fee, refund_eur=max(b["fare_eur"] - fee, 0))
+        return cancellation(b, fee=fee, refund=max(b["fare_cents"] - fee, 0))
 
     @server.tool(annotations=ADD)
     async def add_special_request(
         booking_id: BookingId,
-        category: RequestCategory,
         details: Annotated[
             str,
             Field(
                 min_length=15,
-                description="the request as the traveller puts it, e.g. 'Gluten-free meal please; I have coeliac disease.'",
+                description="the request in the traveller's words, e.g. 'Gluten-free meal please; I have coeliac disease.'",
             ),
         ],
     ) -> SpecialRequest:
-        """Note a special request on a booking for the crew: a meal (at least 48 hours before departure), wheelchair, infant, medical or other need."""
+        """Note a special request on a booking for the crew (a meal, wheelchair help, travelling with an infant, ...); requests close 48 hours before departure."""
         b = booking(booking_id)
         f = changeable(b)
-        if category == "meal" and (_departs(f) - NOW).total_seconds() < MEAL_CUTOFF_HOURS * 3600:
+        if (_departs(f) - NOW).total_seconds() < REQUEST_CUTOFF_HOURS * 3600:
             raise ToolError(
-                f"meal requests close {MEAL_CUTOFF_HOURS} hours before departure ({f['date']} {f['departure_time']}); "
-                "use category 'other' to leave the crew a note"
+                f"special requests close {REQUEST_CUTOFF_HOURS} hours before departure "
+                f"({f['date']} {f['departure_time']}); tell the traveller to ask at the check-in desk"
             )
         for r in data["requests"].values():
-            if r["booking_id"] == booking_id and r["category"] == category and r["details"] == details:
+            if r["booking_id"] == booking_id and r["details"] == details:
                 return SpecialRequest(**r)  # the same request again: already noted
-        new = SpecialRequest(
-            id=state.next_id("req"), booking_id=booking_id, category=category, details=details, status="noted"
-        )
+        new = SpecialRequest(id=state.next_id("req"), booking_id=booking_id, details=details, status="noted")
         data["requests"][new.id] = new.model_dump()
         state.save()
         return new
