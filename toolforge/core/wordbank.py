@@ -193,7 +193,7 @@ DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
         "places": ("Hotel", "Inn", "Airport"),
         # Sentences a traveller writes: why a trip is off, what the crew or the hotel should know.
         "reasons": (
-            "The conference I was flying to has been moved to May.",
+            "The conference I was flying to is postponed until May.",
             "My visa did not come through in time.",
             "Our client cancelled the meeting, so the trip is off.",
             "I have the flu and my doctor told me not to travel.",
