@@ -4,7 +4,9 @@ airline's rules, errors name the fix, the state file persists and a new file is 
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
+import random
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 from mcp import Client
 from mcp.types import TextContent
 
+from environments.tasking.blueprints import draw_arguments
 from examples.mcp_servers import travel
 from toolforge.core.store import Store
 from toolforge.core.types import ToolSpec
@@ -192,3 +195,19 @@ def test_harvested_over_stdio_with_output_schemas_and_annotations(tmp_path: Path
     assert tools["book_flight"].annotations.destructive is False
     cabin = tools["change_cabin"].input_resolved["properties"]["cabin"]
     assert cabin["enum"] == ["economy", "premium", "business"]
+
+
+async def test_a_sampled_search_names_a_route_and_day_of_one_seeded_flight() -> None:
+    """The blueprint sampler takes a search's filters (origin, destination, date) from one record
+    of the world, so the search it writes finds that flight rather than nothing."""
+    async with Client(travel.build(None)) as c:
+        listed = {t.name: t for t in (await c.list_tools()).tools}
+    raw = listed["search_flights"]
+    tool = ToolSpec(
+        name=raw.name, description=raw.description or "", input_schema=raw.input_schema, source="mcp"
+    )
+    world = copy.deepcopy(travel.SEED)
+    routes = {(f["origin"], f["destination"], f["date"]) for f in world["flights"].values()}
+    for seed in range(20):
+        args = draw_arguments(tool, world, [], random.Random(seed)).arguments
+        assert (args["origin"], args["destination"], args["date"]) in routes, args
