@@ -139,6 +139,8 @@ class BlueprintPolicy:
         for j, action in enumerate(actions[index:], start=index):
             if not mutates.get(action.name) or (j > index and _corrects(actions, j)):
                 break  # a retry with other values is asked about when it comes, not planned now
+            if j > index and action == actions[j - 1]:
+                continue  # the same call again (a retry after a transient failure) is one step
             arguments = _substitute(action.arguments, mapping)
             known = {k: v for k, v in arguments.items() if not isinstance(v, str) or v in said}
             run.append(phrasing.plan(action.name, known))

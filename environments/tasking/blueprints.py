@@ -173,6 +173,7 @@ def _from_state(
     state: State,
     rng: random.Random,
     scope: dict[str, Any] | None = None,
+    pinned: dict[str, Any] | None = None,
 ) -> tuple[bool, Any]:
     kind = sem.kind if name in ("id", sem.id_param) else _id_kind(name)
     if kind is not None:
@@ -188,7 +189,12 @@ def _from_state(
     records = [r for r in (state.get(sem.collection) or {}).values() if isinstance(r, dict)]
     if not records:
         return False, None
-    record = rng.choice(sorted(records, key=lambda r: str(r.get("id"))))
+    # One record per step (`pinned`): filters drawn from three records (the origin of one
+    # flight, the destination of another, the date of a third) name a search that finds nothing.
+    pinned = {} if pinned is None else pinned
+    if "record" not in pinned:
+        pinned["record"] = rng.choice(sorted(records, key=lambda r: str(r.get("id"))))
+    record = pinned["record"]
     if name in record and isinstance(record[name], str | int | float | bool):
         return True, record[name]
     if name in _QUERY_ARGS:
@@ -228,6 +234,7 @@ def draw_arguments(
     sources: dict[str, Source] = {}
     topic = f"{tool.name} {tool.description}"
     settable = sorted(p for p in props if p != sem.id_param and _id_kind(p) is None)
+    pinned: dict[str, Any] = {}  # the world record this step's plain values come from
     for name in sorted(props):
         sub = props[name] if isinstance(props[name], dict) else {}
         # An update sets new values: the record it names comes from what was seen, the values it
@@ -240,7 +247,7 @@ def draw_arguments(
         if not found and not new_value:
             found, value, source = _from_chain(name, results, earlier)
         if not found and not new_value:
-            found, value = _from_state(name, sub, sem, state, rng, scope)
+            found, value = _from_state(name, sub, sem, state, rng, scope, pinned)
             source = "state"
         if not found:
             # An update must set something: the last value it could set is never left out.

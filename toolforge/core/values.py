@@ -281,6 +281,9 @@ def _title(rng: random.Random, hint: Hint) -> str:
 
 
 def _sentence(rng: random.Random, hint: Hint) -> str:
+    written = _bank(hint).get("notes")
+    if written:  # a domain's own sentences read as its records do (a traveller's meal request)
+        return rng.choice(written)
     subject = rng.choice(_bank(hint)["subjects"])
     verb, head, tail = rng.choice(wb.VERBS), rng.choice(wb.HEADS), rng.choice(wb.TAILS)
     return f"{verb} the {subject} {head} {tail}."
@@ -360,7 +363,7 @@ _STRINGS: dict[str, Callable[[random.Random, Hint], str]] = {
     "label": lambda r, h: f"{r.choice(wb.ADJECTIVES)} {r.choice(_bank(h)['subjects'])}",
     "title": _title,
     "text": _sentence,
-    "reason": lambda r, h: r.choice(wb.REASONS),
+    "reason": lambda r, h: r.choice(_bank(h).get("reasons") or wb.REASONS),
     "query": lambda r, h: r.choice(r.choice(_bank(h)["subjects"]).split()),
     "tag": lambda r, h: _slug(r.choice(_bank(h)["subjects"])),
     "category": lambda r, h: r.choice(_bank(h)["categories"]),

@@ -191,6 +191,24 @@ DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
             "Compact car rental",
         ),
         "places": ("Hotel", "Inn", "Airport"),
+        # Sentences a traveller writes: why a trip is off, what the crew or the hotel should know.
+        "reasons": (
+            "The conference I was flying to is postponed until May.",
+            "My visa did not come through in time.",
+            "Our client cancelled the meeting, so the trip is off.",
+            "I have the flu and my doctor told me not to travel.",
+            "We decided to take the train instead.",
+            "A family emergency means I have to stay home this week.",
+        ),
+        "notes": (
+            "Vegetarian meal please, and no mushrooms as I am allergic to them.",
+            "I use a wheelchair and need help from the check-in desk to the aircraft door.",
+            "I am travelling with a nine-month-old baby and would like a bassinet seat.",
+            "Gluten-free meal please; I have coeliac disease.",
+            "I carry an insulin pen and a cooling pouch in my hand luggage.",
+            "Please seat me away from the galley; I am a light sleeper on night flights.",
+            "I am bringing a folding stroller and would like to check it at the gate.",
+        ),
     },
     "health": {
         "keys": (
