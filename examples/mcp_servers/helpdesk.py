@@ -483,6 +483,8 @@ def build(path: Path | None = None) -> MCPServer:
         """Give a ticket to a support agent who is available (replaces the current assignee)."""
         t = changeable(ticket_id)
         a = agent(agent_id)
+        if t["assignee_id"] == agent_id:
+            raise ToolError(f"ticket {ticket_id} is already assigned to {agent_id}; nothing to change")
         if not a.available:
             raise ToolError(
                 f"agent {agent_id} ({a.name}) is away and takes no new tickets; "
@@ -498,6 +500,8 @@ def build(path: Path | None = None) -> MCPServer:
     ) -> Ticket:
         """Change a ticket's priority."""
         t = changeable(ticket_id)
+        if t["priority"] == priority:
+            raise ToolError(f"ticket {ticket_id} is already {priority} priority; nothing to change")
         t["priority"] = priority
         state.save()
         return Ticket(**t)
@@ -513,7 +517,7 @@ def build(path: Path | None = None) -> MCPServer:
         solved first; a closed ticket never changes."""
         t = changeable(ticket_id)
         if status == t["status"]:
-            return Ticket(**t)
+            raise ToolError(f"ticket {ticket_id} is already {status}; nothing to change")
         if status == "solved" and not any(c.visibility == "public" for c in comments_of(ticket_id)):
             raise ToolError(
                 f"ticket {ticket_id} has no public reply yet; add one with add_comment "
