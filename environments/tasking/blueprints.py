@@ -36,6 +36,7 @@ from toolforge.core.values import words
 Source = Literal["result", "state", "user"]
 _QUERY_ARGS = ("query", "q", "search", "keyword", "keywords", "term")
 _NAME_FIELDS = ("name", "title", "label", "subject")
+_STOPWORDS = frozenset("the and for with from into onto our your their after before".split())
 _WORLD_IDS = itertools.count()  # names each world a replay starts, unique within the process
 
 
@@ -173,7 +174,11 @@ def _from_state(
     state: State,
     rng: random.Random,
     scope: dict[str, Any] | None = None,
+    picked: dict[str, Any] | None = None,
 ) -> tuple[bool, Any]:
+    """A value of the world for `name`: an id of its kind, else a field of one record of the
+    step's kind. `picked` holds that record across one step's arguments, so filters drawn for one
+    call agree (a status and a priority of the same ticket, not of two that nothing matches)."""
     kind = sem.kind if name in ("id", sem.id_param) else _id_kind(name)
     if kind is not None:
         coll = state.get(plural(kind)) or {}
@@ -188,13 +193,23 @@ def _from_state(
     records = [r for r in (state.get(sem.collection) or {}).values() if isinstance(r, dict)]
     if not records:
         return False, None
-    record = rng.choice(sorted(records, key=lambda r: str(r.get("id"))))
+    picked = {} if picked is None else picked
+    if sem.collection not in picked:
+        picked[sem.collection] = rng.choice(sorted(records, key=lambda r: str(r.get("id"))))
+    record = picked[sem.collection]
     if name in record and isinstance(record[name], str | int | float | bool):
         return True, record[name]
     if name in _QUERY_ARGS:
         for key in _NAME_FIELDS:
-            if isinstance(record.get(key), str) and record[key].split():
-                return True, rng.choice(record[key].split())
+            # a word a person would search by: "for" or "a" finds every record
+            text = record.get(key)
+            said = (
+                [w for w in text.split() if len(w) > 2 and w.lower() not in _STOPWORDS]
+                if isinstance(text, str)
+                else []
+            )
+            if said:
+                return True, rng.choice(said)
     return False, None
 
 
@@ -226,6 +241,7 @@ def draw_arguments(
     required = set(schema.get("required", []))
     args: dict[str, Any] = {}
     sources: dict[str, Source] = {}
+    picked: dict[str, Any] = {}  # the record this step's fields are drawn from (`_from_state`)
     topic = f"{tool.name} {tool.description}"
     settable = sorted(p for p in props if p != sem.id_param and _id_kind(p) is None)
     for name in sorted(props):
@@ -240,7 +256,7 @@ def draw_arguments(
         if not found and not new_value:
             found, value, source = _from_chain(name, results, earlier)
         if not found and not new_value:
-            found, value = _from_state(name, sub, sem, state, rng, scope)
+            found, value = _from_state(name, sub, sem, state, rng, scope, picked)
             source = "state"
         if not found:
             # An update must set something: the last value it could set is never left out.
