@@ -129,18 +129,19 @@ def world_view(state: State) -> State:
 # ---- arguments ----------------------------------------------------------------------------------
 
 
-def _records(value: Any, depth: int = 0) -> list[dict[str, Any]]:
-    """Records inside a result: the object itself, and objects in its lists (one level down)."""
+def _records(value: Any, depth: int = 0, skip: str = "") -> list[dict[str, Any]]:
+    """Records inside a result: the object itself, and objects in its lists (one level down),
+    those listed under the key `skip` left out."""
     out: list[dict[str, Any]] = []
     if isinstance(value, dict):
         out.append(value)
         if depth < 2:
-            for v in value.values():
-                if isinstance(v, list | dict):
-                    out += _records(v, depth + 1)
+            for k, v in value.items():
+                if isinstance(v, list | dict) and not (skip and k == skip):
+                    out += _records(v, depth + 1, skip)
     elif isinstance(value, list) and depth < 2:
         for v in value[:3]:
-            out += _records(v, depth + 1)
+            out += _records(v, depth + 1, skip)
     return out
 
 
@@ -159,7 +160,9 @@ def _from_results(name: str, prior: list[tuple[Semantics, Any]], skip_kind: str 
     for sem, result in reversed(prior):
         if skip_kind and sem.kind == skip_kind:
             continue
-        for record in _records(result):
+        # nor the records of that kind another result lists (a ticket's `comments`: a new comment
+        # copying an old one's body is no new comment)
+        for record in _records(result, skip=plural(skip_kind) if skip_kind else ""):
             if name in record and isinstance(record[name], str | int | float):
                 return True, record[name]
             if kind is not None and sem.kind == kind and isinstance(record.get("id"), str):

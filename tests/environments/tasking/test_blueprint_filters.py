@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+from environments.episodes.executors.semantics import semantics
 from environments.tasking.blueprints import draw_arguments
 from toolforge.core.types import ToolSpec
 
@@ -52,3 +53,28 @@ def test_a_search_takes_a_word_of_a_name_that_is_no_stopword() -> None:
     }
     assert queries and not queries & {"for", "the", "a", "after"}
     assert {"Charged", "twice", "invoice", "VPN", "dashboard"} <= queries
+
+
+def test_a_new_comment_does_not_copy_the_comments_a_read_listed() -> None:
+    add_comment = ToolSpec(
+        name="add_comment",
+        description="Add a reply to a ticket.",
+        input_schema={
+            "type": "object",
+            "properties": {"ticket_id": {"type": "string"}, "body": {"type": "string"}},
+            "required": ["ticket_id", "body"],
+        },
+        source="mcp",
+    )
+    get_ticket = ToolSpec(
+        name="get_ticket",
+        input_schema={"type": "object", "properties": {"ticket_id": {"type": "string"}}},
+        annotations={"read_only": True},
+        source="mcp",
+    )
+    old = {"id": "cmt_0101", "ticket_id": "tkt_0001", "body": "Refund of the second payment pending."}
+    read = {"id": "tkt_0001", "subject": "Charged twice", "comments": [old]}
+    for seed in range(20):
+        step = draw_arguments(add_comment, TICKETS, [(semantics(get_ticket), read)], random.Random(seed))
+        assert step.arguments["ticket_id"] == "tkt_0001" and step.sources["ticket_id"] == "result"
+        assert step.arguments["body"] != old["body"] and step.sources["body"] == "user"
