@@ -7,7 +7,7 @@ import random
 
 from environments.episodes.executors.semantics import semantics
 from environments.tasking.blueprints import draw_arguments
-from toolforge.core.types import ToolSpec
+from toolforge.core.types import ToolAnnotations, ToolSpec
 
 _OPTIONAL = {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
 TICKETS = {
@@ -31,7 +31,7 @@ def test_the_filters_of_one_list_call_are_drawn_from_one_record() -> None:
         name="list_tickets",
         description="List tickets filtered by status and priority.",
         input_schema={"type": "object", "properties": {"status": _OPTIONAL, "priority": _OPTIONAL}},
-        annotations={"read_only": True},
+        annotations=ToolAnnotations(read_only=True),
         source="mcp",
     )
     pairs = {(t["status"], t["priority"]) for t in TICKETS["tickets"].values()}
@@ -45,7 +45,7 @@ def test_a_search_takes_a_word_of_a_name_that_is_no_stopword() -> None:
         name="search_tickets",
         description="Find tickets by words of their subject.",
         input_schema={"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
-        annotations={"read_only": True},
+        annotations=ToolAnnotations(read_only=True),
         source="mcp",
     )
     queries = {
@@ -69,7 +69,7 @@ def test_a_new_comment_does_not_copy_the_comments_a_read_listed() -> None:
     get_ticket = ToolSpec(
         name="get_ticket",
         input_schema={"type": "object", "properties": {"ticket_id": {"type": "string"}}},
-        annotations={"read_only": True},
+        annotations=ToolAnnotations(read_only=True),
         source="mcp",
     )
     old = {"id": "cmt_0101", "ticket_id": "tkt_0001", "body": "Refund of the second payment pending."}
