@@ -62,6 +62,9 @@ _CONFIRMATION_ASKED = re.compile(
 )
 
 
+_QUOTED = re.compile(r"“[^”]*”")
+
+
 class TemplateUser:
     """A user without a model: confirms a change the assistant asks about, gives the facts a
     question names (else those not given yet), and thanks the assistant once it stops asking;
@@ -76,7 +79,9 @@ class TemplateUser:
         goal = episode.task.user_goal
         key = (episode.task.id, len(messages))
         last = next((m for m in reversed(messages) if m.role == "assistant"), None)
-        text = (last.content or "").lower() if last else ""
+        # What the assistant quotes from the world (“Could the dashboard get a dark mode?”) is no
+        # question to the user: only its own words can ask.
+        text = _QUOTED.sub("“”", (last.content or "").lower()) if last else ""
         if "?" not in text:
             return UserTurn(phrasing.thanks(goal.style, key), stop=True)
         if _CONFIRMATION_ASKED.search(text):

@@ -36,6 +36,7 @@ from toolforge.core.values import words
 Source = Literal["result", "state", "user"]
 _QUERY_ARGS = ("query", "q", "search", "keyword", "keywords", "term")
 _NAME_FIELDS = ("name", "title", "label", "subject")
+_STOPWORDS = frozenset("the and for with from into onto our your their after before".split())
 _WORLD_IDS = itertools.count()  # names each world a replay starts, unique within the process
 
 
@@ -128,18 +129,19 @@ def world_view(state: State) -> State:
 # ---- arguments ----------------------------------------------------------------------------------
 
 
-def _records(value: Any, depth: int = 0) -> list[dict[str, Any]]:
-    """Records inside a result: the object itself, and objects in its lists (one level down)."""
+def _records(value: Any, depth: int = 0, skip: str = "") -> list[dict[str, Any]]:
+    """Records inside a result: the object itself, and objects in its lists (one level down),
+    those listed under the key `skip` left out."""
     out: list[dict[str, Any]] = []
     if isinstance(value, dict):
         out.append(value)
         if depth < 2:
-            for v in value.values():
-                if isinstance(v, list | dict):
-                    out += _records(v, depth + 1)
+            for k, v in value.items():
+                if isinstance(v, list | dict) and not (skip and k == skip):
+                    out += _records(v, depth + 1, skip)
     elif isinstance(value, list) and depth < 2:
         for v in value[:3]:
-            out += _records(v, depth + 1)
+            out += _records(v, depth + 1, skip)
     return out
 
 
@@ -158,7 +160,9 @@ def _from_results(name: str, prior: list[tuple[Semantics, Any]], skip_kind: str 
     for sem, result in reversed(prior):
         if skip_kind and sem.kind == skip_kind:
             continue
-        for record in _records(result):
+        # nor the records of that kind another result lists (a ticket's `comments`: a new comment
+        # copying an old one's body is no new comment)
+        for record in _records(result, skip=plural(skip_kind) if skip_kind else ""):
             if name in record and isinstance(record[name], str | int | float):
                 return True, record[name]
             if kind is not None and sem.kind == kind and isinstance(record.get("id"), str):
@@ -173,8 +177,11 @@ def _from_state(
     state: State,
     rng: random.Random,
     scope: dict[str, Any] | None = None,
-    pinned: dict[str, Any] | None = None,
+    picked: dict[str, Any] | None = None,
 ) -> tuple[bool, Any]:
+    """A value of the world for `name`: an id of its kind, else a field of one record of the
+    step's kind. `picked` holds that record across one step's arguments, so filters drawn for one
+    call agree (a status and a priority of the same ticket, not of two that nothing matches)."""
     kind = sem.kind if name in ("id", sem.id_param) else _id_kind(name)
     if kind is not None:
         coll = state.get(plural(kind)) or {}
@@ -189,18 +196,23 @@ def _from_state(
     records = [r for r in (state.get(sem.collection) or {}).values() if isinstance(r, dict)]
     if not records:
         return False, None
-    # One record per step (`pinned`): filters drawn from three records (the origin of one
-    # flight, the destination of another, the date of a third) name a search that finds nothing.
-    pinned = {} if pinned is None else pinned
-    if "record" not in pinned:
-        pinned["record"] = rng.choice(sorted(records, key=lambda r: str(r.get("id"))))
-    record = pinned["record"]
+    picked = {} if picked is None else picked
+    if sem.collection not in picked:
+        picked[sem.collection] = rng.choice(sorted(records, key=lambda r: str(r.get("id"))))
+    record = picked[sem.collection]
     if name in record and isinstance(record[name], str | int | float | bool):
         return True, record[name]
     if name in _QUERY_ARGS:
         for key in _NAME_FIELDS:
-            if isinstance(record.get(key), str) and record[key].split():
-                return True, rng.choice(record[key].split())
+            # a word a person would search by: "for" or "a" finds every record
+            text = record.get(key)
+            said = (
+                [w for w in text.split() if len(w) > 2 and w.lower() not in _STOPWORDS]
+                if isinstance(text, str)
+                else []
+            )
+            if said:
+                return True, rng.choice(said)
     return False, None
 
 
@@ -232,9 +244,9 @@ def draw_arguments(
     required = set(schema.get("required", []))
     args: dict[str, Any] = {}
     sources: dict[str, Source] = {}
+    picked: dict[str, Any] = {}  # the record this step's fields are drawn from (`_from_state`)
     topic = f"{tool.name} {tool.description}"
     settable = sorted(p for p in props if p != sem.id_param and _id_kind(p) is None)
-    pinned: dict[str, Any] = {}  # the world record this step's plain values come from
     for name in sorted(props):
         sub = props[name] if isinstance(props[name], dict) else {}
         # An update sets new values: the record it names comes from what was seen, the values it
@@ -247,7 +259,7 @@ def draw_arguments(
         if not found and not new_value:
             found, value, source = _from_chain(name, results, earlier)
         if not found and not new_value:
-            found, value = _from_state(name, sub, sem, state, rng, scope, pinned)
+            found, value = _from_state(name, sub, sem, state, rng, scope, picked)
             source = "state"
         if not found:
             # An update must set something: the last value it could set is never left out.
