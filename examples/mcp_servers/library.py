@@ -73,8 +73,8 @@ def _hold(hid: str, mid: str, bid: str, placed: str) -> dict[str, Any]:
     return {"id": hid, "member_id": mid, "book_id": bid, "placed_on": placed, "status": "waiting"}
 
 
-def _fine(fid: str, mid: str, amount: int, paid: int, reason: str) -> dict[str, Any]:
-    return {"id": fid, "member_id": mid, "amount_cents": amount, "paid_cents": paid, "reason": reason}
+def _fine(fid: str, mid: str, amount: int, paid: int, what: str) -> dict[str, Any]:
+    return {"id": fid, "member_id": mid, "amount_cents": amount, "paid_cents": paid, "description": what}
 
 
 def _seed() -> dict[str, Any]:
@@ -178,7 +178,7 @@ class Fine(BaseModel):
     member_id: str
     amount_cents: int
     paid_cents: int
-    reason: str
+    description: str = Field(description="what the fine is for")
     status: Literal["unpaid", "paid"]
 
 
@@ -233,9 +233,9 @@ class Payment(BaseModel):
 class Suggestion(BaseModel):
     id: str
     member_id: str
-    title: str
+    book_name: str
     author: str
-    reason: str
+    comment: str
     status: Literal["submitted"]
 
 
@@ -261,7 +261,7 @@ def build(path: Path | None = None) -> MCPServer:
 
     def book(bid: str) -> dict[str, Any]:
         if bid not in data["books"]:
-            raise ToolError(f"unknown book {bid!r}; call search_catalog to find ids")
+            raise ToolError(f"unknown book {bid!r}; call search_books to find ids")
         return data["books"][bid]
 
     def member(mid: str) -> dict[str, Any]:
@@ -335,7 +335,7 @@ def build(path: Path | None = None) -> MCPServer:
             book(bid)["copies_available"] += 1
 
     @server.tool(annotations=READ)
-    async def search_catalog(
+    async def search_books(
         query: Annotated[
             str,
             Field(description="words to match in the title or author, e.g. 'dune' or 'sagan'; empty = all"),
@@ -549,30 +549,32 @@ def build(path: Path | None = None) -> MCPServer:
     @server.tool(annotations=CREATE)
     async def suggest_purchase(
         member_id: MemberId,
-        title: Annotated[str, Field(min_length=1, description="title of the book, e.g. Braiding Sweetgrass")],
+        book_name: Annotated[
+            str, Field(min_length=1, description="title of the book, e.g. Braiding Sweetgrass")
+        ],
         author: Annotated[str, Field(min_length=1, description="its author, e.g. Robin Wall Kimmerer")],
-        reason: Annotated[
+        comment: Annotated[
             str,
             Field(
                 min_length=20,
-                description="why the library should buy it, in the member's words, e.g. 'Our book club "
-                "reads it in May and the branch has no copy.'",
+                description="why the library should buy it, in the member's own words, e.g. 'Our book "
+                "club reads it in May and the branch has no copy.'",
             ),
         ],
     ) -> Suggestion:
-        """Ask the library to buy a book it does not have, with the member's reason for the buyers."""
+        """Ask the library to buy a book it does not have, with the member's comment for the buyers."""
         member(member_id)
         for b in data["books"].values():
-            if b["title"].lower() == title.strip().lower():
+            if b["title"].lower() == book_name.strip().lower():
                 raise ToolError(
                     f"the catalog already has {b['title']!r} ({b['id']}); checkout_book or place_hold"
                 )
         new = Suggestion(
             id=state.next_id("sug"),
             member_id=member_id,
-            title=title.strip(),
+            book_name=book_name.strip(),
             author=author.strip(),
-            reason=reason.strip(),
+            comment=comment.strip(),
             status="submitted",
         )
         data["suggestions"][new.id] = new.model_dump()
