@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mcp import Client
+from mcp.types import TextContent
 
 from examples.mcp_servers import library
 from toolforge.core.store import Store
@@ -23,7 +24,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 async def call(client: Client, name: str, args: dict[str, Any]) -> tuple[bool, Any]:
     r = await client.call_tool(name, args)
-    return r.is_error, r.structured_content if not r.is_error else r.content[0].text
+    if not r.is_error:
+        return False, r.structured_content
+    first = r.content[0]
+    assert isinstance(first, TextContent)
+    return True, first.text
 
 
 async def test_checkout_return_fine_and_the_hold_queue(tmp_path: Path) -> None:
