@@ -388,12 +388,12 @@ def build(path: Path | None = None) -> MCPServer:
         return LoanList(loans=found, count=len(found))
 
     @server.tool(annotations=CREATE)
-    async def checkout_book(
+    async def open_loan(
         member_id: MemberId,
         book_id: BookId,
         loan_days: Annotated[int, Field(ge=7, le=28, description="length of the loan in days, 7 to 28")] = 21,
     ) -> Loan:
-        """Lend a copy of a book to a member. Needs a copy on the shelf (or the member's ready hold),
+        """Check a book out: lend a copy to a member. Needs a copy on the shelf (or the member's ready hold),
         the member under their loan limit, and no more than $5.00 of unpaid fines."""
         m, b = member(member_id), book(book_id)
         due = fines_due(member_id)
@@ -467,7 +467,7 @@ def build(path: Path | None = None) -> MCPServer:
         x = loan(loan_id)
         if x["status"] != "active":
             raise ToolError(
-                f"loan {loan_id} was returned on {x['returned_on']}; checkout_book to borrow it again"
+                f"loan {loan_id} was returned on {x['returned_on']}; open_loan to borrow it again"
             )
         if x["renewals"] >= MAX_RENEWALS:
             raise ToolError(
@@ -491,9 +491,7 @@ def build(path: Path | None = None) -> MCPServer:
         member(member_id)
         b = book(book_id)
         if b["copies_available"] > 0:
-            raise ToolError(
-                f"{book_id} has {b['copies_available']} copies on the shelf; checkout_book instead"
-            )
+            raise ToolError(f"{book_id} has {b['copies_available']} copies on the shelf; open_loan instead")
         if any(x["book_id"] == book_id for x in active_loans(member_id)):
             raise ToolError(f"{member_id} already has {book_id} on loan; renew_loan instead")
         mine = [
@@ -567,7 +565,7 @@ def build(path: Path | None = None) -> MCPServer:
         for b in data["books"].values():
             if b["title"].lower() == book_name.strip().lower():
                 raise ToolError(
-                    f"the catalog already has {b['title']!r} ({b['id']}); checkout_book or place_hold"
+                    f"the catalog already has {b['title']!r} ({b['id']}); open_loan or place_hold"
                 )
         new = Suggestion(
             id=state.next_id("sug"),

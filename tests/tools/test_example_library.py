@@ -35,7 +35,7 @@ async def test_checkout_return_fine_and_the_hold_queue(tmp_path: Path) -> None:
     state = tmp_path / "library.json"
     async with Client(library.build(state)) as c:
         err, loan = await call(
-            c, "checkout_book", {"member_id": "mem_priya", "book_id": "bk_cosmos", "loan_days": 14}
+            c, "open_loan", {"member_id": "mem_priya", "book_id": "bk_cosmos", "loan_days": 14}
         )
         assert not err and loan["id"] == "loan_0001" and loan["due_on"] == "2026-03-30"
         assert (await call(c, "get_book", {"book_id": "bk_cosmos"}))[1]["copies_available"] == 1
@@ -48,9 +48,9 @@ async def test_checkout_return_fine_and_the_hold_queue(tmp_path: Path) -> None:
         assert [(h["id"], h["status"]) for h in kofi["holds"]] == [("hold_0904", "ready")]
         book = (await call(c, "get_book", {"book_id": "bk_brief_history"}))[1]
         assert book["copies_available"] == 0 and book["holds_waiting"] == 0
-        err, text = await call(c, "checkout_book", {"member_id": "mem_tomas", "book_id": "bk_brief_history"})
+        err, text = await call(c, "open_loan", {"member_id": "mem_tomas", "book_id": "bk_brief_history"})
         assert err and "place_hold" in text  # the one copy is Kofi's
-        err, loan = await call(c, "checkout_book", {"member_id": "mem_kofi", "book_id": "bk_brief_history"})
+        err, loan = await call(c, "open_loan", {"member_id": "mem_kofi", "book_id": "bk_brief_history"})
         assert not err and loan["id"] == "loan_0002"
         assert (await call(c, "get_member", {"member_id": "mem_kofi"}))[1]["holds"] == []
         err, hold = await call(c, "place_hold", {"member_id": "mem_owen", "book_id": "bk_hobbit"})
@@ -72,13 +72,13 @@ async def test_checkout_return_fine_and_the_hold_queue(tmp_path: Path) -> None:
 
 async def test_rules_fail_with_errors_that_name_the_fix() -> None:
     async with Client(library.build(None)) as c:
-        err, text = await call(c, "checkout_book", {"member_id": "mem_owen", "book_id": "bk_dune"})
+        err, text = await call(c, "open_loan", {"member_id": "mem_owen", "book_id": "bk_dune"})
         assert err and "$7.50" in text and "pay_fine" in text
-        err, text = await call(c, "checkout_book", {"member_id": "mem_lena", "book_id": "bk_dune"})
+        err, text = await call(c, "open_loan", {"member_id": "mem_lena", "book_id": "bk_dune"})
         assert err and "2 of 2" in text and "return_book" in text
-        err, text = await call(c, "checkout_book", {"member_id": "mem_priya", "book_id": "bk_sapiens"})
+        err, text = await call(c, "open_loan", {"member_id": "mem_priya", "book_id": "bk_sapiens"})
         assert err and "place_hold" in text
-        err, text = await call(c, "checkout_book", {"member_id": "mem_nadia", "book_id": "bk_dune"})
+        err, text = await call(c, "open_loan", {"member_id": "mem_nadia", "book_id": "bk_dune"})
         assert err and "loan_0901" in text and "renew_loan" in text
         err, text = await call(c, "renew_loan", {"loan_id": "loan_0902"})
         assert err and "renewed 2 times" in text and "return_book by 2026-03-20" in text
@@ -87,7 +87,7 @@ async def test_rules_fail_with_errors_that_name_the_fix() -> None:
         err, renewed = await call(c, "renew_loan", {"loan_id": "loan_0901"})
         assert not err and renewed["due_on"] == "2026-04-06" and renewed["renewals"] == 1
         err, text = await call(c, "place_hold", {"member_id": "mem_owen", "book_id": "bk_cosmos"})
-        assert err and "checkout_book instead" in text
+        assert err and "open_loan instead" in text
         err, text = await call(c, "place_hold", {"member_id": "mem_nadia", "book_id": "bk_hobbit"})
         assert err and "hold_0902" in text
         err, text = await call(c, "pay_fine", {"fine_id": "fine_0903"})
@@ -157,7 +157,7 @@ def test_harvest_over_stdio_sees_every_tool_with_output_schema_and_annotations(t
     finally:
         store.close()
     assert {t.name for t in tools} == {
-        "search_books", "get_book", "get_member", "list_loans", "checkout_book", "return_book",
+        "search_books", "get_book", "get_member", "list_loans", "open_loan", "return_book",
         "renew_loan", "place_hold", "cancel_hold", "pay_fine", "suggest_purchase",
     }  # fmt: skip
     for tool in tools:
