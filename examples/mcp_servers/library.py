@@ -368,9 +368,9 @@ def build(path: Path | None = None) -> MCPServer:
     async def list_loans(
         member_id: MemberId,
         status: Annotated[
-            Literal["active", "returned"] | None,
-            Field(description="only active (still out) or only returned loans; default: every loan"),
-        ] = None,
+            Literal["active", "returned"],
+            Field(description="active: still out (default); returned: the member's past loans"),
+        ] = "active",
         due_before: Annotated[
             str | None, Field(description="only loans due on or before this day, e.g. 2026-03-20")
         ] = None,
@@ -382,7 +382,7 @@ def build(path: Path | None = None) -> MCPServer:
             Loan(**x)
             for x in sorted(data["loans"].values(), key=lambda x: (x["due_on"], x["id"]))
             if x["member_id"] == member_id
-            and (status is None or x["status"] == status)
+            and x["status"] == status
             and (limit is None or date.fromisoformat(x["due_on"]) <= limit)
         ]
         return LoanList(loans=found, count=len(found))
