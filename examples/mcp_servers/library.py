@@ -560,7 +560,7 @@ def build(path: Path | None = None) -> MCPServer:
             ),
         ],
     ) -> Suggestion:
-        """Ask the library to buy a book it does not have, with the member's comment for the library's buyers."""
+        """Ask the library to buy a book it does not have, with the member's comment for the buyers."""
         member(member_id)
         for b in data["books"].values():
             if b["title"].lower() == book_name.strip().lower():

@@ -345,7 +345,7 @@ DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
         "places": ("Residences", "Towers"),
     },
     "library": {
-        "keys": ("library", "isbn", "librarian", "borrow", "borrower", "reader", "shelf"),
+        "keys": ("library", "book", "isbn", "librarian", "borrow", "borrower", "reader", "shelf"),
         "subjects": (
             "book club",
             "reading list",
