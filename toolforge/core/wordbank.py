@@ -362,6 +362,21 @@ DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
         "products": ("Two-bedroom apartment", "Studio flat", "Office suite"),
         "places": ("Residences", "Towers"),
     },
+    "library": {
+        "keys": ("library", "book", "isbn", "librarian", "borrow", "borrower", "reader", "shelf"),
+        "subjects": (
+            "book club",
+            "reading list",
+            "story time",
+            "author talk",
+            "summer reading",
+            "local history",
+        ),
+        "categories": ("fiction", "science", "history", "children", "poetry", "biography"),
+        # Real titles, so a book a member asks for reads like one.
+        "products": ("Braiding Sweetgrass", "The Overstory", "Klara and the Sun", "Educated", "The Road"),
+        "places": ("Branch Library", "Reading Room"),
+    },
     "general": {
         "keys": (),
         "subjects": ("project", "budget", "planning", "onboarding", "vendor", "operations"),
