@@ -25,30 +25,30 @@ def invoke(*args: str) -> str:
 def test_the_tool_library_commands_end_to_end(tmp_path: Path) -> None:
     db = str(tmp_path / "t.db")
     out = invoke("harvest", "--servers", str(REPO / "examples" / "mcp_servers" / "servers.json"), "--db", db)
-    assert "36 tools from 3/3 servers (0 rejected)" in out
-    assert len(Store(db).tool_rows(status="ok")) == 36
-    assert "36 tools" in invoke("list", "--db", db, "--limit", "5")
+    assert "69 tools from 6/6 servers (0 rejected)" in out
+    assert len(Store(db).tool_rows(status="ok")) == 69
+    assert "69 tools" in invoke("list", "--db", db, "--limit", "5")
     shown = invoke("show", "place_order", "--db", db)
     assert "place_order" in shown and '"inputSchema"' in shown and '"server": "shop"' in shown
     assert "mcp" in invoke("stats", "--db", db)
 
     jsonl, fns = tmp_path / "lib.jsonl", tmp_path / "lib.json"
-    assert "wrote 36 tools" in invoke("export", str(jsonl), "--db", db)
-    assert "wrote 36 tools" in invoke("export", str(fns), "--db", db)
-    assert len(json.loads(fns.read_text())) == 36
+    assert "wrote 69 tools" in invoke("export", str(jsonl), "--db", db)
+    assert "wrote 69 tools" in invoke("export", str(fns), "--db", db)
+    assert len(json.loads(fns.read_text())) == 69
     other = str(tmp_path / "other.db")
-    assert "36 added" in invoke("import", str(jsonl), "--db", other)
-    assert "36 unchanged" in invoke("import", str(jsonl), "--db", other)
-    assert "36 added" in invoke("import", str(fns), "--db", other)  # OpenAI form: no output schemas
+    assert "69 added" in invoke("import", str(jsonl), "--db", other)
+    assert "69 unchanged" in invoke("import", str(jsonl), "--db", other)
+    assert "69 added" in invoke("import", str(fns), "--db", other)  # OpenAI form: no output schemas
     foreign = tmp_path / "crawl.jsonl"  # the same tools as a third-party crawl would list them
     lines = [json.loads(x) for x in jsonl.read_text().splitlines()]
     foreign.write_text("".join(json.dumps({"server": x["server"], "tool": x["tool"]}) + "\n" for x in lines))
-    assert "36 added" in invoke("import", str(foreign), "--db", other)
+    assert "69 added" in invoke("import", str(foreign), "--db", other)
 
     dedup = invoke("dedup", "--exact-only", "--db", other)
-    assert "36 exact duplicates" in dedup  # the crawl's copies have the harvested tools' fingerprints
+    assert "69 exact duplicates" in dedup  # the crawl's copies have the harvested tools' fingerprints
     rows = Store(other).tool_rows(status="duplicate")
-    assert len(rows) == 36 and all(r.source == "catalog" and r.duplicate_of for r in rows)
+    assert len(rows) == 69 and all(r.source == "catalog" and r.duplicate_of for r in rows)
 
     graph = invoke("graph", "--seed", "1", "--db", db, "--out", str(tmp_path / "g.json"))
     assert "feed_edges" in graph and "toolset:" in graph and "chain:" in graph

@@ -145,7 +145,7 @@ async def test_the_offline_example_on_the_mcp_servers_exports_schema_valid_calls
     data["judges"]["rubric"] = {"enabled": False}
     cfg = parse_config(data, base_dir=REPO / "examples" / "pipelines")
     result = await run_pipeline(cfg)
-    assert {r.name: r.total for r in result.reports}["tools"] == 36
+    assert {r.name: r.total for r in result.reports}["tools"] == 69
     conversations = list(read_openai_jsonl(result.export.files["openai"]))
     assert len(conversations) == result.export.stats["exported"] > 0
     assert validated_calls(conversations) >= len(conversations)

@@ -97,9 +97,30 @@ def harvested(git_repo: Path, http_server: str, tmp_path_factory: pytest.TempPat
 def test_real_servers_load_with_wire_form_and_provenance(harvested) -> None:
     store, reports, _ = harvested
     counts = {
-        name: reports[name].tools for name in ("agenda", "shop", "workspace", "time", "git", "workspace-http")
+        name: reports[name].tools
+        for name in (
+            "agenda",
+            "shop",
+            "workspace",
+            "helpdesk",
+            "library",
+            "travel",
+            "time",
+            "git",
+            "workspace-http",
+        )
     }
-    assert counts == {"agenda": 10, "shop": 13, "workspace": 13, "time": 2, "git": 12, "workspace-http": 13}
+    assert counts == {
+        "agenda": 10,
+        "shop": 13,
+        "workspace": 13,
+        "helpdesk": 11,
+        "library": 11,
+        "travel": 11,
+        "time": 2,
+        "git": 12,
+        "workspace-http": 13,
+    }
     assert all(reports[n].ok and not reports[n].rejected for n in counts)
     assert reports["time"].server_info.startswith("mcp-time")
     tools = {(t.origin, t.name): t for t in load_tools(store)}
