@@ -5,7 +5,7 @@ rest, and evaluate the base and the tuned model on the held-out domains.
     python bench/closed_loop.py --quick              # a few minutes: a smoke run of every step
 
 Steps, each a `toolforge` command in a subprocess (what a user would type):
-1. `toolforge generate` on the offline demo pipeline (the three example MCP servers, blueprint
+1. `toolforge generate` on the offline demo pipeline (the six example MCP servers, blueprint
    policy, bundled judge), with `--agents` agents and `--tasks` tasks per difficulty.
 2. `toolforge export --holdout-domains D`: the training rows leave D out; D's blueprint tasks become
    a BFCL-format eval set (`heldout/`), built from tools the training set never saw.

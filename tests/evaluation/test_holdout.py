@@ -12,12 +12,24 @@ from typer.testing import CliRunner
 
 from toolforge.cli import app
 from toolforge.core.store import Store
+from toolforge.core.types import (
+    Agent,
+    CheckResult,
+    Message,
+    Rubric,
+    Task,
+    ToolCall,
+    ToolSpec,
+    Trajectory,
+    UserGoal,
+    Verdict,
+)
 from toolforge.evaluation.cases import load_cases
 from toolforge.evaluation.holdout import HELDOUT_FILE
 from toolforge_testing.llm_server import Reply, TestServer
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "export"))
-from export_fixtures import build  # noqa: E402
+from export_fixtures import WEATHER, build  # noqa: E402
 
 runner = CliRunner()
 
@@ -109,3 +121,93 @@ def test_a_holdout_domain_without_cases_is_an_error_naming_why(sqlite_store: Sto
     assert result.exit_code == 2
     text = " ".join(result.output.split())
     assert "no eval case could be made" in text and "no kept trajectory in those domains" in text
+
+
+def test_an_agent_holding_a_held_out_tool_stays_out_of_training(sqlite_store: Store, tmp_path: Path) -> None:
+    """A weather agent that also holds an office tool: its rows touch the held-out office, so none
+    is a training row; a case is made of the one whose first call is that unseen tool, not of the
+    one that first calls get_weather, which the training rows offer."""
+    build(sqlite_store)
+    cancel = ToolSpec(
+        name="cancel_room",
+        description="Cancel a room booking.",
+        input_schema={"type": "object", "properties": {"room": {"type": "string"}}, "required": ["room"]},
+        source="mcp",
+        origin="office",
+    )
+    mixed = Agent(
+        name="weather and rooms helper",
+        system_prompt="You help with weather and rooms.",
+        tool_ids=[WEATHER.id, cancel.id],
+        tool_names=[WEATHER.name, cancel.name],
+        domain="weather",
+    )
+    task = Task(
+        agent_id=mixed.id,
+        user_goal=UserGoal(description="Cancel room B"),
+        difficulty="single_call",
+        rubric=Rubric(success_criteria=["room B is free"]),
+        domain="weather",
+        seed=7,
+    )
+    tools = [WEATHER.openai_function(), cancel.openai_function()]
+    opening = {
+        "room": ("Cancel room B.", "cancel_room", {"room": "B"}),
+        "weather": ("Weather in Rome?", "get_weather", {"city": "Rome"}),
+    }
+    trajectories = [
+        Trajectory(
+            task_id=task.id,
+            agent_id=mixed.id,
+            attempt=i,
+            run_key="run1",
+            tools=tools,
+            end_reason="user_stop",
+            messages=[
+                Message(role="user", content=said),
+                Message(role="assistant", tool_calls=[ToolCall.make(f"m{i}", name, args)]),
+                Message(role="tool", tool_call_id=f"m{i}", content=json.dumps({"ok": True})),
+                Message(role="assistant", content="Done."),
+            ],
+        )
+        for i, (said, name, args) in enumerate(opening.values())
+    ]
+    verdicts = [
+        Verdict(
+            trajectory_id=t.id,
+            checks=[CheckResult(check="rules", passed=True, score=0.9)],
+            score=0.9,
+            accepted=True,
+            judge_key="j1",
+        )
+        for t in trajectories
+    ]
+    sqlite_store.put([cancel])
+    sqlite_store.put([mixed])
+    sqlite_store.put([task])
+    sqlite_store.put(trajectories)
+    sqlite_store.put(verdicts)
+
+    out = tmp_path / "export"
+    args = [
+        "export",
+        "--db",
+        str(sqlite_store.url),
+        "--out",
+        str(out),
+        "--judge-key",
+        "j1",
+        "--all",
+        "-f",
+        "openai",
+    ]
+    result = runner.invoke(app, [*args, "--holdout-domains", "office"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (out / "openai.jsonl").read_text().splitlines()]
+    assert rows and all("cancel_room" not in json.dumps(r["tools"]) for r in rows)
+    assert {r["id"] for r in rows} & {t.id for t in trajectories} == set()
+    assert "1 trajectories skipped" in " ".join(result.output.split())  # the get_weather opening
+    loaded = load_cases(out / "heldout" / HELDOUT_FILE)
+    answered = sorted(next(iter(c.ground_truth[0])) for c in loaded)
+    # the office agent's two room bookings and the mixed agent's cancellation; not its get_weather
+    assert answered == ["book_room", "book_room", "cancel_room"]

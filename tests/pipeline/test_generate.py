@@ -149,4 +149,4 @@ async def test_the_offline_example_on_the_mcp_servers_exports_schema_valid_calls
     conversations = list(read_openai_jsonl(result.export.files["openai"]))
     assert len(conversations) == result.export.stats["exported"] > 0
     assert validated_calls(conversations) >= len(conversations)
-    assert set(result.sampling.by_domain) == {"agenda", "shop", "workspace"}
+    assert set(result.sampling.by_domain) == {"agenda", "helpdesk", "library", "shop", "travel", "workspace"}

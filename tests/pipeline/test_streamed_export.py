@@ -69,15 +69,15 @@ async def test_batches_are_read_at_the_size_asked_and_the_export_lets_each_one_g
     records = load_records(store, run_key=run.stats["run_key"], judge_key=run.stats["judge_key"])
     judged = [(r.id, r.verdict.id) for r in records if r.verdict is not None]
     agents = {a.id: a for a in store.list(Agent)}
-    sources = {t.id: t.source for t in store.list(ToolSpec)}
+    tools = {t.id: t for t in store.list(ToolSpec)}
 
-    sizes = [len(b) for b in record_batches(store, judged, agents, sources, batch_size=40)]
+    sizes = [len(b) for b in record_batches(store, judged, agents, tools, batch_size=40)]
     assert max(sizes) == 40 and sum(sizes) == len(judged) and len(sizes) == -(-len(judged) // 40)
 
     alive: list[list[weakref.ref[ExportRecord]]] = []
 
     def watched() -> Iterator[list[ExportRecord]]:
-        for batch in record_batches(store, judged, agents, sources, batch_size=40):
+        for batch in record_batches(store, judged, agents, tools, batch_size=40):
             gc.collect()
             # two batches back must be gone: the export holds the batch it writes, no more
             assert len(alive) < 2 or not any(ref() for ref in alive[-2]), "an earlier batch is still held"

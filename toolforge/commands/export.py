@@ -144,8 +144,14 @@ def _heldout(store: Store, scope: _RunScope, training: ExportFilter, held_out: l
         records = load_records(store, scope.run_key, scope.judge_key, scope.trajectory_ids)
     except ValueError as exc:
         fail(f"{exc} (pass --judge-key, or --run NAME)")
-    held = training.model_copy(update={"domains": held_out, "exclude_domains": []})
-    split = heldout_cases(openai_line(r) for r in records if keep(r, held) is None)
+    # The training filter but for its domains: a record is held out when it touches a held-out
+    # domain, through its own domain or one of its tools (exactly the records training drops).
+    held = training.model_copy(update={"domains": None, "exclude_domains": []})
+    touching = [r for r in records if keep(r, held) is None and r.domains & set(held_out)]
+    # A case asks for a tool no training row offers: an agent of a held-out domain may also hold
+    # a training domain's tool, and a call to it measures nothing unseen.
+    seen = {t["function"]["name"] for r in records if keep(r, training) is None for t in r.trajectory.tools}
+    split = heldout_cases((openai_line(r) for r in touching), seen_tools=seen)
     if not split.questions:
         skipped = (
             ", ".join(f"{n} {why}" for why, n in split.skipped.items())

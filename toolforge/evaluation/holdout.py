@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,14 +111,18 @@ def _category(calls: list[dict[str, Any]], offered: int) -> str:
     return "parallel" if offered == 1 and len({c["name"] for c in calls}) == 1 else "parallel_multiple"
 
 
-def heldout_cases(rows: Iterable[dict[str, Any]]) -> HeldoutSplit:
+def heldout_cases(rows: Iterable[dict[str, Any]], seen_tools: Collection[str] = ()) -> HeldoutSplit:
     """One case per exported OpenAI row (`id`, `messages`, `tools`) whose first call can be made
-    from what was said; the others are counted under the reason they were skipped."""
+    from what was said and calls none of `seen_tools` (the tools the training rows offer); the
+    others are counted under the reason they were skipped."""
     split = HeldoutSplit()
     for row in rows:
         prefix, calls = _first_calls(row["messages"])
         if not calls:
             split.skipped["the agent made no tool call"] += 1
+            continue
+        if any(c["name"] in seen_tools for c in calls):
+            split.skipped["the first call is to a tool the training rows offer"] += 1
             continue
         arguments = [json.loads(c.get("arguments") or "{}") for c in calls]
         if not all(_stated(a, _said(prefix)) for a in arguments):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,9 @@ class ExportRecord:
     task: Task | None = None
     agent: Agent | None = None
     tool_sources: tuple[str, ...] = field(default_factory=tuple)
+    # The domains of the agent's tools: an agent of one domain may hold a tool of another, and a
+    # held-out domain must not reach the training rows through such a tool.
+    tool_domains: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def id(self) -> str:
@@ -28,6 +31,11 @@ class ExportRecord:
         if self.task is not None and self.task.domain:
             return self.task.domain
         return self.agent.domain if self.agent is not None else ""
+
+    @property
+    def domains(self) -> set[str]:
+        """Every domain the record touches: its own and its tools'."""
+        return {self.domain, *self.tool_domains} - {""}
 
     @property
     def score(self) -> float:
@@ -68,7 +76,7 @@ def keep(record: ExportRecord, flt: ExportFilter) -> str | None:
         return "min_score"
     if flt.domains is not None and record.domain not in flt.domains:
         return "domains"
-    if record.domain in flt.exclude_domains:
+    if record.domains & set(flt.exclude_domains):
         return "exclude_domains"
     if flt.task_sources is not None and (record.task is None or record.task.source not in flt.task_sources):
         return "task_sources"
@@ -98,7 +106,7 @@ def load_records(
         verdicts.setdefault(verdict.trajectory_id, []).append(verdict)
     tasks = {t.id: t for t in store.list(Task)}
     agents = {a.id: a for a in store.list(Agent)}
-    tool_source = {t.id: t.source for t in store.list(ToolSpec)}
+    tools = {t.id: t for t in store.list(ToolSpec)}
     records = []
     for traj in trajectories:
         found = verdicts.get(traj.id, [])
@@ -108,24 +116,32 @@ def load_records(
                 f"trajectory {traj.id} has verdicts under several judge keys {keys}: pass judge_key"
             )
         agent = agents.get(traj.agent_id)
-        sources = sorted({tool_source[t] for t in agent.tool_ids if t in tool_source}) if agent else []
         records.append(
             ExportRecord(
                 trajectory=traj,
                 verdict=found[0] if found else None,
                 task=tasks.get(traj.task_id),
                 agent=agent,
-                tool_sources=tuple(sources),
+                **_tool_fields(agent, tools),
             )
         )
     return sorted(records, key=lambda r: r.id)
+
+
+def _tool_fields(agent: Agent | None, tools: Mapping[str, ToolSpec]) -> dict[str, tuple[str, ...]]:
+    """The sources and domains of the agent's tools, as `ExportRecord` fields."""
+    held = [tools[t] for t in agent.tool_ids if t in tools] if agent is not None else []
+    return {
+        "tool_sources": tuple(sorted({t.source for t in held})),
+        "tool_domains": tuple(sorted({t.domain or t.origin or t.source for t in held} - {""})),
+    }
 
 
 def record_batches(
     store: Store,
     judged: list[tuple[str, str]],
     agents: dict[str, Agent],
-    tool_source: dict[str, str],
+    tools: Mapping[str, ToolSpec],
     batch_size: int = 500,
 ) -> Iterator[list[ExportRecord]]:
     """The records of `judged` ((trajectory id, verdict id) pairs), in trajectory id order, read
@@ -142,14 +158,13 @@ def record_batches(
             if traj is None:
                 raise RuntimeError(f"trajectory {traj_id} was judged but is not in the store")
             agent = agents.get(traj.agent_id)
-            sources = sorted({tool_source[t] for t in agent.tool_ids if t in tool_source}) if agent else []
             batch.append(
                 ExportRecord(
                     trajectory=traj,
                     verdict=verdicts.get(verdict_id),
                     task=tasks.get(traj.task_id),
                     agent=agent,
-                    tool_sources=tuple(sources),
+                    **_tool_fields(agent, tools),
                 )
             )
         yield batch

@@ -249,9 +249,7 @@ class _Run:
         # (trajectory id, verdict id) of every judged attempt: the export reads the bodies back
         # from the store in batches, so a large run never holds them all.
         judged = judgements.judged
-        batches = record_batches(
-            self.store, judged, {a.id: a for a in agents}, {t.id: t.source for t in tools}
-        )
+        batches = record_batches(self.store, judged, {a.id: a for a in agents}, {t.id: t for t in tools})
         exported, reports = self.export(batches, stats, judge)
         self.store_finished(sorted(t for t, _ in judged), stats, judge, reports)
         return PipelineResult(
