@@ -109,6 +109,7 @@ class TestServer:
                 loop.run_until_complete(self.astart())
             except BaseException as exc:  # reported to the starting thread
                 errors.append(exc)
+                loop.close()  # its self-pipe sockets would otherwise wait for the collector
                 ready.set()
                 return
             ready.set()
