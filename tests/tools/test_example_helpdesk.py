@@ -6,27 +6,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from mcp import Client
-from mcp.types import TextContent
 
 from examples.mcp_servers import helpdesk
-from toolforge.core.store import Store
-from toolforge.tools.harvest import harvest
-from toolforge.tools.library import load_tools
-from toolforge.tools.servers import load_servers
+from toolforge_testing.example_tools import call_tool as call
+from toolforge_testing.example_tools import harvest_example_server
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-async def call(client: Client, name: str, args: dict[str, Any]) -> tuple[bool, Any]:
-    r = await client.call_tool(name, args)
-    if not r.is_error:
-        return False, r.structured_content
-    first = r.content[0]
-    assert isinstance(first, TextContent)
-    return True, first.text
 
 
 async def test_a_ticket_from_opening_to_closed_and_the_state_file(tmp_path: Path) -> None:
@@ -119,28 +106,8 @@ async def test_filters_agree_with_the_seeded_world() -> None:
 
 
 async def test_harvested_over_stdio_every_tool_has_an_output_schema_and_annotations(tmp_path: Path) -> None:
-    servers_file = tmp_path / "servers.json"
-    servers_file.write_text(
-        json.dumps(
-            {
-                "mcpServers": {
-                    "helpdesk": {
-                        "command": "python",
-                        "args": ["-m", "examples.mcp_servers.helpdesk"],
-                        "cwd": str(REPO),
-                        "env": {"HELPDESK_STATE_FILE": str(tmp_path / "world.json")},
-                    }
-                }
-            }
-        )
-    )
-    store = Store(str(tmp_path / "t.db"))
-    try:
-        reports = await harvest(store, load_servers(servers_file), start_timeout_s=60, list_timeout_s=30)
-        assert reports[0].ok and reports[0].tools == 11 and not reports[0].rejected
-        tools = {t.name: t for t in load_tools(store)}
-    finally:
-        store.close()
+    tools = await harvest_example_server("helpdesk", tmp_path)
+    assert len(tools) == 11
     assert {"create_ticket", "add_comment", "set_ticket_status", "untag_ticket"} <= set(tools)
     for tool in tools.values():
         assert tool.output_schema is not None, tool.name
@@ -151,4 +118,4 @@ async def test_harvested_over_stdio_every_tool_has_an_output_schema_and_annotati
         and tools["create_ticket"].annotations.destructive is False
     )
     assert tools["add_comment"].input_schema["properties"]["visibility"]["enum"] == ["public", "internal"]
-    assert json.loads((tmp_path / "world.json").read_text())["_counters"] == {"tkt": 200, "cmt": 200}
+    assert json.loads((tmp_path / "helpdesk.json").read_text())["_counters"] == {"tkt": 200, "cmt": 200}

@@ -6,29 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
-from typing import Any
 
 from mcp import Client
-from mcp.types import TextContent
 
 from examples.mcp_servers import library
-from toolforge.core.store import Store
-from toolforge.tools.harvest import harvest
-from toolforge.tools.library import load_tools
-from toolforge.tools.servers import parse_servers
+from toolforge_testing.example_tools import call_tool as call
+from toolforge_testing.example_tools import harvest_example_server
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-async def call(client: Client, name: str, args: dict[str, Any]) -> tuple[bool, Any]:
-    r = await client.call_tool(name, args)
-    if not r.is_error:
-        return False, r.structured_content
-    first = r.content[0]
-    assert isinstance(first, TextContent)
-    return True, first.text
 
 
 async def test_checkout_return_fine_and_the_hold_queue(tmp_path: Path) -> None:
@@ -139,25 +125,7 @@ async def test_search_cancel_a_hold_and_a_purchase_suggestion() -> None:
 
 
 def test_harvest_over_stdio_sees_every_tool_with_output_schema_and_annotations(tmp_path: Path) -> None:
-    servers = parse_servers(
-        {
-            "mcpServers": {
-                "library": {
-                    "command": sys.executable,
-                    "args": ["-m", "examples.mcp_servers.library"],
-                    "cwd": str(REPO),
-                    "env": {"LIBRARY_STATE_FILE": str(tmp_path / "library.json")},
-                }
-            }
-        }
-    )
-    store = Store(str(tmp_path / "t.db"))
-    try:
-        reports = asyncio.run(harvest(store, servers, start_timeout_s=60, list_timeout_s=30))
-        assert [(r.server, r.tools) for r in reports] == [("library", 11)]
-        tools = load_tools(store)
-    finally:
-        store.close()
+    tools = list(asyncio.run(harvest_example_server("library", tmp_path)).values())
     assert {t.name for t in tools} == {
         "search_books", "get_book", "get_member", "list_loans", "open_loan", "return_book",
         "renew_loan", "place_hold", "cancel_hold", "pay_fine", "suggest_purchase",

@@ -7,30 +7,18 @@ import asyncio
 import copy
 import json
 import random
-import sys
 from pathlib import Path
 from typing import Any
 
 from mcp import Client
-from mcp.types import TextContent
 
 from environments.tasking.blueprints import draw_arguments
 from examples.mcp_servers import travel
-from toolforge.core.store import Store
 from toolforge.core.types import ToolSpec
-from toolforge.tools.harvest import harvest
-from toolforge.tools.servers import parse_servers
+from toolforge_testing.example_tools import call_tool as call
+from toolforge_testing.example_tools import harvest_example_server
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-async def call(client: Client, name: str, args: dict[str, Any]) -> tuple[bool, Any]:
-    r = await client.call_tool(name, args)
-    if r.is_error:
-        first = r.content[0]
-        assert isinstance(first, TextContent)
-        return True, first.text
-    return False, r.structured_content
 
 
 async def test_search_book_seat_bags_and_cancel(tmp_path: Path) -> None:
@@ -167,25 +155,7 @@ async def test_rules_fail_with_errors_that_name_the_fix() -> None:
 
 
 def test_harvested_over_stdio_with_output_schemas_and_annotations(tmp_path: Path) -> None:
-    servers = parse_servers(
-        {
-            "mcpServers": {
-                "travel": {
-                    "command": sys.executable,
-                    "args": ["-m", "examples.mcp_servers.travel"],
-                    "cwd": str(REPO),
-                    "env": {"TRAVEL_STATE_FILE": str(tmp_path / "travel.json")},
-                }
-            }
-        }
-    )
-    store = Store(str(tmp_path / "lib.db"))
-    try:
-        reports = asyncio.run(harvest(store, servers, start_timeout_s=60, list_timeout_s=30))
-        assert [(r.ok, r.error) for r in reports] == [(True, None)]
-        tools = {t.name: t for t in store.list(ToolSpec)}
-    finally:
-        store.close()
+    tools = asyncio.run(harvest_example_server("travel", tmp_path))
     assert len(tools) == 11 and {"search_flights", "book_flight", "cancel_booking"} <= set(tools)
     for tool in tools.values():
         assert tool.output_schema is not None, tool.name
