@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import posixpath
 import socket
 import struct
@@ -52,8 +53,32 @@ BASE_ENV = {
 }
 
 
+def unix_socket_error(base_url: str | None = None) -> OSError | None:
+    """Why the engine's unix socket (`base_url`, else $DOCKER_HOST, else docker's default) takes no
+    connection; None when it does, or when the engine is reached another way (tcp, ssh).
+
+    Checked before docker-py connects because a client that fails to connect while it is being
+    built leaks that socket: docker-py never closes a unix socket whose connect failed, and the
+    half-built client cannot be closed."""
+    url = base_url or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    if not url.startswith("unix:"):
+        return None
+    path = url.removeprefix("unix:").removeprefix("//")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(5)
+        try:
+            probe.connect(path)
+        except OSError as exc:
+            return exc
+    return None
+
+
 def connect(config: DockerBackendConfig) -> docker.DockerClient:
     """A client with a large HTTP pool (the default of 10 stalls under concurrency)."""
+    if (refused := unix_socket_error(config.base_url)) is not None:
+        raise EngineUnavailableError(
+            f"no Docker engine answered ({refused}); start dockerd, set DOCKER_HOST, or use the local backend"
+        )
     try:
         if config.base_url:
             client = docker.DockerClient(

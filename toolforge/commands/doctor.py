@@ -35,7 +35,11 @@ def check_store(db: str | None) -> Check:
 def check_docker() -> Check:
     import docker.errors
 
+    from sandbox.docker_backend import unix_socket_error
+
     try:
+        if (refused := unix_socket_error()) is not None:
+            raise refused
         client = docker.from_env(timeout=5)
         try:
             version = client.version().get("Version", "?")
