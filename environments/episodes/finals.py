@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from environments.episodes.executors.semantics import semantics
-from environments.episodes.phrasing import field_name, pick, quote, show, style_family
+from environments.episodes.phrasing import end_once, field_name, pick, quote, show, style_family
 from environments.episodes.state import singular
 from toolforge.core.types import ToolSpec
 from toolforge.core.values import words
@@ -42,6 +42,10 @@ def final_reply(steps: Sequence[Step], key: Any, seen: str | None = None, style:
     """The reply after `steps` (the successful calls, in order). `seen`: the text the user, the
     system and the results showed; None quotes every argument (a blueprint's own reference).
     `style`: the user's, which sets how much detail the reply gives."""
+    return end_once(_reply(steps, key, seen, style))
+
+
+def _reply(steps: Sequence[Step], key: Any, seen: str | None, style: str) -> str:
     if not steps:
         return "All done."
     detail, names = _DETAIL[style_family(style)], _names(steps)
@@ -493,15 +497,23 @@ class _Reply:
             what = " ".join(self.object) or "change"
             return pick([f"I've {verb} the {what}.", f"The {what} is {verb}."], "final", "done", self.key)
         name = self.moved(result) or self.name(result)
-        thing = self.thing(result)
+        field = self.field_set(result)
+        thing = "" if field else self.thing(result)
         prep = self.prep or _PREP_BY_VERB.get(self.verb, "on")
         head = f"{verb} {thing} {prep} {name}" if thing else f"{verb} {name}"
+        if field:  # set_ticket_priority: "set the priority of ticket T to high", not "set high on …"
+            record = label(result, self.kind(result), self.names)
+            head = f"{verb} the {field_name(field)} of {record} to {show(self.step.arguments[field])}"
         if brief:
             return f"I've {head}."
         # What the user gave comes first (a change's new values, a new record's reason), then when
         # it is, its status and the rest; the arguments are not said twice.
-        given = [k for k, v in self.step.arguments.items() if isinstance(v, str) and not _is_id_key(k)]
-        news = self.news(result)
+        given = [
+            k
+            for k, v in self.step.arguments.items()
+            if isinstance(v, str) and not _is_id_key(k) and k != field
+        ]
+        news = {k: v for k, v in self.news(result).items() if k != field}  # the head says it
         facts = list(news.values())
         if self.sem.effect != "update":  # an update's values are its news
             facts += _facts({k: result[k] for k in given if k in result}, limit=2)
@@ -540,6 +552,15 @@ class _Reply:
             if k.startswith("new_") and result.get(k[4:]) == v and self.said(old) and self.said(v):
                 return f"{self.kind(result)} {old} to {v}"
         return ""
+
+    def field_set(self, result: dict[str, Any]) -> str | None:
+        """The field a setter is named after (`set_ticket_priority` → priority) when the call gave
+        it and the record now has that value; None for other writes."""
+        field = self.object[-1] if self.object else None
+        if field is None or self.prep is not None or field not in self.step.arguments:
+            return None
+        value = self.step.arguments[field]
+        return field if self.said(value) and result.get(field) == value else None
 
     def thing(self, result: dict[str, Any]) -> str:
         """What a tool put into (or took out of) a record, when it is not the record itself: the

@@ -53,9 +53,32 @@ def show(value: Any) -> str:
 
 
 def fact(key: str, value: Any) -> str:
-    """One fact as the user states it: "the title is Groceries", "the tags are vendor, home"."""
+    """One fact as the user states it: "the title is Groceries", "the tags are vendor, home",
+    "the number of bags is 2"."""
     verb = "are" if isinstance(value, list) else "is"
-    return f"the {field_name(key)} {verb} {show(value)}"
+    said = f"“{value}”" if _prose(value) else show(value)
+    return f"the {spoken_key(key, value)} {verb} {said}"
+
+
+def _prose(value: Any) -> bool:
+    """A sentence, not a name or a code: quoted when said, so it never runs into the line."""
+    return isinstance(value, str) and len(value.split()) > 3
+
+
+def spoken_key(key: str, value: Any) -> str:
+    """`bags=2` → "number of bags" (not "the bags is 2"); other keys as `field_name` says them."""
+    name = field_name(key)
+    plural = name.endswith("s") and not name.endswith(("ss", "us", "is"))
+    counted = isinstance(value, int) and not isinstance(value, bool)
+    return f"number of {name}" if plural and counted else name
+
+
+_DOUBLED_STOP = re.compile(r"([.!?…])([”\"’)]?)\.")
+
+
+def end_once(text: str) -> str:
+    """One full stop at a sentence's end, also after a quoted sentence: “Meet at 5.”. → “Meet at 5.”"""
+    return _DOUBLED_STOP.sub(r"\1\2", text)
 
 
 def field_name(key: str) -> str:
@@ -241,6 +264,12 @@ _FACT_LINES = [
     "Use {value} as the {key}.",
 ]
 
+_TEXT_LINES = [
+    "The {key} should say “{value}”.",
+    "{Key}: “{value}”.",
+    "For the {key}, use “{value}”.",
+]
+
 
 def style_family(style: str) -> str:
     s = style.lower()
@@ -262,14 +291,14 @@ def opening(goal: str, facts: dict[str, Any], style: str, key: Any) -> str:
     for i, (name, value) in enumerate(sorted(facts.items())):
         if re.search(rf"(?<![\w-]){re.escape(show(value))}(?![\w-])", goal):
             continue  # already said inside the goal, "(note_0002)" and “Q4 goals” included
-        line = pick(_FACT_LINES, "fact", key, i)
-        spoken = field_name(name)
+        line = pick(_TEXT_LINES if _prose(value) else _FACT_LINES, "fact", key, i)
+        spoken = spoken_key(name, value)
         lines.append(
             line.replace("{key}", spoken)
             .replace("{Key}", spoken[:1].upper() + spoken[1:])
             .replace("{value}", show(value))
         )
-    return " ".join([text, *lines])
+    return end_once(" ".join([text, *lines]))
 
 
 _GIVE = {
@@ -298,7 +327,7 @@ _THANKS = {
 def give_facts(facts: dict[str, Any], style: str, key: Any) -> str:
     said = " and ".join(fact(k, v) for k, v in sorted(facts.items()))
     template = pick(_GIVE[style_family(style)], "give", key)
-    return template.replace("{facts}", said).replace("{Facts}", said[:1].upper() + said[1:])
+    return end_once(template.replace("{facts}", said).replace("{Facts}", said[:1].upper() + said[1:]))
 
 
 def confirm(style: str, key: Any) -> str:

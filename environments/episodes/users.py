@@ -96,7 +96,7 @@ class TemplateUser:
             return UserTurn("I don't have more details than that; please go ahead with what you have.")
         if set(asked) & set(episode.task.metadata.get("mistaken_facts") or {}):
             said = " and ".join(phrasing.fact(k, v) for k, v in sorted(asked.items()))
-            return UserTurn(f"Sorry, my mistake: {said}.")
+            return UserTurn(phrasing.end_once(f"Sorry, my mistake: {said}."))
         return UserTurn(phrasing.give_facts(asked, goal.style, key))
 
 

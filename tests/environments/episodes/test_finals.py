@@ -12,7 +12,7 @@ from typing import Any
 from mcp import Client
 
 from environments.episodes.finals import Step, final_reply, past
-from examples.mcp_servers import agenda, shop, workspace
+from examples.mcp_servers import agenda, helpdesk, shop, workspace
 from judges.audit import mask, parse_row, ungrounded_final
 from toolforge.tools.convert import from_wire
 
@@ -112,6 +112,14 @@ def test_a_write_says_what_was_done_to_which_record() -> None:
     assert "refund ref_0001 for order ord_0902" in reply and "reason Arrived broken" in reply
 
 
+def test_a_setter_says_which_field_it_set_to_what() -> None:
+    steps, results = run(helpdesk, ("set_ticket_priority", {"ticket_id": "tkt_0101", "priority": "low"}))
+    reply = final_reply(steps, "k", "Make tkt_0101 low priority.\n" + results, style="precise")
+    assert "set the priority of ticket" in reply and "(tkt_0101) to low" in reply, reply
+    assert "set low on" not in reply and "priority is now low" not in reply, reply
+    grounded(reply, "Make tkt_0101 low priority.\n" + results)
+
+
 def test_a_reference_reads_by_the_name_an_earlier_result_gave_it() -> None:
     steps, results = run(
         shop,
@@ -170,3 +178,11 @@ def test_done_verbs() -> None:
         "append": "appended",
     }
     assert {verb: past(verb) for verb in cases} == cases
+
+
+def test_a_reply_ending_in_a_quoted_sentence_has_one_full_stop() -> None:
+    steps, results = run(
+        workspace, ("update_note", {"note_id": "note_0101", "body": "Call the plumber on Monday."})
+    )
+    reply = final_reply(steps, "a", "Change note_0101 to: Call the plumber on Monday.\n" + results, "terse")
+    assert reply.endswith("its body is now “Call the plumber on Monday.”"), reply
