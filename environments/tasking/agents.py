@@ -60,12 +60,22 @@ def _domain(tools: Sequence[ToolSpec]) -> str:
     return Counter(names).most_common(1)[0][0] if names else ""
 
 
+def _area(domain: str) -> str:
+    return (domain or "general").split("/")[-1].split(":")[-1].replace("_", " ")
+
+
 def template_prompt(tools: Sequence[ToolSpec], domain: str, rng: random.Random) -> AgentPrompt:
-    area = (domain or "general").split("/")[-1].split(":")[-1].replace("_", " ")
+    # Every area the tools come from, the main one first: a library assistant holding ticket
+    # tools says it does tickets too, so its prompt never contradicts what it is asked to do.
+    areas = [_area(domain)]
+    for d, _ in Counter(t.domain or t.origin or t.source for t in tools).most_common():
+        if _area(d) not in areas:
+            areas.append(_area(d))
+    area = " and ".join(areas)
     style = rng.choice(STYLES)
     rules = [*POLICIES, rng.choice(STYLE_POLICIES)]
     abilities = "\n".join(f"- {t.name}: {(t.description or '').split('. ')[0]}" for t in tools)
-    name = f"{area.title()} Assistant"
+    name = " & ".join(a.title() for a in areas) + " Assistant"
     prompt = (
         f"You are {name}, an assistant for {area} tasks. You act only through your tools:\n{abilities}\n\n"
         "Policies:\n" + "\n".join(f"- {r}" for r in rules) + f"\n\nStyle: {style}."

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import networkx as nx
 
 from environments.episodes.toolkit import Toolkit
-from environments.tasking.agents import AgentGenConfig, generate_agents
+from environments.tasking.agents import AgentGenConfig, generate_agents, template_prompt
 from environments.tasking.blueprints import replay_blueprint
 from environments.tasking.tasks import BLUEPRINT_DIFFICULTIES, TaskGenConfig, generate_tasks
 from toolforge.core.store import Store
@@ -25,6 +27,16 @@ async def test_agents_are_connected_seeded_and_stored(sqlite_store: Store, ticke
         assert all(name in agent.system_prompt for name in agent.tool_names)
         sub = graph.graph.subgraph(agent.tool_ids)
         assert nx.is_weakly_connected(sub)
+
+
+def test_a_template_prompt_names_every_area_its_tools_come_from(tickets: list[ToolSpec]) -> None:
+    notes = [t.model_copy(update={"domain": "workspace", "name": f"note_{t.name}"}) for t in tickets[:1]]
+    mixed = [t.model_copy(update={"domain": "helpdesk"}) for t in tickets[:3]] + notes
+    prompt = template_prompt(mixed, "helpdesk", random.Random(0))
+    assert prompt.name == "Helpdesk & Workspace Assistant"
+    assert "an assistant for helpdesk and workspace tasks" in prompt.system_prompt
+    alone = template_prompt(mixed[:3], "helpdesk", random.Random(0))
+    assert alone.name == "Helpdesk Assistant" and "workspace" not in alone.system_prompt
 
 
 async def test_tasks_cover_difficulties_and_blueprints_replay(
