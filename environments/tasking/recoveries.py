@@ -10,7 +10,9 @@ reason whose right handling is a different action, drawn from the seeded world i
 - `not_found_by_name` (the user names a product by a made-up id): search by the name, propose the
   product found, wait for the yes, add it.
 
-More patterns, for the tools other agents have, are in recoveries_more.py. Every error comes
+More patterns, for the tools other agents have, are in recoveries_more.py; the one any world
+teaches whose errors name their way out ("…; place_hold to join the queue") is in
+recoveries_named.py. Every error comes
 from the real server's world (the chosen arguments produce it) and every step
 is run there, so a replay on a fresh copy reproduces it.
 """
@@ -24,6 +26,7 @@ from typing import Any
 
 from environments.episodes.executors.semantics import semantics
 from environments.episodes.state import State
+from environments.tasking import recoveries_named
 from environments.tasking.blueprints import Built, Replayer, Source, Step, World, world_view
 from environments.tasking.recoveries_more import (
     MORE_NEEDS,
@@ -178,6 +181,7 @@ PATTERNS: dict[str, Pattern] = {
 
 
 PATTERNS.update(MORE_PATTERNS)
+PATTERNS[recoveries_named.KIND] = recoveries_named.error_names_the_fix
 # The tools each pattern needs: one of every group.
 NEEDS: dict[str, list[frozenset[str]]] = {
     "out_of_stock": [frozenset({"add_to_cart"})],
@@ -189,9 +193,11 @@ NEEDS: dict[str, list[frozenset[str]]] = {
 
 
 def applicable(tools: Sequence[ToolSpec], replayer: Replayer) -> list[str]:
-    """The patterns whose tools this agent has on a served world."""
-    names = {t.name for t in tools if replayer.on_server(t)}
-    return [kind for kind, groups in NEEDS.items() if all(group & names for group in groups)]
+    """The patterns whose tools this agent has on a served world; the error-named fix wherever
+    the agent has writes there for an error to name."""
+    served = {t.name: t for t in tools if replayer.on_server(t)}
+    kinds = [kind for kind, groups in NEEDS.items() if all(group & set(served) for group in groups)]
+    return kinds + [recoveries_named.KIND] if recoveries_named.applies(served) else kinds
 
 
 async def build_recovery(
@@ -208,19 +214,28 @@ async def build_recovery(
     state = copy.deepcopy(initial_state)
     view = world_view(state)
     steps: list[Step] = []
+    scratch, scratch_state = World(), copy.deepcopy(initial_state)
 
-    async def run(name: str, arguments: dict[str, Any], sources: dict[str, Source]) -> Step:
+    async def run(
+        name: str, arguments: dict[str, Any], sources: dict[str, Source], probe: bool = False
+    ) -> Step:
         tool = by_name[name]
-        out = await replayer.arun(tool, arguments, state, world.id)
-        world.touched |= semantics(tool).mutates
+        target = scratch if probe else world
+        out = await replayer.arun(tool, arguments, scratch_state if probe else state, target.id)
+        target.touched |= probe or semantics(tool).mutates  # a probed scratch copy is closed after
         result = {"error": out.content} if out.is_error else out.structured
         step = Step(
             tool, arguments, {k: v for k, v in sources.items() if k in arguments}, result, out.is_error
         )
-        steps.append(step)
+        if not probe:
+            steps.append(step)
         return step
 
-    plan = await PATTERNS[kind](by_name, view, rng, run)
+    try:
+        plan = await PATTERNS[kind](by_name, view, rng, run)
+    finally:
+        if scratch.touched:
+            await replayer.close(scratch.id, scratch_state)
     await replayer.close(world.id, state)
     world.closed = True
     if plan is None:

@@ -16,16 +16,23 @@ Each error comes from the real server's world and each step runs there, as in re
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from environments.episodes.state import State
 from environments.tasking.blueprints import Source, Step
 from toolforge.core.types import ToolSpec
 
-# Runs one call of a pattern on its world: (tool name, arguments, where each came from) → step.
-Run = Callable[[str, dict[str, Any], dict[str, Source]], Awaitable[Step]]
+
+class Run(Protocol):
+    """Runs one call of a pattern on its world: (tool name, arguments, where each came from) →
+    step. With `probe` the call runs on a scratch copy instead and is no step of the blueprint:
+    a pattern looking for the draw that gives its error keeps its world untouched."""
+
+    def __call__(
+        self, name: str, arguments: dict[str, Any], sources: dict[str, Source], probe: bool = False
+    ) -> Awaitable[Step]: ...
 
 
 def _minutes(event: dict[str, Any]) -> int:

@@ -246,6 +246,10 @@ def _day(value: str, field: str) -> date:
         raise ToolError(f"{field} must be an ISO date like 2026-03-20, got {value!r}") from exc
 
 
+def _copies(n: int) -> str:
+    return f"{n} copy" if n == 1 else f"{n} copies"
+
+
 def _money(cents: int) -> str:
     return f"${cents / 100:.2f}"
 
@@ -491,7 +495,7 @@ def build(path: Path | None = None) -> MCPServer:
         member(member_id)
         b = book(book_id)
         if b["copies_available"] > 0:
-            raise ToolError(f"{book_id} has {b['copies_available']} copies on the shelf; open_loan instead")
+            raise ToolError(f"{book_id} has {_copies(b['copies_available'])} on the shelf; open_loan instead")
         if any(x["book_id"] == book_id for x in active_loans(member_id)):
             raise ToolError(f"{member_id} already has {book_id} on loan; renew_loan instead")
         mine = [

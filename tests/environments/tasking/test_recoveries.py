@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,12 +16,14 @@ from environments.episodes.executors.mcp_pool import MCPPool
 from environments.episodes.executors.semantics import semantics
 from environments.episodes.parallel import run_episodes
 from environments.episodes.worlds import world_servers
-from environments.tasking.blueprints import Replayer, World, replay_blueprint, seed_state
-from environments.tasking.recoveries import PATTERNS, build_recovery
+from environments.tasking.blueprints import Built, Replayer, World, replay_blueprint, seed_state
+from environments.tasking.recoveries import PATTERNS, applicable, build_recovery
+from environments.tasking.recoveries_named import KIND as NAMED
+from environments.tasking.recoveries_named import named_fix
 from environments.tasking.tasks import TaskGenConfig, generate_tasks, incoherent, template_task
 from judges import Judge, JudgeConfig
 from toolforge.core.store import Store
-from toolforge.core.types import Agent, ToolSpec, Trajectory
+from toolforge.core.types import Agent, Message, Task, ToolSpec, Trajectory
 from toolforge.tools.harvest import harvest
 from toolforge.tools.library import load_tools
 from toolforge.tools.servers import load_servers
@@ -66,22 +69,25 @@ async def served_tools(sqlite_store: Store) -> list[ToolSpec]:
     return list(load_tools(sqlite_store))
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("kind", sorted(PATTERNS))
-async def test_a_domain_error_from_the_world_is_recovered_with_a_different_action(
-    sqlite_store: Store, served_tools: list[ToolSpec], kind: str
-) -> None:
-    origin = SERVER_OF[kind]
-    tools = [t for t in served_tools if t.origin == origin]
-    tools_by_name = {t.name: t for t in tools}
-    servers = {origin: world_servers(load_servers(SERVERS))[origin]}
-    agent = Agent(
+def _agent(origin: str, tools: list[ToolSpec]) -> Agent:
+    return Agent(
         name=f"{origin} desk",
         system_prompt="You help users. Confirm before changing anything; never guess ids.",
         tool_ids=[t.id for t in tools],
         tool_names=sorted(t.name for t in tools),
         domain=origin,
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", sorted(set(PATTERNS) - {NAMED}))
+async def test_a_domain_error_from_the_world_is_recovered_with_a_different_action(
+    sqlite_store: Store, served_tools: list[ToolSpec], kind: str
+) -> None:
+    origin = SERVER_OF[kind]
+    tools = [t for t in served_tools if t.origin == origin]
+    servers = {origin: world_servers(load_servers(SERVERS))[origin]}
+    agent = _agent(origin, tools)
     sqlite_store.put([agent])
     async with MCPPool(servers) as pool:
         replayer = Replayer(mcp=pool)
@@ -91,30 +97,89 @@ async def test_a_domain_error_from_the_world_is_recovered_with_a_different_actio
             kind, tools, seed_state(tools, rng, worlds=worlds), rng, replayer, World()
         )
         assert built is not None
-        task = template_task(agent, "recovery", 0, built, rng)
-        replay = await replay_blueprint(task, tools, mcp=pool)
-    first = built.steps[0]
-    assert first.is_error and ERROR_OF[kind] in first.result["error"], first.result
+        task = await _replays(built, agent, tools, pool, rng)
+    assert ERROR_OF[kind] in built.steps[0].result["error"], built.steps[0].result
+    after = await _played_and_accepted(sqlite_store, task, agent, tools, servers)
+    if kind not in LOOKUP_OF:  # a question or a proposal, no call
+        assert not after.tool_calls and "?" in (after.content or "")
+    else:  # a lookup first
+        assert after.tool_calls and after.tool_calls[0].name == LOOKUP_OF[kind]
+
+
+@pytest.mark.slow
+async def test_an_error_that_names_its_way_out_is_recovered_by_that_write(sqlite_store: Store) -> None:
+    """No pattern is written for the library's tools: its own errors ("no copy … is on the shelf;
+    place_hold to join the queue") say what to do instead, and the recovery proposes that."""
+    library = [s for s in load_servers(SERVERS) if s.name == "library"]
+    assert all(r.ok for r in await harvest(sqlite_store, library))
+    tools = list(load_tools(sqlite_store))
+    servers = {"library": world_servers(library)["library"]}
+    agent = _agent("library", tools)
+    sqlite_store.put([agent])
+    async with MCPPool(servers) as pool:
+        replayer = Replayer(mcp=pool)
+        worlds = {"library": await pool.fresh_world("library")}
+        assert NAMED in applicable(tools, replayer)
+        for seed in range(40):  # most draws are taken by the world, or refused with no way out
+            rng = random.Random(seed)
+            state = seed_state(tools, rng, worlds=worlds)
+            if built := await build_recovery(NAMED, tools, state, rng, replayer, World()):
+                break
+        assert built is not None
+        task = await _replays(built, agent, tools, pool, rng)
+    refused, fix = built.steps[0], built.steps[1]
+    assert fix.tool.name in refused.result["error"]  # the write the world itself named
+    assert semantics(fix.tool).mutates and not fix.is_error
+    after = await _played_and_accepted(sqlite_store, task, agent, tools, servers)
+    assert not after.tool_calls and (after.content or "").endswith("instead?"), after.content
+    assert " ".join(fix.tool.name.split("_")) in (after.content or "")
+
+
+def test_the_named_way_out_is_a_write_to_make_instead_or_first_never_a_hint() -> None:
+    writes = {n: ToolSpec(name=n, input_schema={"type": "object"}, source="mcp") for n in
+              ("open_loan", "place_hold", "return_book", "pay_fine")}  # fmt: skip
+    assert named_fix(
+        "no copy of bk_1 is on the shelf; place_hold to join the queue", writes, "open_loan"
+    ) == (
+        "place_hold",
+        False,
+    )
+    assert named_fix("2 fines are unpaid; pay_fine first", writes, "open_loan") == ("pay_fine", True)
+    assert named_fix("renewed twice; return_book by 2026-03-20", writes, "renew_loan") is None
+    assert named_fix("no copy on the shelf; open_loan instead", writes, "open_loan") is None  # itself
+
+
+async def _replays(
+    built: Built, agent: Agent, tools: list[ToolSpec], pool: MCPPool, rng: random.Random
+) -> Task:
+    """The recovery's task; its blueprint replayed on a fresh copy gives the error and end state."""
+    task = template_task(agent, "recovery", 0, built, rng)
+    replay = await replay_blueprint(task, tools, mcp=pool)
+    assert built.steps[0].is_error
     # the way out is a different action: another call, not the same one again
     assert task.blueprint.actions[1] != task.blueprint.actions[0]
     assert replay.errors == [s.is_error for s in built.steps] and replay.errors[0]
     assert replay.end_state == task.blueprint.expected_end_state
-    if semantics(tools_by_name[task.blueprint.actions[-1].name]).mutates:  # the way out wrote
+    origin = agent.domain
+    if semantics(built.steps[-1].tool).mutates:  # the way out wrote
         assert replay.end_state["_mcp"][origin] != task.initial_state["_mcp"][origin]
     assert incoherent(built) is None  # one task: the rules judge's chain rule holds
-    sqlite_store.put([task])
+    return task
 
-    await run_episodes(sqlite_store, [task], [agent], tools, RolloutConfig(mcp_servers=servers))
-    (traj,) = sqlite_store.list(Trajectory)
+
+async def _played_and_accepted(
+    store: Store, task: Task, agent: Agent, tools: list[ToolSpec], servers: dict[str, Any]
+) -> Message:
+    """The episode of `task` follows its blueprint, the judges accept it and its final reply uses
+    the last result; the assistant's turn right after the error is returned."""
+    store.put([task])
+    await run_episodes(store, [task], [agent], tools, RolloutConfig(mcp_servers=servers))
+    (traj,) = store.list(Trajectory)
     calls = [c.name for _, c in traj.tool_calls]
     assert calls == [a.name for a in task.blueprint.actions]
     error = next(i for i, m in enumerate(traj.messages) if m.role == "tool" and m.is_error)
     after = traj.messages[error + 1]
     assert after.role == "assistant" and (after.content or "")
-    if kind not in LOOKUP_OF:  # a question or a proposal, no call
-        assert not after.tool_calls and "?" in after.content
-    else:  # a lookup first
-        assert after.tool_calls and after.tool_calls[0].name == LOOKUP_OF[kind]
     judge = Judge(JudgeConfig(rubric={"enabled": False}, required=["rules", "grounding", "state"]))
     verdict = await judge.judge(traj, task)
     assert verdict.accepted, [c.reason for c in verdict.checks if not c.passed]
@@ -122,6 +187,7 @@ async def test_a_domain_error_from_the_world_is_recovered_with_a_different_actio
     last_ok = traj.messages[max(i for i, m in enumerate(traj.messages) if m.role == "tool")]
     assert not last_ok.is_error
     assert any(v in final.content for v in _values(last_ok.content)), (final.content, last_ok.content)
+    return after
 
 
 def _values(content: str | None) -> list[str]:
