@@ -132,7 +132,7 @@ def template_task(agent: Agent, difficulty: Difficulty, seed: int, built: Built,
     known = ", ".join(f"{phrasing.field_name(k)} {_show(v)}" for k, v in facts.items())
     description = f"You want to {goal}." + (f" You know: {known}." if known else "")
     opening = phrasing.opening(goal, told, style, key)
-    picks = _picked_by_name(built)
+    picks = [(kind, name) for kind, name in _picked_by_name(built) if name not in opening]  # not twice
     if picks:
         pick_text = " ".join(f"I mean the {kind} called “{name}”." for kind, name in picks)
         opening = f"{opening} {pick_text}"

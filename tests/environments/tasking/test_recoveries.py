@@ -237,3 +237,24 @@ async def test_recovery_tasks_draw_the_served_worlds_domain_errors(
     assert len(kinds & set(PATTERNS)) >= 2, [t.metadata.get("chain") for t in tasks]
     # the other kinds stay in the draw: a transient fault or a wrong id the user gave
     assert any(not t.metadata.get("recovery") for t in tasks)
+
+
+@pytest.mark.slow
+async def test_a_note_the_user_names_by_its_title_is_named_once(
+    sqlite_store: Store, served_tools: list[ToolSpec]
+) -> None:
+    """Found by listing all notes (no search tool): the user said which note, and says it once."""
+    tools = [t for t in served_tools if t.origin == "workspace" and t.name != "search_notes"]
+    servers = {"workspace": world_servers(load_servers(SERVERS))["workspace"]}
+    agent = _agent("workspace", tools)
+    async with MCPPool(servers) as pool:
+        replayer = Replayer(mcp=pool)
+        worlds = {"workspace": await pool.fresh_world("workspace")}
+        rng = random.Random(7)
+        built = await build_recovery(
+            "note_by_name", tools, seed_state(tools, rng, worlds=worlds), rng, replayer, World()
+        )
+    assert built is not None and built.steps[1].tool.name == "list_notes"
+    title = built.recovery["told"]["note title"]
+    opening = template_task(agent, "recovery", 0, built, rng).user_goal.opening_message
+    assert opening.count(title) == 1, opening
