@@ -83,6 +83,9 @@ def test_titles_and_notes_read_like_the_domain() -> None:
         assert title[0].isupper() and any(s in title for s in subjects) and 2 <= len(title.split()) <= 8
     for note in _strings("notes", domain="support"):
         assert note.endswith(".") and len(note.split()) >= 5
+    # a shop's refund reason and a ticket's comment are the shop's and the desk's own words
+    assert set(_strings("reason", domain="commerce")) <= set(wordbank.DOMAINS["commerce"]["reasons"])
+    assert set(_strings("body", domain="support")) <= set(wordbank.DOMAINS["support"]["notes"])
 
 
 def test_lengths_patterns_and_enums_hold() -> None:

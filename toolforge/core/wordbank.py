@@ -123,6 +123,15 @@ DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
             "Ceramic mug set",
         ),  # fmt: skip
         "places": ("Store", "Outlet", "Warehouse"),
+        # What a shopper says when an order is refunded, returned or cancelled.
+        "reasons": (
+            "Arrived with a cracked handle",
+            "Ordered the wrong size",
+            "No longer needed, it is still in its box",
+            "Ordered twice by mistake",
+            "Arrived too late for the birthday it was for",
+            "Does not match the photos on the product page",
+        ),
     },
     "finance": {
         "keys": (
@@ -289,6 +298,21 @@ DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
         "categories": ("hardware", "software", "network", "access", "billing"),
         "products": ("Standard support", "Premium support", "Onboarding package"),
         "places": ("Service Desk",),
+        # What an agent writes on a ticket, and why a ticket changes.
+        "notes": (
+            "Asked the customer for a screenshot of the error message.",
+            "Reset the password and sent a fresh sign-in link.",
+            "Reproduced the crash on Android 14; passing it to the mobile team.",
+            "Customer confirms the VPN connects again after the client reinstall.",
+            "The duplicate charge is refunded; it shows in 3 to 5 working days.",
+            "Cleared the browser cache with the customer and the login works now.",
+        ),
+        "reasons": (
+            "The customer confirmed the fix works",
+            "Duplicate of a ticket opened the same morning",
+            "Waiting on the customer for more details",
+            "Escalated by the customer's account manager",
+        ),
     },
     "people": {
         "keys": ("employee", "shift", "candidate", "payroll", "leave", "staff", "hiring", "team", "member"),
@@ -376,6 +400,18 @@ DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
         # Real titles, so a book a member asks for reads like one.
         "products": ("Braiding Sweetgrass", "The Overstory", "Klara and the Sun", "Educated", "The Road"),
         "places": ("Branch Library", "Reading Room"),
+        # What a member or a librarian writes about a loan, a hold or a fine.
+        "notes": (
+            "Returned with a coffee stain on the back cover.",
+            "Member asked to be told as soon as the copy is back.",
+            "Fine waived once: the book drop was locked that weekend.",
+            "Large-print edition requested if one comes in.",
+        ),
+        "reasons": (
+            "Returned late because the member was in hospital",
+            "Copy lost on a train; the member will pay for it",
+            "The member changed their mind",
+        ),
     },
     "general": {
         "keys": (),
