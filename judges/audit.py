@@ -705,8 +705,12 @@ _FAILURE = re.compile(
 )
 
 
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
+
+
 def claims_success(text: str) -> bool:
-    """A reply that reports success and admits no failure."""
+    """A reply that reports success and admits no failure; what it quotes is not its own claim."""
+    text = _QUOTED.sub("“…”", text)
     return bool(_SUCCESS.search(text)) and not _FAILURE.search(text)
 
 

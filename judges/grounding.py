@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from judges.config import GroundingConfig
-from judges.values import Evidence, Mention, checked, mentions, parse_json, token_in
+from judges.values import Evidence, Mention, checked, mentions, parse_json, token_in, unquoted
 from judges.violations import Violation, violations_result
 from toolforge.core.ids import canonical_json
 from toolforge.core.json_leaves import keyed_leaves, leaves
@@ -321,7 +321,9 @@ def _ignored_results(messages: list[Message]) -> list[Violation]:
 
 
 def claims_success(text: str) -> bool:
-    """Whether `text` tells the user a change was made ("Done", "has been placed", "I've added")."""
+    """Whether `text` tells the user a change was made ("Done", "has been placed", "I've added");
+    what it quotes (a note's text, the user's words) is not its own claim."""
+    text = unquoted(text)
     if _FAILURE.search(text):
         return False
     match = _SUCCESS.search(text)

@@ -310,3 +310,12 @@ class Evidence:
             if derived & candidates:
                 return True
         return False
+
+
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
+
+
+def unquoted(text: str) -> str:
+    """`text` without what it quotes: a reply quoting the user's note “All done, it's fixed.”
+    does not itself say that anything is done."""
+    return _QUOTED.sub("“…”", text)

@@ -366,6 +366,7 @@ def test_numbers_and_claims_in_text() -> None:
     assert numbers_in("1. ord_1 and ord_123 cost 12.50 (1,299 in all)\n10. done") == ["12.50", "1299"]
     assert claims_success("I’ve placed the order.") and claims_success("All set!")
     assert not claims_success("That couldn’t go through, I’ll retry.")
+    assert not claims_success("Shall I post the reply “All set, it has been fixed.” on tkt_0101?")
 
 
 def test_rereads_after_a_write_may_differ() -> None:

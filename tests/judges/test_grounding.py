@@ -241,6 +241,8 @@ def test_a_reported_failure_after_an_error_is_fine() -> None:
         ("Sorry, the order could not be placed.", False),
         ("Unfortunately the cart service is down; nothing has been added.", False),
         ("Shall I try again?", False),
+        ("Shall I add the comment “All done, the fix has been applied.” to tkt_0101?", False),
+        ('Your note says "Done: I\'ve moved it." Is that the one?', False),
     ],
 )
 def test_success_claims(text: str, claims: bool) -> None:
