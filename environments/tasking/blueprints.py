@@ -281,12 +281,42 @@ def draw_arguments(
         record_id = args.get(sem.id_param) if sem.id_param else None
         before = (state.get(sem.collection) or {}).get(record_id) if isinstance(record_id, str) else None
         fit_span(args, sources, before if isinstance(before, dict) else None, earlier)
+    _take_out_what_it_holds(tool, sem, args, sources, state, rng)
     for problem in validate_arguments(tool, args):  # a drawn value that does not fit: redraw it
         key = problem.split(":", 1)[0].split("/", 1)[0]
         if key in args:
             args[key] = instance_for(props.get(key, {}), rng, name=key, topic=topic, entity=sem.kind)
             sources[key] = "user"
     return Step(tool=tool, arguments=args, sources=sources)
+
+
+_TAKING_OUT = ("remove", "detach", "drop", "untag", "unassign", "unlink", "unsubscribe")
+
+
+def _take_out_what_it_holds(
+    tool: ToolSpec,
+    sem: Semantics,
+    args: dict[str, Any],
+    sources: dict[str, Source],
+    state: State,
+    rng: random.Random,
+) -> None:
+    """A call that takes something out of a record takes what the record holds: untag_ticket a tag
+    the ticket has, remove_attendee an attendee of the event (a fresh value is refused every time,
+    and the call never reaches a kept trajectory)."""
+    verb, *rest = words(tool.name) or [""]
+    record_id = args.get(sem.id_param) if sem.id_param else None
+    record = (state.get(sem.collection) or {}).get(record_id) if isinstance(record_id, str) else None
+    if verb not in _TAKING_OUT or not isinstance(record, dict):
+        return
+    for name in list(args):
+        if name == sem.id_param:
+            continue
+        for field_name in (plural(name), *(plural(w) for w in rest)):
+            held = record.get(field_name)
+            if isinstance(held, list) and held and all(isinstance(x, str | int) for x in held):
+                args[name], sources[name] = rng.choice(sorted(held, key=str)), "state"
+                break
 
 
 def _from_chain(name: str, results: list[Any], earlier: Earlier) -> tuple[bool, Any, Source]:

@@ -78,3 +78,26 @@ def test_a_new_comment_does_not_copy_the_comments_a_read_listed() -> None:
         step = draw_arguments(add_comment, TICKETS, [(semantics(get_ticket), read)], random.Random(seed))
         assert step.arguments["ticket_id"] == "tkt_0001" and step.sources["ticket_id"] == "result"
         assert step.arguments["body"] != old["body"] and step.sources["body"] == "user"
+
+
+def test_a_call_that_takes_something_out_takes_what_the_record_holds() -> None:
+    tickets = {
+        "tickets": {
+            "tkt_0001": {"id": "tkt_0001", "subject": "VPN drops", "tags": ["vpn", "network"]},
+            "tkt_0002": {"id": "tkt_0002", "subject": "Login fails", "tags": ["login"]},
+        }
+    }
+    untag = ToolSpec(
+        name="untag_ticket",
+        description="Remove a tag from a ticket.",
+        input_schema={
+            "type": "object",
+            "properties": {"ticket_id": {"type": "string"}, "tag": {"type": "string"}},
+            "required": ["ticket_id", "tag"],
+        },
+        source="mcp",
+    )
+    for seed in range(30):
+        step = draw_arguments(untag, tickets, [], random.Random(seed))
+        held = tickets["tickets"][step.arguments["ticket_id"]]["tags"]
+        assert step.arguments["tag"] in held and step.sources["tag"] == "state", step.arguments
