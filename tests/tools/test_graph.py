@@ -102,3 +102,10 @@ def test_impossible_sizes_name_the_fix(example_tools: list[ToolSpec]) -> None:
         assert "lower min_size" in str(exc)
     else:
         raise AssertionError("expected ValueError")
+
+
+def test_a_toolset_stays_in_one_domain_while_it_has_tools_left(example_tools: list[ToolSpec]) -> None:
+    g = ToolGraph.build(example_tools)
+    for seed in range(30):
+        ts = g.sample_toolset(seed, 3, 7)
+        assert len({t.origin for t in ts}) == 1, [(t.origin, t.name) for t in ts]

@@ -265,7 +265,9 @@ class ToolGraph:
 
     def sample_toolset(self, seed: int, min_size: int, max_size: int) -> list[ToolSpec]:
         """A connected set of `min_size`..`max_size` tools with distinct names, grown from a random
-        start by a seeded walk (feed neighbours three times as likely as domain-mates)."""
+        start by a seeded walk (feed neighbours three times as likely as domain-mates). The walk
+        stays in the start's domain while that has tools left: an agent is one kind of assistant,
+        not a shop's refunds beside a helpdesk's tickets and a calendar's attendees."""
         if not 1 <= min_size <= max_size:
             raise ValueError(f"need 1 <= min_size <= max_size, got {min_size}..{max_size}")
         rng = random.Random(seed)
@@ -292,6 +294,12 @@ class ToolGraph:
                 frontier = sorted(n for n in weighted if n not in members and self.tools[n].name not in names)
                 if not frontier:
                     break
+                home = [
+                    n
+                    for n in frontier
+                    if self.graph.nodes[n]["group"] == self.graph.nodes[chosen[0]]["group"]
+                ]
+                frontier = home or frontier
                 pick = rng.choices(frontier, weights=[weighted[n] for n in frontier])[0]
                 chosen.append(pick)
                 members.add(pick)
