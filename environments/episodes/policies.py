@@ -106,7 +106,7 @@ class BlueprintPolicy:
                 if (waiting := _until_agreed(messages, proposal)) is not None:
                     return waiting
                 effects = {t.name: semantics(t).effect for t in episode.tools}
-                return self._call(actions, done, calls, results, mapping, effects)
+                return self._call(actions, done, calls, results, mapping, effects, agreed=True)
             if failed and recovery.get("note"):  # the way out starts with a lookup
                 call = ToolCall.make(
                     f"call_{done}", actions[done].name, _substitute(actions[done].arguments, mapping)
@@ -116,7 +116,9 @@ class BlueprintPolicy:
                 return Message(role="assistant", content=_ask_to_check(actions, done, last))
             confirmed_run = after_tool and done > 0 and bool(mutates.get(actions[done - 1].name))
             if mutates.get(actions[done].name) and not confirmed_run:
-                ask = self._ask(actions, done, mutates, mapping, task.id, _said(messages))
+                ask = self._ask(
+                    actions, done, mutates, mapping, task.id, _said(messages), recovery.get("propose_at")
+                )
                 if (waiting := _until_agreed(messages, ask)) is not None:
                     return waiting
             effects = {t.name: semantics(t).effect for t in episode.tools}
@@ -131,13 +133,15 @@ class BlueprintPolicy:
         mapping: dict[str, str],
         task_id: str,
         said: str,
+        proposed_at: int | None = None,
     ) -> str:
         """The confirmation question for the run of writes starting at `index`. A value a write
         will take from a result not seen yet (the id of a record the run creates) is not quoted:
-        nothing the assistant says may be invented."""
+        nothing the assistant says may be invented. The way out of a recovery (`proposed_at`) is
+        proposed when the error has come, not planned before it."""
         run = []
         for j, action in enumerate(actions[index:], start=index):
-            if not mutates.get(action.name) or (j > index and _corrects(actions, j)):
+            if not mutates.get(action.name) or (j > index and (_corrects(actions, j) or j == proposed_at)):
                 break  # a retry with other values is asked about when it comes, not planned now
             if j > index and action == actions[j - 1]:
                 continue  # the same call again (a retry after a transient failure) is one step
@@ -154,11 +158,14 @@ class BlueprintPolicy:
         results: dict[str, Message],
         mapping: dict[str, str],
         effects: dict[str, str],
+        agreed: bool = False,
     ) -> Message:
+        """The call of action `index`; after an error, said as a retry unless it is the way out the
+        user just agreed to (`agreed`) or a retry with corrected values."""
         last = results.get(calls[-1].id) if calls else None
         action = actions[index]
         arguments = _substitute(action.arguments, mapping)
-        if last is not None and last.is_error and not _corrects(actions, index):
+        if last is not None and last.is_error and not agreed and not _corrects(actions, index):
             error = (last.content or "").removeprefix("Error: ")[:80]
             text = f"That didn't go through ({error}). It looks temporary, so I'll try once more."
         else:

@@ -32,7 +32,7 @@ from environments.tasking.blueprints import (
     seed_state,
     world_view,
 )
-from environments.tasking.recoveries import PATTERNS, applicable, build_recovery
+from environments.tasking.recoveries import applicable, build_recovery
 from environments.tasking.task_writer import write_task
 from toolforge.core.call_links import Call, chain_problems, day_of
 from toolforge.core.errors import ConfigError, StructuredOutputError
@@ -378,14 +378,20 @@ async def build_task(
             # gave (ask, do not guess or repeat) and the domain errors of the agent's served world
             # (out of stock, slot taken, invalid date, not found by name: a different action).
             # The domain errors teach the most, so they are drawn most often where they apply.
-            kind = ""
+            # A domain kind this world does not give is followed by the next one in the same try,
+            # and by a transient fault or a wrong id when none does.
+            kind, built = "", None
             if difficulty == "recovery":
                 domain = applicable(tools, replayer)
-                use_domain = domain and rng.random() < DOMAIN_RECOVERY_SHARE
-                kind = rng.choice(domain if use_domain else ["transient", "wrong_id"])
-            if kind in PATTERNS:
-                built = await build_recovery(kind, tools, state, rng, replayer, world)
-            else:
+                if domain and rng.random() < DOMAIN_RECOVERY_SHARE:
+                    for kind in rng.sample(domain, len(domain)):
+                        built = await build_recovery(kind, tools, state, rng, replayer, world)
+                        world = World()  # that one is closed
+                        if built is not None:
+                            break
+                if built is None:
+                    kind = rng.choice(["transient", "wrong_id"])
+            if built is None:
                 built = await execute_chain(
                     chain,
                     state,

@@ -23,7 +23,7 @@ from environments.tasking.recoveries_named import named_fix
 from environments.tasking.tasks import TaskGenConfig, generate_tasks, incoherent, template_task
 from judges import Judge, JudgeConfig
 from toolforge.core.store import Store
-from toolforge.core.types import Agent, Message, Task, ToolSpec, Trajectory
+from toolforge.core.types import Agent, Task, ToolSpec, Trajectory
 from toolforge.tools.harvest import harvest
 from toolforge.tools.library import load_tools
 from toolforge.tools.servers import load_servers
@@ -99,7 +99,9 @@ async def test_a_domain_error_from_the_world_is_recovered_with_a_different_actio
         assert built is not None
         task = await _replays(built, agent, tools, pool, rng)
     assert ERROR_OF[kind] in built.steps[0].result["error"], built.steps[0].result
-    after = await _played_and_accepted(sqlite_store, task, agent, tools, servers)
+    traj = await _played_and_accepted(sqlite_store, task, agent, tools, servers)
+    error = next(i for i, m in enumerate(traj.messages) if m.role == "tool" and m.is_error)
+    after = traj.messages[error + 1]
     if kind not in LOOKUP_OF:  # a question or a proposal, no call
         assert not after.tool_calls and "?" in (after.content or "")
     else:  # a lookup first
@@ -130,9 +132,16 @@ async def test_an_error_that_names_its_way_out_is_recovered_by_that_write(sqlite
     refused, fix = built.steps[0], built.steps[1]
     assert fix.tool.name in refused.result["error"]  # the write the world itself named
     assert semantics(fix.tool).mutates and not fix.is_error
-    after = await _played_and_accepted(sqlite_store, task, agent, tools, servers)
-    assert not after.tool_calls and (after.content or "").endswith("instead?"), after.content
-    assert " ".join(fix.tool.name.split("_")) in (after.content or "")
+    traj = await _played_and_accepted(sqlite_store, task, agent, tools, servers)
+    error = next(i for i, m in enumerate(traj.messages) if m.role == "tool" and m.is_error)
+    proposal, made = traj.messages[error + 1], traj.messages[error + 3]
+    said_fix = " ".join(fix.tool.name.split("_"))
+    assert not proposal.tool_calls and (proposal.content or "").endswith("instead?"), proposal.content
+    assert said_fix in (proposal.content or "")
+    # the way out is proposed after the error, not planned before it; made as agreed, not as a retry
+    assert all(said_fix not in (m.content or "") for m in traj.messages[:error] if m.role == "assistant")
+    assert made.tool_calls and made.tool_calls[0].name == fix.tool.name
+    assert "try once more" not in (made.content or ""), made.content
 
 
 def test_the_named_way_out_is_a_write_to_make_instead_or_first_never_a_hint() -> None:
@@ -169,9 +178,9 @@ async def _replays(
 
 async def _played_and_accepted(
     store: Store, task: Task, agent: Agent, tools: list[ToolSpec], servers: dict[str, Any]
-) -> Message:
+) -> Trajectory:
     """The episode of `task` follows its blueprint, the judges accept it and its final reply uses
-    the last result; the assistant's turn right after the error is returned."""
+    the last result."""
     store.put([task])
     await run_episodes(store, [task], [agent], tools, RolloutConfig(mcp_servers=servers))
     (traj,) = store.list(Trajectory)
@@ -187,7 +196,7 @@ async def _played_and_accepted(
     last_ok = traj.messages[max(i for i, m in enumerate(traj.messages) if m.role == "tool")]
     assert not last_ok.is_error
     assert any(v in final.content for v in _values(last_ok.content)), (final.content, last_ok.content)
-    return after
+    return traj
 
 
 def _values(content: str | None) -> list[str]:
