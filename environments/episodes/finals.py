@@ -513,7 +513,8 @@ class _Reply:
             for k, v in self.step.arguments.items()
             if isinstance(v, str) and not _is_id_key(k) and k != field
         ]
-        news = {k: v for k, v in self.news(result).items() if k != field}  # the head says it
+        titled = _title(result)  # the head names the record by its (new) title: not said again
+        news = {k: v for k, v in self.news(result).items() if k != field and not (titled and k == titled[0])}
         facts = list(news.values())
         if self.sem.effect != "update":  # an update's values are its news
             facts += _facts({k: result[k] for k in given if k in result}, limit=2)

@@ -186,3 +186,10 @@ def test_a_reply_ending_in_a_quoted_sentence_has_one_full_stop() -> None:
     )
     reply = final_reply(steps, "a", "Change note_0101 to: Call the plumber on Monday.\n" + results, "terse")
     assert reply.endswith("its body is now “Call the plumber on Monday.”"), reply
+
+
+def test_a_new_title_is_said_once() -> None:
+    steps, results = run(workspace, ("update_note", {"note_id": "note_0101", "title": "Trip plan"}))
+    for key in "abcdef":
+        reply = final_reply(steps, key, "Rename note_0101 to Trip plan.\n" + results, "precise")
+        assert reply.count("Trip plan") == 1, reply
