@@ -104,6 +104,7 @@ _IRREGULAR = {
     "find": "found",
     "begin": "begun",
     "run": "run",
+    "do": "done",
     "shut": "shut",
     "reset": "reset",
     "upload": "uploaded",
@@ -123,6 +124,11 @@ def past(verb: str) -> str:
     """`ship` → "shipped", `place` → "placed", `write` → "written": the verb as a done thing."""
     if verb in _IRREGULAR:
         return _IRREGULAR[verb]
+    for prefix in ("un", "re"):  # untag → untagged, reset → reset: the stem's own past
+        if verb.startswith(prefix) and len(verb) > len(prefix) + 2 and verb[len(prefix)] not in "aeiou":
+            stem = verb[len(prefix) :]
+            if stem in _IRREGULAR or re.fullmatch(r"[^aeiou]*[aeiou][bdgmnprt]", stem):
+                return prefix + past(stem)
     if verb.endswith("e"):
         return verb + "d"
     if verb.endswith("y") and len(verb) > 2 and verb[-2] not in "aeiou":
