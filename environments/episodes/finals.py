@@ -125,7 +125,7 @@ def past(verb: str) -> str:
     if verb in _IRREGULAR:
         return _IRREGULAR[verb]
     for prefix in ("un", "re"):  # untag → untagged, reset → reset: the stem's own past
-        if verb.startswith(prefix) and len(verb) > len(prefix) + 2 and verb[len(prefix)] not in "aeiou":
+        if verb.startswith(prefix) and len(verb) >= len(prefix) + 2 and verb[len(prefix)] not in "aeiou":
             stem = verb[len(prefix) :]
             if stem in _IRREGULAR or re.fullmatch(r"[^aeiou]*[aeiou][bdgmnprt]", stem):
                 return prefix + past(stem)
