@@ -340,6 +340,12 @@ class _Reply:
                 return _kind_of(k)
         if rid is None and self.object:
             return singular(self.object[-1])
+        if rid is not None and f"{self.sem.kind}_id" in record:
+            # a record that refers to a `kind` is none itself: book_flight makes a booking of a
+            # flight, named as the tool's output schema names it
+            title = (self.step.tool.output_schema or {}).get("title")
+            if isinstance(title, str) and title.isalpha():
+                return " ".join(re.findall(r"[A-Z]?[a-z]+", title)).lower()
         return self.sem.kind.replace("_", " ")
 
     def name(self, record: dict[str, Any]) -> str:
@@ -510,9 +516,12 @@ class _Reply:
             return pick([f"I've {verb} the {what}.", f"The {what} is {verb}."], "final", "done", self.key)
         name = self.moved(result) or self.name(result)
         field = self.field_set(result)
-        thing = "" if field else self.thing(result)
+        made_of = self.made_of(result)
+        thing = "" if field or made_of else self.thing(result)
         prep = self.prep or _PREP_BY_VERB.get(self.verb, "on")
         head = f"{verb} {thing} {prep} {name}" if thing else f"{verb} {name}"
+        if made_of:  # book_flight: "booked flight flt_0106 as booking bkg_0001 for traveller …"
+            head = f"{verb} {made_of} as {name}"
         if field:  # set_ticket_priority: "set the priority of ticket T to high", not "set high on …"
             record = label(result, self.kind(result), self.names)
             head = f"{verb} the {field_name(field)} of {record} to {show(self.step.arguments[field])}"
@@ -565,6 +574,17 @@ class _Reply:
             if k.startswith("new_") and result.get(k[4:]) == v and self.said(old) and self.said(v):
                 return f"{self.kind(result)} {old} to {v}"
         return ""
+
+    def made_of(self, result: dict[str, Any]) -> str:
+        """ "flight flt_0106" when the call made a record of another kind for the one it is named
+        after (book_flight makes a booking of a flight); "" otherwise."""
+        if not self.object or self.prep is not None:
+            return ""
+        noun = singular(self.object[-1])
+        ref = result.get(f"{noun}_id")
+        if not _scalar(ref) or self.kind(result) == noun or not self.said(ref):
+            return ""
+        return f"{noun} {_ref(str(ref), self.names)}"
 
     def field_set(self, result: dict[str, Any]) -> str | None:
         """The field a setter is named after (`set_ticket_priority` → priority) when the call gave

@@ -12,7 +12,7 @@ from typing import Any
 from mcp import Client
 
 from environments.episodes.finals import Step, final_reply, past
-from examples.mcp_servers import agenda, helpdesk, shop, workspace
+from examples.mcp_servers import agenda, helpdesk, shop, travel, workspace
 from judges.audit import mask, parse_row, ungrounded_final
 from toolforge.tools.convert import from_wire
 
@@ -198,3 +198,13 @@ def test_a_new_title_is_said_once() -> None:
     for key in "abcdef":
         reply = final_reply(steps, key, "Rename note_0101 to Trip plan.\n" + results, "precise")
         assert reply.count("Trip plan") == 1, reply
+
+
+def test_a_new_record_of_another_kind_is_named_by_its_own_kind() -> None:
+    steps, results = run(
+        travel, ("book_flight", {"traveller_id": "trv_bruno", "flight_id": "flt_0106", "cabin": "premium"})
+    )
+    reply = final_reply(steps, "k", "Book flt_0106 for trv_bruno, premium.\n" + results, "brief")
+    booking = steps[0].result["id"]
+    assert f"booked flight flt_0106 as booking {booking}" in reply, reply
+    grounded(reply, "Book flt_0106 for trv_bruno, premium.\n" + results)
