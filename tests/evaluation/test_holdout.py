@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -95,22 +96,7 @@ def test_holdout_domains_leave_training_and_become_an_eval_set(sqlite_store: Sto
 
 def test_only_the_non_held_out_domains_are_exported(sqlite_store: Store, tmp_path: Path) -> None:
     build(sqlite_store)
-    out = tmp_path / "export"
-    args = [
-        "export",
-        "--db",
-        str(sqlite_store.url),
-        "--out",
-        str(out),
-        "--judge-key",
-        "j1",
-        "--all",
-        "-f",
-        "openai",
-    ]
-    result = runner.invoke(app, [*args, "--holdout-domains", "office"])
-    assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in (out / "openai.jsonl").read_text().splitlines()]
+    _, rows = _export_holding_out_office(sqlite_store, tmp_path / "export")
     assert rows and {r["metadata"]["domain"] for r in rows} == {"weather"}
 
 
@@ -189,21 +175,7 @@ def test_an_agent_holding_a_held_out_tool_stays_out_of_training(sqlite_store: St
     sqlite_store.put(verdicts)
 
     out = tmp_path / "export"
-    args = [
-        "export",
-        "--db",
-        str(sqlite_store.url),
-        "--out",
-        str(out),
-        "--judge-key",
-        "j1",
-        "--all",
-        "-f",
-        "openai",
-    ]
-    result = runner.invoke(app, [*args, "--holdout-domains", "office"])
-    assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in (out / "openai.jsonl").read_text().splitlines()]
+    result, rows = _export_holding_out_office(sqlite_store, out)
     assert rows and all("cancel_room" not in json.dumps(r["tools"]) for r in rows)
     assert {r["id"] for r in rows} & {t.id for t in trajectories} == set()
     assert "1 trajectories skipped" in " ".join(result.output.split())  # the get_weather opening
@@ -211,3 +183,12 @@ def test_an_agent_holding_a_held_out_tool_stays_out_of_training(sqlite_store: St
     answered = sorted(next(iter(c.ground_truth[0])) for c in loaded)
     # the office agent's two room bookings and the mixed agent's cancellation; not its get_weather
     assert answered == ["book_room", "book_room", "cancel_room"]
+
+
+def _export_holding_out_office(store: Store, out: Path) -> tuple[Any, list[dict[str, Any]]]:
+    """`toolforge export --all -f openai --holdout-domains office` of `store` into `out`: the
+    command's result (exit 0 asserted) and the training rows it wrote."""
+    args = ["export", "--db", str(store.url), "--out", str(out), "--judge-key", "j1", "--all", "-f", "openai"]
+    result = runner.invoke(app, [*args, "--holdout-domains", "office"])
+    assert result.exit_code == 0, result.output
+    return result, [json.loads(line) for line in (out / "openai.jsonl").read_text().splitlines()]
