@@ -283,6 +283,7 @@ class ToolGraph:
             chosen = [rng.choice(starts)]
             names = {self.tools[chosen[0]].name}
             members = set(chosen)
+            group = self.graph.nodes[chosen[0]]["group"]
             while len(chosen) < target:
                 weighted: dict[str, int] = {}
                 for tid in chosen:
@@ -294,12 +295,7 @@ class ToolGraph:
                 frontier = sorted(n for n in weighted if n not in members and self.tools[n].name not in names)
                 if not frontier:
                     break
-                home = [
-                    n
-                    for n in frontier
-                    if self.graph.nodes[n]["group"] == self.graph.nodes[chosen[0]]["group"]
-                ]
-                frontier = home or frontier
+                frontier = [n for n in frontier if self.graph.nodes[n]["group"] == group] or frontier
                 pick = rng.choices(frontier, weights=[weighted[n] for n in frontier])[0]
                 chosen.append(pick)
                 members.add(pick)
